@@ -1,0 +1,373 @@
+//! `cargo workshop check N`: runs `cargo test -p chapter-N` and reads the result.
+//!
+//! Cargo's own chatter is hidden unless asked for: compiler messages arrive as
+//! JSON (`--message-format=json-diagnostic-rendered-ansi`), so only the errors
+//! are shown, and libtest's text output is parsed for its `test result:` lines
+//! and for each failed test's panic message (where `todo!()` puts the hint).
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Component, Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anstyle::{AnsiColor, Style};
+use serde::Deserialize;
+
+use crate::chapter::Chapter;
+use crate::progress::{unix_now, Outcome, TestRecord};
+use crate::status::relative;
+
+/// What went wrong while running the chapter's tests (not the tests failing).
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error("cannot run `{cargo} test` in {root}: {source}; is cargo on your PATH?")]
+    Spawn { cargo: String, root: PathBuf, source: std::io::Error },
+    #[error("reading the output of `cargo test`: {source}")]
+    Output { source: std::io::Error },
+}
+
+/// A test that failed, with what it said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The test's path, `process::runs_a_command`.
+    pub name: String,
+    /// The panic message, `not yet implemented: <hint>` for an open hole.
+    pub message: String,
+}
+
+/// One compiler error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompileError {
+    /// The error as rustc renders it (with ANSI colour).
+    pub rendered: String,
+    /// The file of its primary span, relative to the workspace root.
+    pub file: Option<PathBuf>,
+}
+
+/// How a `cargo test` run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckOutcome {
+    /// The tests ran (summed over every test binary).
+    Tested { passed: u32, failed: u32, failures: Vec<Failure> },
+    /// Something did not compile.
+    DidNotCompile { errors: Vec<CompileError> },
+    /// Cargo failed before any test ran and without a compiler error; the last
+    /// lines it printed say why.
+    CargoFailed { stderr_tail: String },
+}
+
+impl CheckOutcome {
+    /// The progress record of this outcome; none when cargo itself failed.
+    pub fn record(&self) -> Option<TestRecord> {
+        let at = unix_now();
+        match self {
+            Self::Tested { passed, failed, .. } => Some(TestRecord {
+                outcome: if *failed == 0 { Outcome::Passed } else { Outcome::Failed },
+                passed: *passed,
+                failed: *failed,
+                at,
+            }),
+            Self::DidNotCompile { .. } => {
+                Some(TestRecord { outcome: Outcome::DidNotCompile, passed: 0, failed: 0, at })
+            }
+            Self::CargoFailed { .. } => None,
+        }
+    }
+
+    /// True when every test ran and passed.
+    pub fn passed(&self) -> bool {
+        matches!(self, Self::Tested { failed: 0, .. })
+    }
+
+    /// The report a learner reads, styled with ANSI codes (print it through
+    /// `anstream`, which drops them when stdout is not a terminal).
+    pub fn report(&self, chapter: &Chapter) -> String {
+        let n = chapter.number;
+        let red = Style::new().fg_color(Some(AnsiColor::Red.into())).bold();
+        let green = Style::new().fg_color(Some(AnsiColor::Green.into())).bold();
+        let bold = Style::new().bold();
+        let mut out = String::new();
+        match self {
+            Self::Tested { passed, failed: 0, .. } => {
+                out += &format!("{green}✓ chapter {n}: all {passed} tests passed{green:#}\n");
+            }
+            Self::Tested { passed, failed, failures } => {
+                let total = passed + failed;
+                out += &format!("{red}✗ chapter {n}: {failed} of {total} tests failed{red:#}\n");
+                for failure in failures {
+                    out += &format!("\n  {bold}{}{bold:#}\n", failure.name);
+                    for line in failure.message.lines() {
+                        out += &format!("      {line}\n");
+                    }
+                }
+            }
+            Self::DidNotCompile { errors } => {
+                let mut files: Vec<String> = Vec::new();
+                for file in errors.iter().filter_map(|e| e.file.as_ref()) {
+                    let file = file.display().to_string();
+                    if !files.contains(&file) {
+                        files.push(file);
+                    }
+                }
+                out += &format!("{red}✗ chapter {n} does not compile{red:#}");
+                if files.is_empty() {
+                    out += "\n";
+                } else {
+                    out += &format!(": fix {bold}{}{bold:#}\n", files.join(", "));
+                }
+                for error in errors {
+                    out += &format!("\n{}\n", error.rendered.trim_end());
+                }
+            }
+            Self::CargoFailed { stderr_tail } => {
+                out += &format!(
+                    "{red}✗ `cargo test -p {}` failed before running any test:{red:#}\n{}\n",
+                    chapter.package(),
+                    stderr_tail.trim_end()
+                );
+            }
+        }
+        out
+    }
+}
+
+/// Runs `cargo test -p chapter-N --no-fail-fast` in `root` and reads its result.
+/// With `verbose`, cargo's own output and every compiler message are passed
+/// through to this process's stdout/stderr as they come.
+pub fn run_tests(root: &Path, chapter: &Chapter, verbose: bool) -> Result<CheckOutcome, CheckError> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut child = Command::new(&cargo)
+        .args(["test", "--package", &chapter.package(), "--no-fail-fast"])
+        .arg("--message-format=json-diagnostic-rendered-ansi")
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(if verbose { Stdio::inherit() } else { Stdio::piped() })
+        .spawn()
+        .map_err(|source| CheckError::Spawn { cargo: cargo.clone(), root: root.to_owned(), source })?;
+
+    // Read stderr on its own thread so that neither pipe fills up and blocks cargo.
+    let stderr = child.stderr.take().map(|mut pipe| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    });
+
+    let mut libtest = String::new();
+    let mut errors = Vec::new();
+    let stdout = child.stdout.take().expect("stdout is piped");
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|source| CheckError::Output { source })?;
+        match serde_json::from_str::<CargoMessage>(&line) {
+            Ok(CargoMessage { reason, message: Some(message) }) if reason == "compiler-message" => {
+                if verbose {
+                    anstream::print!("{}", message.rendered.as_deref().unwrap_or_default());
+                }
+                if let Some(error) = message.into_error(root) {
+                    errors.push(error);
+                }
+            }
+            Ok(_) => {}
+            Err(_) => {
+                if verbose {
+                    println!("{line}");
+                }
+                libtest.push_str(&line);
+                libtest.push('\n');
+            }
+        }
+    }
+    let status = child.wait().map_err(|source| CheckError::Output { source })?;
+    let stderr = stderr.map(|t| t.join().unwrap_or_default()).unwrap_or_default();
+
+    if !errors.is_empty() {
+        return Ok(CheckOutcome::DidNotCompile { errors });
+    }
+    let summary = parse_libtest(&libtest);
+    if summary.binaries == 0 && !status.success() {
+        return Ok(CheckOutcome::CargoFailed { stderr_tail: tail(&stderr, 15) });
+    }
+    Ok(CheckOutcome::Tested {
+        passed: summary.passed,
+        failed: summary.failed,
+        failures: summary.failures,
+    })
+}
+
+/// What libtest printed, summed over test binaries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LibtestSummary {
+    /// How many `test result:` lines there were.
+    pub binaries: u32,
+    pub passed: u32,
+    pub failed: u32,
+    pub failures: Vec<Failure>,
+}
+
+/// Parses libtest's text output: the `test result:` lines and the
+/// `---- name stdout ----` sections of failed tests.
+pub fn parse_libtest(output: &str) -> LibtestSummary {
+    let mut summary = LibtestSummary::default();
+    let mut section: Option<(String, Vec<&str>)> = None;
+    let mut close = |section: &mut Option<(String, Vec<&str>)>, summary: &mut LibtestSummary| {
+        if let Some((name, lines)) = section.take() {
+            summary.failures.push(Failure { name, message: panic_message(&lines) });
+        }
+    };
+    for line in output.lines() {
+        if let Some(name) = line.strip_prefix("---- ").and_then(|l| l.strip_suffix(" stdout ----")) {
+            close(&mut section, &mut summary);
+            section = Some((name.to_owned(), Vec::new()));
+        } else if let Some(result) = line.strip_prefix("test result: ") {
+            close(&mut section, &mut summary);
+            summary.binaries += 1;
+            for part in result.split(';') {
+                let mut words = part.split_whitespace().rev();
+                let (Some(kind), Some(count)) = (words.next(), words.next()) else { continue };
+                let count: u32 = count.parse().unwrap_or(0);
+                match kind {
+                    "passed" => summary.passed += count,
+                    "failed" => summary.failed += count,
+                    _ => {}
+                }
+            }
+        } else if line == "failures:" {
+            close(&mut section, &mut summary);
+        } else if let Some((_, lines)) = section.as_mut() {
+            lines.push(line);
+        }
+    }
+    close(&mut section, &mut summary);
+    summary
+}
+
+/// The panic message in a failed test's output section, or the section itself
+/// (trimmed) when the test failed without panicking.
+fn panic_message(lines: &[&str]) -> String {
+    let start = lines.iter().position(|l| l.starts_with("thread '") && l.contains("panicked at"));
+    let body: Vec<&str> = match start {
+        Some(start) => lines[start + 1..]
+            .iter()
+            .take_while(|l| !l.starts_with("note: run with `RUST_BACKTRACE") && **l != "stack backtrace:")
+            .copied()
+            .collect(),
+        None => lines.iter().take(10).copied().collect(),
+    };
+    body.join("\n").trim().to_owned()
+}
+
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// The parts of a cargo JSON message that `check` reads.
+#[derive(Deserialize)]
+struct CargoMessage {
+    reason: String,
+    message: Option<Diagnostic>,
+}
+
+#[derive(Deserialize)]
+struct Diagnostic {
+    level: String,
+    message: String,
+    rendered: Option<String>,
+    #[serde(default)]
+    spans: Vec<Span>,
+}
+
+#[derive(Deserialize)]
+struct Span {
+    file_name: String,
+    is_primary: bool,
+}
+
+impl Diagnostic {
+    /// This diagnostic as an error to show, if it is one worth showing
+    /// (not a warning, not rustc's closing "aborting due to" line).
+    fn into_error(self, root: &Path) -> Option<CompileError> {
+        if self.level != "error" || self.message.starts_with("aborting due to") {
+            return None;
+        }
+        let file = self
+            .spans
+            .iter()
+            .find(|s| s.is_primary)
+            .map(|s| relative(root, &normalize(&root.join(&s.file_name))));
+        Some(CompileError { rendered: self.rendered.unwrap_or(self.message), file })
+    }
+}
+
+/// Resolves `.` and `..` without touching the file system: rustc names a file
+/// included with `#[path]` as `chapters/01-x/src/../../../exercises/01-x/f.rs`.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OUTPUT: &str = "
+running 2 tests
+test adds ... ok
+test answers ... FAILED
+
+failures:
+
+---- answers stdout ----
+
+thread 'answers' panicked at exercises/01-demo/answer.rs:3:5:
+not yet implemented: Return the answer.
+note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
+
+
+failures:
+    answers
+
+test result: FAILED. 1 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s
+
+running 3 tests
+test a ... ok
+test b ... ok
+test c ... ok
+
+test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s
+";
+
+    /// Summary lines are summed over binaries; each failure keeps its panic message.
+    #[test]
+    fn parses_libtest_output() {
+        let summary = parse_libtest(OUTPUT);
+        assert_eq!(summary.binaries, 2);
+        assert_eq!((summary.passed, summary.failed), (4, 1));
+        assert_eq!(
+            summary.failures,
+            vec![Failure {
+                name: "answers".into(),
+                message: "not yet implemented: Return the answer.".into()
+            }]
+        );
+    }
+
+    /// Paths through `..` are resolved lexically.
+    #[test]
+    fn normalizes_included_paths() {
+        assert_eq!(
+            normalize(Path::new("/w/chapters/01-x/src/../../../exercises/01-x/f.rs")),
+            PathBuf::from("/w/exercises/01-x/f.rs")
+        );
+    }
+}

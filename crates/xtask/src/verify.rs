@@ -1,0 +1,195 @@
+//! `cargo xtask verify [N…]`: prove, for each chapter, that its tests check
+//! something. They must PASS on the solutions, FAIL on the exercises, and FAIL
+//! with only one hole left open, for every hole: a hole no test notices is a
+//! hole a learner could leave empty and be told they are done.
+//!
+//! Variants are written over `exercises/NN-topic/` and the generated files are
+//! restored afterwards (also on error or Ctrl-C's panic-free path), so verify
+//! refuses to start when those files hold anything but the generated text.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use bigbang_workshop::chapter::{Chapter, Workspace};
+
+use crate::exercises::{self, rel};
+
+/// How one `cargo test -p chapter-N` run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Passed {
+        tests: u32,
+    },
+    Failed {
+        passed: u32,
+        failed: u32,
+    },
+    /// The code did not compile: a defect in the markers, not a test result.
+    CompileError,
+}
+
+/// Sums libtest's `test result:` lines of a whole `cargo test` run.
+fn outcome(success: bool, output: &str) -> Outcome {
+    let (mut passed, mut failed) = (0, 0);
+    for line in output.lines().filter(|l| l.starts_with("test result:")) {
+        let count = |word: &str| -> u32 {
+            line.split(';')
+                .find_map(|part| part.trim().strip_suffix(word))
+                .and_then(|n| n.trim().rsplit(' ').next()?.parse().ok())
+                .unwrap_or(0)
+        };
+        passed += count(" passed");
+        failed += count(" failed");
+    }
+    if success {
+        Outcome::Passed { tests: passed }
+    } else if output.contains("could not compile") {
+        Outcome::CompileError
+    } else {
+        Outcome::Failed { passed, failed }
+    }
+}
+
+fn cargo_test(ws: &Workspace, chapter: &Chapter, solution: bool) -> Result<(Outcome, String)> {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(&ws.root).args(["test", "--package", &chapter.package()]);
+    if solution {
+        cmd.args(["--features", "solution"]);
+    }
+    let out = cmd.output().with_context(|| format!("running cargo test for {}", chapter.package()))?;
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    Ok((outcome(out.status.success(), &text), text))
+}
+
+/// Puts the generated exercise files back when dropped.
+struct Restore<'a> {
+    files: Vec<(PathBuf, String)>,
+    root: &'a Path,
+}
+
+impl Drop for Restore<'_> {
+    fn drop(&mut self) {
+        for (path, text) in &self.files {
+            if let Err(err) = fs::write(path, text) {
+                eprintln!("verify: could not restore {}: {err}", rel(self.root, path));
+            }
+        }
+    }
+}
+
+/// One row of the table.
+struct Row {
+    chapter: u32,
+    holes: usize,
+    tests: u32,
+    verdict: String,
+}
+
+fn verify_chapter(ws: &Workspace, chapter: &Chapter) -> Result<Row> {
+    let mut problems = Vec::new();
+    let (on_solution, log) = cargo_test(ws, chapter, true)?;
+    let tests = match on_solution {
+        Outcome::Passed { tests } if tests > 0 => tests,
+        Outcome::Passed { .. } => {
+            problems.push("no tests ran on the solution".to_owned());
+            0
+        }
+        other => {
+            eprintln!("{log}");
+            problems.push(format!("the solution does not pass: {other:?}"));
+            0
+        }
+    };
+    match cargo_test(ws, chapter, false)? {
+        (Outcome::Failed { .. }, _) => {}
+        (Outcome::Passed { .. }, _) => problems.push("tests PASS on the untouched exercises".to_owned()),
+        (Outcome::CompileError, log) => {
+            eprintln!("{log}");
+            problems.push("the exercises do not compile".to_owned());
+        }
+    }
+
+    // One hole at a time: every other hole filled in, this one left as todo!().
+    let files: Vec<_> = chapter.meta.files.iter().collect();
+    let mut holes = 0;
+    let _restore = Restore {
+        files: files
+            .iter()
+            .map(|f| Ok((chapter.exercise_path(&ws.root, f), chapter.render_exercise(&ws.root, f)?)))
+            .collect::<Result<_>>()?,
+        root: &ws.root,
+    };
+    for (fi, file) in files.iter().enumerate() {
+        let marked = chapter.marked(&ws.root, file)?;
+        for (hi, hole) in marked.holes().iter().enumerate() {
+            holes += 1;
+            for (fj, other) in files.iter().enumerate() {
+                let text = chapter.render_with_holes(&ws.root, other, |h| fj == fi && h == hi)?;
+                fs::write(chapter.exercise_path(&ws.root, other), text)?;
+            }
+            let place = format!("{}:{}", file.source.display(), hole.open_line);
+            match cargo_test(ws, chapter, false)? {
+                (Outcome::Failed { .. }, _) => {
+                    println!("  chapter {}: hole at {place} is covered", chapter.number)
+                }
+                (Outcome::Passed { .. }, _) => {
+                    problems.push(format!("hole at {place} is not covered: every test passes with it empty"))
+                }
+                (Outcome::CompileError, log) => {
+                    eprintln!("{log}");
+                    problems.push(format!("with only the hole at {place} open the chapter does not compile"));
+                }
+            }
+        }
+    }
+    if holes == 0 {
+        problems.push("the chapter has no holes".to_owned());
+    }
+    let verdict = if problems.is_empty() { "ok".to_owned() } else { problems.join("; ") };
+    Ok(Row { chapter: chapter.number, holes, tests, verdict })
+}
+
+pub fn run(ws: &Workspace, only: &[u32]) -> Result<()> {
+    let stale = exercises::stale(ws)?;
+    if !stale.is_empty() {
+        let list: Vec<String> = stale.iter().map(|p| rel(&ws.root, p)).collect();
+        bail!(
+            "verify overwrites exercises/ while it works, and these differ from the generated text: {}\n\
+             run `cargo xtask exercises` first (save any work of your own elsewhere)",
+            list.join(", ")
+        );
+    }
+    let chapters: Vec<Chapter> =
+        ws.chapters()?.into_iter().filter(|c| only.is_empty() || only.contains(&c.number)).collect();
+    let mut rows = Vec::new();
+    for chapter in &chapters {
+        println!("verifying chapter {} ({})", chapter.number, chapter.package());
+        rows.push(verify_chapter(ws, chapter)?);
+    }
+    println!("\n{:<8} {:>5} {:>5}  result", "chapter", "holes", "tests");
+    for row in &rows {
+        println!("{:<8} {:>5} {:>5}  {}", row.chapter, row.holes, row.tests, row.verdict);
+    }
+    let bad = rows.iter().filter(|r| r.verdict != "ok").count();
+    if bad > 0 {
+        bail!("{bad} chapter(s) failed verification");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{outcome, Outcome};
+
+    /// libtest summaries of several test binaries are added up.
+    #[test]
+    fn sums_test_results() {
+        let text = "test result: ok. 2 passed; 0 failed; 0 ignored\n\
+                    test result: FAILED. 1 passed; 3 failed; 0 ignored\n";
+        assert_eq!(outcome(false, text), Outcome::Failed { passed: 3, failed: 3 });
+        assert_eq!(outcome(true, "test result: ok. 5 passed; 0 failed;"), Outcome::Passed { tests: 5 });
+        assert_eq!(outcome(false, "error: could not compile `chapter-1`"), Outcome::CompileError);
+    }
+}
