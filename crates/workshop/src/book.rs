@@ -65,10 +65,11 @@ pub fn serve(dir: &Path, listener: TcpListener) -> Result<(), BookError> {
     // One thread is plenty for one reader's browser; a current-thread runtime
     // rather than tokio's multi-threaded default.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_io().build().map_err(serve_err)?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::from_std(listener)?;
-        let app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(dir));
-        axum::serve(listener, app).await
-    })
-    .map_err(serve_err)
+    runtime
+        .block_on(async {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            let app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(dir));
+            axum::serve(listener, app).await
+        })
+        .map_err(serve_err)
 }

@@ -188,11 +188,7 @@ pub fn run_tests(root: &Path, chapter: &Chapter, verbose: bool) -> Result<CheckO
     if summary.binaries == 0 && !status.success() {
         return Ok(CheckOutcome::CargoFailed { stderr_tail: tail(&stderr, 15) });
     }
-    Ok(CheckOutcome::Tested {
-        passed: summary.passed,
-        failed: summary.failed,
-        failures: summary.failures,
-    })
+    Ok(CheckOutcome::Tested { passed: summary.passed, failed: summary.failed, failures: summary.failures })
 }
 
 /// What libtest printed, summed over test binaries.

@@ -24,8 +24,7 @@ pub fn edits<'a>(old: &'a str, new: &'a str) -> Vec<Edit<'a>> {
     let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
     for i in (0..a.len()).rev() {
         for j in (0..b.len()).rev() {
-            lcs[i][j] =
-                if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
         }
     }
     let (mut i, mut j) = (0, 0);
@@ -53,12 +52,8 @@ pub fn edits<'a>(old: &'a str, new: &'a str) -> Vec<Edit<'a>> {
 /// Lines carry ANSI colour; print through `anstream` to drop it off a terminal.
 pub fn unified(old_name: &str, new_name: &str, old: &str, new: &str, context: usize) -> String {
     let script = edits(old, new);
-    let changed: Vec<usize> = script
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| !matches!(e, Edit::Same(_)))
-        .map(|(i, _)| i)
-        .collect();
+    let changed: Vec<usize> =
+        script.iter().enumerate().filter(|(_, e)| !matches!(e, Edit::Same(_))).map(|(i, _)| i).collect();
     if changed.is_empty() {
         return String::new();
     }

@@ -5,7 +5,24 @@
 //! - `chapter`: the workspace and its chapters, read from `chapters/NN-topic/chapter.toml`.
 //! - `exercise`: exercise markers in product code and the two views generated from them.
 //! - `layout`: the check that folders, packages and book parts line up.
+//! - `progress`: the learner's progress file (test results, hints shown), keyed by chapter id.
+//! - `status`: holes filled, last test result and the next step, per chapter.
+//! - `check`: runs a chapter's tests and reads libtest's and rustc's output.
+//! - `doctor`: can this machine run the chapters (privileges, namespaces, cgroups, overlayfs,
+//!   busybox, tools), each chapter's `needs` checked against it, with a fix per problem.
+//! - `diff`: the unified line diff behind `cargo workshop solution`.
+//! - `reset`: fresh starter files, with a backup of the learner's copy.
+//! - `book`: builds the mdBook and serves it on 127.0.0.1.
+//! - `watch`: notices saved files under `exercises/` (inotify, or polling).
 
+pub mod book;
 pub mod chapter;
+pub mod check;
+pub mod diff;
+pub mod doctor;
 pub mod exercise;
 pub mod layout;
+pub mod progress;
+pub mod reset;
+pub mod status;
+pub mod watch;

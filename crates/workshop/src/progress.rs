@@ -104,8 +104,7 @@ impl Progress {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(source) => return Err(ProgressError::Read { path: path.to_owned(), source }),
         };
-        serde_json::from_str(&text)
-            .map_err(|source| ProgressError::Parse { path: path.to_owned(), source })
+        serde_json::from_str(&text).map_err(|source| ProgressError::Parse { path: path.to_owned(), source })
     }
 
     /// Writes the progress file at `path`, creating its folder. The file is
@@ -136,8 +135,5 @@ impl Progress {
 
 /// Seconds since the Unix epoch, for records and backup names.
 pub fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }

@@ -145,10 +145,7 @@ impl ChapterStatus {
                 "chapter {n}, some tests fail — run `cargo workshop check {n}` to see which ({stuck})"
             ),
             _ if self.holes() == 0 => format!("chapter {n} — run `cargo workshop check {n}`"),
-            _ => format!(
-                "chapter {n}, all {} holes filled — run `cargo workshop check {n}`",
-                self.holes()
-            ),
+            _ => format!("chapter {n}, all {} holes filled — run `cargo workshop check {n}`", self.holes()),
         }
     }
 }

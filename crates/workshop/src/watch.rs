@@ -34,7 +34,9 @@ pub enum WatchError {
 pub enum WatchMode {
     Inotify,
     /// Comparing modification times every second, and why.
-    Poll { reason: String },
+    Poll {
+        reason: String,
+    },
 }
 
 enum Backend {
@@ -56,12 +58,16 @@ impl Watcher {
         let reason = if force_poll {
             Some("--poll was given".to_owned())
         } else {
-            shared_fs_type(dir).map(|fs| format!("{} is on a {fs} file system, where file events may not arrive", dir.display()))
+            shared_fs_type(dir).map(|fs| {
+                format!("{} is on a {fs} file system, where file events may not arrive", dir.display())
+            })
         };
         if reason.is_none() {
             match Self::with_inotify(dir) {
                 Ok(watcher) => return Ok(watcher),
-                Err(WatchError::Inotify { source, .. }) if source == Errno::ENOSPC || source == Errno::EMFILE => {
+                Err(WatchError::Inotify { source, .. })
+                    if source == Errno::ENOSPC || source == Errno::EMFILE =>
+                {
                     return Self::with_polling(dir, format!("inotify has no watches left ({source})"));
                 }
                 Err(e) => return Err(e),
@@ -207,8 +213,12 @@ fn snapshot(dir: &Path) -> Result<BTreeMap<PathBuf, (SystemTime, u64)>, WatchErr
             if !is_source(&path) {
                 continue;
             }
-            if let Ok(meta) = entry.metadata().filter(|m| m.is_file()) {
-                out.insert(path, (meta.modified().unwrap_or(SystemTime::UNIX_EPOCH), meta.len()));
+            match entry.metadata() {
+                Ok(meta) if meta.is_file() => {
+                    let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+                    out.insert(path, (modified, meta.len()));
+                }
+                _ => {}
             }
         }
     }

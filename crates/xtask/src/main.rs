@@ -4,14 +4,22 @@
 //! - `exercises`: generate `exercises/` and `solutions/` from marked product code.
 //! - `verify`: every chapter fails on its exercises, passes on its solutions, and
 //!   every hole is covered by a test.
-//! - `layout`: folder `NN-topic` ↔ package `chapter-N` ↔ `book/src/NN-topic/`.
+//! - `unprivileged`: run the chapters that promise to work without root as uid 65534.
 //! - `book`: build the book, check every `{{#include}}` anchor and every internal link.
-//! - `ci`: everything CI runs, in order.
+//! - `ci`: everything CI runs, in order, with a summary.
+//!
+//! `layout` (folder ↔ package ↔ book part) lives in `bigbang_workshop::layout`,
+//! since the root package's tests check it too.
 
+mod book;
 mod exercises;
+mod unprivileged;
 mod verify;
 
-use anyhow::Result;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{bail, Result};
 use bigbang_workshop::chapter::Workspace;
 use clap::{Parser, Subcommand};
 
@@ -36,17 +44,100 @@ enum Task {
         /// Chapter numbers; all chapters when none.
         chapters: Vec<u32>,
     },
+    /// Check that chapters/NN-topic, package chapter-N, exercises/, solutions/ and
+    /// book/src/NN-topic/ line up.
+    Layout,
+    /// As root: run chapters' checks (on the solutions) as the unprivileged user nobody.
+    Unprivileged {
+        /// Chapter numbers; by default those whose chapter.toml needs "root-or-userns".
+        chapters: Vec<u32>,
+    },
+    /// Build the book and check its includes and internal links.
+    Book,
+    /// Everything CI runs: fmt, clippy, generated files, layout, tests, verify,
+    /// unprivileged checks, the book.
+    Ci,
 }
 
-fn workspace() -> Workspace {
-    Workspace::at(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+fn layout(ws: &Workspace) -> Result<()> {
+    let problems = bigbang_workshop::layout::check(ws)?;
+    if !problems.is_empty() {
+        bail!("the layout does not line up:\n  {}", problems.join("\n  "));
+    }
+    println!("chapters, packages, exercises, solutions and book parts line up");
+    Ok(())
+}
+
+fn cargo<'a>(args: &'a [&'a str]) -> impl Fn(&Workspace) -> Result<()> + 'a {
+    move |ws| {
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(&ws.root)
+            .args(args)
+            .status()?;
+        if !status.success() {
+            bail!("cargo {} failed", args.join(" "));
+        }
+        Ok(())
+    }
+}
+
+type Step<'a> = (&'a str, Box<dyn Fn(&Workspace) -> Result<()> + 'a>);
+
+fn ci(ws: &Workspace) -> Result<()> {
+    let steps: Vec<Step> = vec![
+        ("fmt", Box::new(cargo(&["fmt", "--all", "--check"]))),
+        (
+            "clippy",
+            Box::new(cargo(&[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--all-features",
+                "--",
+                "-D",
+                "warnings",
+            ])),
+        ),
+        ("exercises --check", Box::new(|ws: &Workspace| exercises::run(ws, true))),
+        ("layout", Box::new(layout)),
+        ("tests on the solutions", Box::new(cargo(&["test", "--workspace", "--all-features"]))),
+        ("verify", Box::new(|ws: &Workspace| verify::run(ws, &[]))),
+        ("unprivileged", Box::new(|ws: &Workspace| unprivileged::run(ws, &[]))),
+        ("book", Box::new(book::run)),
+    ];
+    let mut results = Vec::new();
+    for (name, step) in &steps {
+        println!("\n==> {name}");
+        let started = Instant::now();
+        let result = step(ws);
+        if let Err(err) = &result {
+            eprintln!("{name} failed: {err:#}");
+        }
+        results.push((*name, result.is_ok(), started.elapsed()));
+    }
+    println!("\n{:<24} {:>7}  result", "step", "seconds");
+    for (name, ok, took) in &results {
+        println!("{name:<24} {:>7.1}  {}", took.as_secs_f64(), if *ok { "ok" } else { "FAILED" });
+    }
+    let failed = results.iter().filter(|r| !r.1).count();
+    // A plain closing line that any CI reader understands.
+    println!("\nci: {} passed, {failed} failed", results.len() - failed);
+    if failed > 0 {
+        bail!("{failed} CI step(s) failed");
+    }
+    Ok(())
 }
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    let ws = Workspace::at(workspace().root.canonicalize()?);
+    let ws =
+        Workspace::at(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).canonicalize()?);
     match cli.task {
         Task::Exercises { check } => exercises::run(&ws, check),
         Task::Verify { chapters } => verify::run(&ws, &chapters),
+        Task::Layout => layout(&ws),
+        Task::Unprivileged { chapters } => unprivileged::run(&ws, &chapters),
+        Task::Book => book::run(&ws),
+        Task::Ci => ci(&ws),
     }
 }

@@ -1,0 +1,237 @@
+//! `cargo xtask book`: build the book and check what a reader would trip on.
+//!
+//! - Every `{{#include path:anchor}}` names a file that exists and an anchor
+//!   that holds code (STYLE.md: never line ranges, never whole files).
+//! - Every internal link and `#fragment` in the built HTML points at a page and
+//!   an element id that exist.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use bigbang_workshop::chapter::Workspace;
+
+/// Markdown files under `dir`, recursively, in a stable order.
+fn files_with_extension(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) -> Result<()> {
+    let mut entries: Vec<_> =
+        fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.path());
+    for entry in entries {
+        let path = entry.path();
+        if path.is_dir() {
+            files_with_extension(&path, ext, out)?;
+        } else if path.extension().is_some_and(|e| e == ext) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The text between `ANCHOR: name` and `ANCHOR_END: name`, other anchor lines left out.
+pub fn anchor_text(source: &str, name: &str) -> Option<String> {
+    let is_marker =
+        |line: &str, kind: &str| line.find(kind).is_some_and(|at| line[at + kind.len()..].trim() == name);
+    let mut inside = false;
+    let mut found = false;
+    let mut text = String::new();
+    for line in source.lines() {
+        if is_marker(line, "ANCHOR_END:") {
+            inside = false;
+        } else if is_marker(line, "ANCHOR:") {
+            inside = true;
+            found = true;
+        } else if inside && !line.contains("ANCHOR:") && !line.contains("ANCHOR_END:") {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    found.then_some(text)
+}
+
+/// Problems with the `{{#include}}` directives of every page under `src`.
+pub fn check_includes(src: &Path) -> Result<Vec<String>> {
+    let mut pages = Vec::new();
+    files_with_extension(src, "md", &mut pages)?;
+    let mut problems = Vec::new();
+    for page in pages {
+        let text = fs::read_to_string(&page)?;
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("{{#") {
+            let Some(end) = rest[at..].find("}}") else { break };
+            let directive = &rest[at + 3..at + end];
+            rest = &rest[at + end + 2..];
+            let mut words = directive.split_whitespace();
+            let (Some(kind), Some(arg)) = (words.next(), words.next()) else { continue };
+            if !matches!(kind, "include" | "rustdoc_include") {
+                continue;
+            }
+            let place = format!("{}: {{{{#{directive}}}}}", page.display());
+            let (file, anchor) = match arg.split_once(':') {
+                Some((file, anchor)) => (file, anchor),
+                None => {
+                    problems.push(format!("{place}: includes a whole file; include a named anchor"));
+                    continue;
+                }
+            };
+            if anchor.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+                problems.push(format!("{place}: a line range drifts when the code changes; use an anchor"));
+                continue;
+            }
+            let target = page.parent().unwrap_or(src).join(file);
+            match fs::read_to_string(&target) {
+                Err(_) => problems.push(format!("{place}: no file {}", target.display())),
+                Ok(source) => match anchor_text(&source, anchor) {
+                    None => problems.push(format!("{place}: no `ANCHOR: {anchor}` in {}", target.display())),
+                    Some(text) if text.trim().is_empty() => {
+                        problems.push(format!("{place}: anchor `{anchor}` is empty"))
+                    }
+                    Some(_) => {}
+                },
+            }
+        }
+    }
+    Ok(problems)
+}
+
+/// Values of `attr="…"` in an HTML text.
+fn attribute_values<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
+    let needle = format!(" {attr}=\"");
+    html.match_indices(&needle)
+        .filter_map(|(at, _)| {
+            let start = at + needle.len();
+            html[start..].find('"').map(|len| &html[start..start + len])
+        })
+        .collect()
+}
+
+/// Resolves `.` and `..` without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&amp;", "&").replace("%20", " ")
+}
+
+/// Broken internal links and fragments in the built HTML under `out`.
+pub fn check_links(out: &Path) -> Result<Vec<String>> {
+    let mut pages = Vec::new();
+    files_with_extension(out, "html", &mut pages)?;
+    let mut ids: BTreeMap<PathBuf, BTreeSet<String>> = BTreeMap::new();
+    let mut texts = Vec::new();
+    for page in &pages {
+        let html = fs::read_to_string(page)?;
+        ids.insert(normalize(page), attribute_values(&html, "id").into_iter().map(unescape).collect());
+        texts.push((page.clone(), html));
+    }
+    let mut problems = BTreeSet::new();
+    for (page, html) in &texts {
+        for href in attribute_values(html, "href") {
+            let external = href.contains("://") || href.starts_with("mailto:") || href.starts_with("//");
+            if external || href.starts_with("javascript:") || href.is_empty() {
+                continue;
+            }
+            let (path, fragment) = match href.split_once('#') {
+                Some((p, f)) => (p, Some(unescape(f))),
+                None => (href, None),
+            };
+            let path = path.split('?').next().unwrap_or_default();
+            let mut target = if path.is_empty() {
+                page.clone()
+            } else {
+                normalize(&page.parent().unwrap_or(out).join(unescape(path)))
+            };
+            if target.is_dir() {
+                target = target.join("index.html");
+            }
+            let shown = page.strip_prefix(out).unwrap_or(page).display().to_string();
+            if !target.exists() {
+                problems.insert(format!("{shown}: link to {href}: no such file"));
+                continue;
+            }
+            if let Some(fragment) = fragment.filter(|f| !f.is_empty()) {
+                let known = ids.get(&normalize(&target)).is_some_and(|set| set.contains(&fragment));
+                if !known && target.extension().is_some_and(|e| e == "html") {
+                    problems.insert(format!("{shown}: link to {href}: no element with id \"{fragment}\""));
+                }
+            }
+        }
+    }
+    Ok(problems.into_iter().collect())
+}
+
+pub fn run(ws: &Workspace) -> Result<()> {
+    let src = ws.root.join("book/src");
+    let mut problems = check_includes(&src)?;
+    if !problems.is_empty() {
+        bail!("the book's includes are broken:\n  {}", problems.join("\n  "));
+    }
+    let out = bigbang_workshop::book::build_book(&ws.root)?;
+    problems = check_links(&out)?;
+    if !problems.is_empty() {
+        bail!("{} broken link(s) in the book:\n  {}", problems.len(), problems.join("\n  "));
+    }
+    let mut pages = Vec::new();
+    files_with_extension(&out, "html", &mut pages)?;
+    println!("book built in {}: {} pages, includes and links ok", out.display(), pages.len());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Anchors resolve to their lines only, nested anchors' markers left out.
+    #[test]
+    fn anchors() {
+        let src = "a\n// ANCHOR: outer\nb\n// ANCHOR: inner\nc\n// ANCHOR_END: inner\n// ANCHOR_END: outer\n";
+        assert_eq!(anchor_text(src, "outer").as_deref(), Some("b\nc\n"));
+        assert_eq!(anchor_text(src, "inner").as_deref(), Some("c\n"));
+        assert_eq!(anchor_text(src, "inn"), None);
+    }
+
+    /// Broken includes are named: missing anchors, whole files, line ranges.
+    #[test]
+    fn include_problems() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("code.rs"), "// ANCHOR: ok\nfn f() {}\n// ANCHOR_END: ok\n").unwrap();
+        fs::write(
+            dir.path().join("page.md"),
+            "{{#include code.rs:ok}}\n{{#include code.rs:gone}}\n{{#include code.rs}}\n{{#include code.rs:1:2}}\n",
+        )
+        .unwrap();
+        let problems = check_includes(dir.path()).unwrap();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].contains("no `ANCHOR: gone`"));
+        assert!(problems[1].contains("whole file"));
+        assert!(problems[2].contains("line range"));
+    }
+
+    /// A link to a missing page or a missing id is reported; good ones are not.
+    #[test]
+    fn link_problems() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("part")).unwrap();
+        fs::write(dir.path().join("index.html"), r##"<a href="part/a.html#x">ok</a> <a href="part/a.html#y">bad id</a> <a href="nope.html">gone</a> <a href="https://example.org/">ext</a>"##).unwrap();
+        fs::write(
+            dir.path().join("part/a.html"),
+            r##"<h2 id="x">X</h2><a href="../index.html">up</a><a href="#x">self</a>"##,
+        )
+        .unwrap();
+        let problems = check_links(dir.path()).unwrap();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("no element with id \"y\"")));
+        assert!(problems.iter().any(|p| p.contains("nope.html: no such file")));
+    }
+}
