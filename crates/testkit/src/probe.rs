@@ -1134,10 +1134,14 @@ impl Busybox {
     }
 }
 
-/// busybox on PATH (or /bin/busybox, /usr/bin/busybox), its linkage and version; `None`
-/// when there is none.
+/// Names the busybox to use instead of searching, as for the rootfs fixture.
+pub const BUSYBOX_ENV: &str = "BIGBANG_BUSYBOX";
+
+/// busybox as `$BIGBANG_BUSYBOX` names it, else on PATH (or /usr/bin, /bin, /usr/sbin),
+/// its linkage and version; `None` when there is none.
 pub fn busybox() -> Result<Option<Busybox>, ProbeError> {
-    let Some(path) = program("busybox") else {
+    let named = std::env::var_os(BUSYBOX_ENV).map(PathBuf::from).filter(|p| p.is_file());
+    let Some(path) = named.or_else(|| program("busybox")) else {
         return Ok(None);
     };
     let linkage = elf_linkage_of(&path)?;
@@ -1165,6 +1169,8 @@ pub fn tool(name: &str) -> Option<Tool> {
 // ---------------------------------------------------------------------------------------
 
 /// Bytes an unprivileged user may still write on the filesystem holding `path` (statvfs(3)).
+// fsblkcnt_t and c_ulong are u32 on 32-bit targets, u64 here: the conversions are for them.
+#[allow(clippy::useless_conversion)]
 pub fn free_bytes(path: &Path) -> Result<u64, ProbeError> {
     let stat = nix::sys::statvfs::statvfs(path)
         .map_err(|errno| ProbeError::Read { path: path.to_owned(), source: io::Error::from(errno) })?;

@@ -10,56 +10,29 @@ use std::process::Command;
 
 use tempfile::TempDir;
 
-/// Where busybox is looked for when `BIGBANG_BUSYBOX` does not name it.
-pub const BUSYBOX_CANDIDATES: &[&str] = &["/bin/busybox", "/usr/bin/busybox", "/usr/sbin/busybox"];
-
 /// What can go wrong while building a rootfs.
 #[derive(Debug, thiserror::Error)]
 pub enum RootfsError {
-    #[error("busybox not found (looked at $BIGBANG_BUSYBOX, {}); install it: sudo apt-get install busybox-static (Fedora: sudo dnf install busybox)", BUSYBOX_CANDIDATES.join(", "))]
+    #[error("busybox not found ($BIGBANG_BUSYBOX, PATH, /usr/bin, /bin, /usr/sbin); install it: sudo apt-get install busybox-static (Fedora: sudo dnf install busybox)")]
     BusyboxMissing,
     #[error("{path} is a dynamically linked busybox; a rootfs needs the static one: sudo apt-get install busybox-static")]
     BusyboxNotStatic { path: PathBuf },
+    #[error("cannot inspect busybox: {source}")]
+    Probe { source: crate::probe::ProbeError },
     #[error("cannot list the applets of {path}: {source}")]
     Applets { path: PathBuf, source: io::Error },
     #[error("cannot write the rootfs at {path}: {source}")]
     Write { path: PathBuf, source: io::Error },
 }
 
-/// Finds a statically linked busybox: `$BIGBANG_BUSYBOX`, then the usual places.
+/// Finds a statically linked busybox: `$BIGBANG_BUSYBOX`, then PATH and the usual places.
 pub fn find_busybox() -> Result<PathBuf, RootfsError> {
-    let from_env = std::env::var_os("BIGBANG_BUSYBOX").map(PathBuf::from);
-    let path = from_env
-        .into_iter()
-        .chain(BUSYBOX_CANDIDATES.iter().map(PathBuf::from))
-        .find(|p| p.is_file())
-        .ok_or(RootfsError::BusyboxMissing)?;
-    match elf_is_static(&path) {
-        Ok(true) => Ok(path),
-        _ => Err(RootfsError::BusyboxNotStatic { path }),
+    match crate::probe::busybox() {
+        Ok(Some(found)) if found.is_static() => Ok(found.path),
+        Ok(Some(found)) => Err(RootfsError::BusyboxNotStatic { path: found.path }),
+        Ok(None) => Err(RootfsError::BusyboxMissing),
+        Err(source) => Err(RootfsError::Probe { source }),
     }
-}
-
-/// Whether the ELF file at `path` is statically linked: it has no PT_INTERP
-/// program header naming a dynamic loader.
-fn elf_is_static(path: &Path) -> io::Result<bool> {
-    let data = fs::read(path)?;
-    let bad = || io::Error::new(io::ErrorKind::InvalidData, "not a 64-bit little-endian ELF file");
-    if data.len() < 64 || &data[..4] != b"\x7fELF" || data[4] != 2 || data[5] != 1 {
-        return Err(bad());
-    }
-    let u16_at = |o: usize| u16::from_le_bytes([data[o], data[o + 1]]) as usize;
-    let phoff = u64::from_le_bytes(data[32..40].try_into().map_err(|_| bad())?) as usize;
-    let (phentsize, phnum) = (u16_at(54), u16_at(56));
-    const PT_INTERP: u32 = 3;
-    for i in 0..phnum {
-        let at = phoff + i * phentsize;
-        let kind = data.get(at..at + 4).ok_or_else(bad)?;
-        if u32::from_le_bytes(kind.try_into().map_err(|_| bad())?) == PT_INTERP {
-            return Ok(false);
-        }
-    }
-    Ok(true)
 }
 
 fn write_err(path: &Path) -> impl FnOnce(io::Error) -> RootfsError + '_ {

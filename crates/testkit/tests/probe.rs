@@ -105,7 +105,8 @@ fn mode_v1_and_hybrid() {
 /// No cgroup filesystem under /sys/fs/cgroup (a bare container) is "none".
 #[test]
 fn mode_none() {
-    let no_cgroups: String = UBUNTU_V2.lines().filter(|l| !l.contains("cgroup")).map(|l| format!("{l}\n")).collect();
+    let no_cgroups: String =
+        UBUNTU_V2.lines().filter(|l| !l.contains("cgroup")).map(|l| format!("{l}\n")).collect();
     assert_eq!(cgroup_mode(&no_cgroups), CgroupMode::None);
     assert_eq!(cgroup_mode(""), CgroupMode::None);
 }
@@ -128,7 +129,10 @@ fn v2_tree_controllers_and_delegation() {
     let v2 = cgroups.v2.as_ref().unwrap();
     assert_eq!(v2.mount_point, "/sys/fs/cgroup");
     assert_eq!(v2.root_controllers, ["cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", "misc"]);
-    assert_eq!(v2.own_cgroup.as_deref(), Some("/user.slice/user-1000.slice/user@1000.service/app.slice/app-bigbang.scope"));
+    assert_eq!(
+        v2.own_cgroup.as_deref(),
+        Some("/user.slice/user-1000.slice/user@1000.service/app.slice/app-bigbang.scope")
+    );
     assert_eq!(v2.own_controllers, ["cpu", "memory", "pids"]);
     assert!(v2.delegated);
     assert_eq!(cgroups.controllers_for_user(), ["cpu", "memory", "pids"]);
@@ -174,10 +178,7 @@ fn v1_hierarchies() {
     let systemd = cgroups.v1.iter().find(|h| h.name.as_deref() == Some("systemd")).unwrap();
     assert!(systemd.controllers.is_empty());
     assert_eq!(systemd.own_cgroup.as_deref(), Some("/user.slice/user-1000.slice/session-1.scope"));
-    assert_eq!(
-        cgroups.describe(),
-        "v1 (v1 controllers: cpu, cpuacct, memory, net_cls, net_prio, pids)"
-    );
+    assert_eq!(cgroups.describe(), "v1 (v1 controllers: cpu, cpuacct, memory, net_cls, net_prio, pids)");
 }
 
 /// This machine's layout: v1 controllers and an empty v2 tree at /sys/fs/cgroup/unified.
@@ -333,7 +334,8 @@ fn userns_no_switches_allowed() {
 /// Debian's unprivileged_userns_clone=0 and max_user_namespaces=0 switch them off.
 #[test]
 fn userns_switched_off() {
-    let debian = sysctls(&[("kernel/unprivileged_userns_clone", "0\n"), ("user/max_user_namespaces", "63432\n")]);
+    let debian =
+        sysctls(&[("kernel/unprivileged_userns_clone", "0\n"), ("user/max_user_namespaces", "63432\n")]);
     assert_eq!(debian.unprivileged_userns_clone, Some(0));
     assert_eq!(debian.policy(), UsernsPolicy::DisabledByUnprivilegedUsernsClone);
     let zero = sysctls(&[("kernel/unprivileged_userns_clone", "1\n"), ("user/max_user_namespaces", "0\n")]);
@@ -410,7 +412,8 @@ fn live_namespaces() {
         if !ns.in_proc(Path::new("/proc/self/ns")) {
             continue;
         }
-        let attempt = if probe::is_root() { probe::try_unshare(ns) } else { probe::try_unshare_in_userns(ns) };
+        let attempt =
+            if probe::is_root() { probe::try_unshare(ns) } else { probe::try_unshare_in_userns(ns) };
         assert_eq!(attempt.unwrap(), Attempt::Worked, "{}", ns.name());
     }
 }
@@ -418,7 +421,8 @@ fn live_namespaces() {
 /// Probes from several threads at once each fork their own child and get their own answer.
 #[test]
 fn live_probes_from_threads() {
-    let threads: Vec<_> = (0..4).map(|_| std::thread::spawn(|| probe::try_unshare(Namespace::Uts).unwrap())).collect();
+    let threads: Vec<_> =
+        (0..4).map(|_| std::thread::spawn(|| probe::try_unshare(Namespace::Uts).unwrap())).collect();
     let results: Vec<Attempt> = threads.into_iter().map(|t| t.join().unwrap()).collect();
     assert!(results.windows(2).all(|w| w[0] == w[1]));
 }

@@ -68,7 +68,10 @@ pub fn serve(dir: &Path, listener: TcpListener) -> Result<(), BookError> {
     runtime
         .block_on(async {
             let listener = tokio::net::TcpListener::from_std(listener)?;
-            let app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(dir));
+            // Missing pages get mdBook's own 404 page, with status 404.
+            let files = tower_http::services::ServeDir::new(dir)
+                .not_found_service(tower_http::services::ServeFile::new(dir.join("404.html")));
+            let app = axum::Router::new().fallback_service(files);
             axum::serve(listener, app).await
         })
         .map_err(serve_err)

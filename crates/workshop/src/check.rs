@@ -32,6 +32,8 @@ pub struct Failure {
     pub name: String,
     /// The panic message, `not yet implemented: <hint>` for an open hole.
     pub message: String,
+    /// Where it panicked, `exercises/01-big-bang/process.rs:75:5`, `..` resolved.
+    pub location: Option<String>,
 }
 
 /// One compiler error.
@@ -85,6 +87,7 @@ impl CheckOutcome {
         let red = Style::new().fg_color(Some(AnsiColor::Red.into())).bold();
         let green = Style::new().fg_color(Some(AnsiColor::Green.into())).bold();
         let bold = Style::new().bold();
+        let dim = Style::new().dimmed();
         let mut out = String::new();
         match self {
             Self::Tested { passed, failed: 0, .. } => {
@@ -93,10 +96,25 @@ impl CheckOutcome {
             Self::Tested { passed, failed, failures } => {
                 let total = passed + failed;
                 out += &format!("{red}✗ chapter {n}: {failed} of {total} tests failed{red:#}\n");
-                for failure in failures {
-                    out += &format!("\n  {bold}{}{bold:#}\n", failure.name);
-                    for line in failure.message.lines() {
+                // Tests that fail the same way (often: the same todo!()) are listed together.
+                let mut groups: Vec<(&str, Option<&str>, Vec<&str>)> = Vec::new();
+                for f in failures {
+                    let location = f.location.as_deref();
+                    match groups.iter_mut().find(|(m, l, _)| *m == f.message && *l == location) {
+                        Some((_, _, names)) => names.push(&f.name),
+                        None => groups.push((&f.message, location, vec![&f.name])),
+                    }
+                }
+                for (message, location, names) in groups {
+                    out += "\n";
+                    for name in names {
+                        out += &format!("  {bold}{name}{bold:#}\n");
+                    }
+                    for line in message.lines() {
                         out += &format!("      {line}\n");
+                    }
+                    if let Some(location) = location {
+                        out += &format!("      {dim}at {location}{dim:#}\n");
                     }
                 }
             }
@@ -206,9 +224,10 @@ pub struct LibtestSummary {
 pub fn parse_libtest(output: &str) -> LibtestSummary {
     let mut summary = LibtestSummary::default();
     let mut section: Option<(String, Vec<&str>)> = None;
-    let mut close = |section: &mut Option<(String, Vec<&str>)>, summary: &mut LibtestSummary| {
+    let close = |section: &mut Option<(String, Vec<&str>)>, summary: &mut LibtestSummary| {
         if let Some((name, lines)) = section.take() {
-            summary.failures.push(Failure { name, message: panic_message(&lines) });
+            let (message, location) = panic_message(&lines);
+            summary.failures.push(Failure { name, message, location });
         }
     };
     for line in output.lines() {
@@ -238,19 +257,25 @@ pub fn parse_libtest(output: &str) -> LibtestSummary {
     summary
 }
 
-/// The panic message in a failed test's output section, or the section itself
-/// (trimmed) when the test failed without panicking.
-fn panic_message(lines: &[&str]) -> String {
-    let start = lines.iter().position(|l| l.starts_with("thread '") && l.contains("panicked at"));
-    let body: Vec<&str> = match start {
-        Some(start) => lines[start + 1..]
-            .iter()
-            .take_while(|l| !l.starts_with("note: run with `RUST_BACKTRACE") && **l != "stack backtrace:")
-            .copied()
-            .collect(),
-        None => lines.iter().take(10).copied().collect(),
+/// The panic message in a failed test's output section and where it panicked,
+/// or the section itself (trimmed) when the test failed without panicking.
+fn panic_message(lines: &[&str]) -> (String, Option<String>) {
+    let start = lines.iter().position(|l| l.starts_with("thread '") && l.contains(" panicked at "));
+    let Some(start) = start else {
+        return (lines.iter().take(10).copied().collect::<Vec<_>>().join("\n").trim().to_owned(), None);
     };
-    body.join("\n").trim().to_owned()
+    // `thread 'name' (1234) panicked at chapters/x/src/../../../exercises/x/f.rs:75:5:`
+    let location = lines[start]
+        .split_once(" panicked at ")
+        .map(|(_, at)| at.trim_end_matches(':'))
+        .filter(|at| !at.is_empty())
+        .map(|at| normalize(Path::new(at)).display().to_string());
+    let body: Vec<&str> = lines[start + 1..]
+        .iter()
+        .take_while(|l| !l.starts_with("note: run with `RUST_BACKTRACE") && **l != "stack backtrace:")
+        .copied()
+        .collect();
+    (body.join("\n").trim().to_owned(), location)
 }
 
 fn tail(text: &str, n: usize) -> String {
@@ -292,7 +317,13 @@ impl Diagnostic {
             .iter()
             .find(|s| s.is_primary)
             .map(|s| relative(root, &normalize(&root.join(&s.file_name))));
-        Some(CompileError { rendered: self.rendered.unwrap_or(self.message), file })
+        // Show `exercises/01-x/f.rs`, not `chapters/01-x/src/../../../exercises/01-x/f.rs`.
+        let mut rendered = self.rendered.unwrap_or(self.message);
+        for span in &self.spans {
+            let short = relative(root, &normalize(&root.join(&span.file_name)));
+            rendered = rendered.replace(&span.file_name, &short.display().to_string());
+        }
+        Some(CompileError { rendered, file })
     }
 }
 
@@ -325,7 +356,7 @@ failures:
 
 ---- answers stdout ----
 
-thread 'answers' panicked at exercises/01-demo/answer.rs:3:5:
+thread 'answers' (77) panicked at chapters/01-demo/src/../../../exercises/01-demo/answer.rs:3:5:
 not yet implemented: Return the answer.
 note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
 
@@ -353,7 +384,8 @@ test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
             summary.failures,
             vec![Failure {
                 name: "answers".into(),
-                message: "not yet implemented: Return the answer.".into()
+                message: "not yet implemented: Return the answer.".into(),
+                location: Some("exercises/01-demo/answer.rs:3:5".into()),
             }]
         );
     }

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use bigbang_testkit::probe::{
-    self, Attempt, Busybox, Cgroups, CgroupMode, Kernel, Linkage, Namespace, Tool, UsernsPolicy,
+    self, Attempt, Busybox, CgroupMode, Cgroups, Kernel, Linkage, Namespace, Tool, UsernsPolicy,
     UsernsSysctls, UsernsVerdict, WORKSHOP_CONTROLLERS,
 };
 use serde::Serialize;
@@ -19,11 +19,15 @@ use crate::chapter::{Chapter, ChapterError, Workspace};
 /// build of the workspace (debug, all chapters) takes a few GiB.
 pub const MIN_FREE_BYTES: u64 = 5 << 30;
 
+/// How to run one chapter's checks as root: sudo resets PATH to a secure_path that lacks
+/// rustup's ~/.cargo/bin, so hand it the user's. `chapter-N` is replaced per chapter.
+const SUDO_TEST: &str = "sudo -E env PATH=\"$PATH\" cargo test -p chapter-N";
+
 /// What a chapter can ask of the machine in the `needs` list of its chapter.toml.
 ///
 /// | need             | met when                                                                  |
 /// |------------------|---------------------------------------------------------------------------|
-/// | `root`           | the checks run with euid 0 (`sudo -E cargo test …`)                       |
+/// | `root`           | the checks run with euid 0 (see `SUDO_TEST`)                              |
 /// | `root-or-userns` | root, or unprivileged user namespaces really work                         |
 /// | `userns`         | unprivileged user namespaces really work (tested as uid 65534 when root)  |
 /// | `busybox`        | a statically linked busybox is on PATH (or /bin, /usr/bin)                |
@@ -341,7 +345,7 @@ impl Report {
                                 .iter()
                                 .find(|s| s.need == need.as_str())
                                 .filter(|s| !s.met)
-                                .map(|s| s.reason.clone())?,
+                                .map(|s| s.reason.replace("chapter-N", &chapter.package()))?,
                             None => {
                                 let defect = format!(
                                     "{}: unknown need \"{name}\"; use one of {}",
@@ -385,9 +389,7 @@ impl Report {
     pub fn blocking(&self) -> Vec<(u32, String)> {
         self.chapters
             .iter()
-            .flat_map(|c| {
-                c.blocked.iter().map(|b| (c.number, format!("needs {}: {}", b.need, b.reason)))
-            })
+            .flat_map(|c| c.blocked.iter().map(|b| (c.number, format!("needs {}: {}", b.need, b.reason))))
             .collect()
     }
 
@@ -414,23 +416,15 @@ impl Report {
             Some(Status::Warn) => "not static",
             _ => "missing",
         };
-        let blocked: Vec<String> = self
-            .chapters
-            .iter()
-            .filter(|c| !c.blocked.is_empty())
-            .map(|c| c.number.to_string())
-            .collect();
+        let blocked: Vec<String> =
+            self.chapters.iter().filter(|c| !c.blocked.is_empty()).map(|c| c.number.to_string()).collect();
         let total = self.chapters.len();
         let verdict = if !self.defects.is_empty() && total == 0 {
             "the chapters could not be read (see defects)".to_owned()
         } else if blocked.is_empty() {
             format!("all {total} chapters can run")
         } else {
-            format!(
-                "{} of {total} chapters cannot run here: {}",
-                blocked.len(),
-                blocked.join(", ")
-            )
+            format!("{} of {total} chapters cannot run here: {}", blocked.len(), blocked.join(", "))
         };
         format!("machine: {kernel}, {who}, cgroups {cgroups}, busybox {busybox} — {verdict}")
     }
@@ -527,7 +521,7 @@ fn checks(facts: &Facts) -> Vec<Check> {
             "root",
             Status::Warn,
             format!("not root (euid {}): chapters that need root will be listed below", facts.euid),
-            "run those chapters' checks with sudo -E (e.g. sudo -E cargo test -p chapter-3)",
+            format!("run those chapters' checks as root: {SUDO_TEST}"),
         )
     });
 
@@ -567,7 +561,10 @@ fn checks(facts: &Facts) -> Vec<Check> {
         Ok(Some(Busybox { path, linkage: Linkage::Dynamic { interpreter }, .. })) => Check::new(
             "busybox",
             Status::Missing,
-            format!("{} is dynamically linked (needs {interpreter}), so it cannot run inside a bare rootfs", path.display()),
+            format!(
+                "{} is dynamically linked (needs {interpreter}), so it cannot run inside a bare rootfs",
+                path.display()
+            ),
             busybox_fix,
         ),
         Ok(_) => Check::new("busybox", Status::Missing, "no busybox on PATH, /bin or /usr/bin", busybox_fix),
@@ -575,14 +572,21 @@ fn checks(facts: &Facts) -> Vec<Check> {
     });
 
     checks.push(match &facts.free_disk {
-        Ok(bytes) if *bytes >= MIN_FREE_BYTES => Check::new("disk", Status::Ok, format!("{} free for the workspace", gib(*bytes)), ""),
+        Ok(bytes) if *bytes >= MIN_FREE_BYTES => {
+            Check::new("disk", Status::Ok, format!("{} free for the workspace", gib(*bytes)), "")
+        }
         Ok(bytes) => Check::new(
             "disk",
             Status::Warn,
             format!("{} free for the workspace; a full build takes a few GiB", gib(*bytes)),
             "free at least 5 GiB (cargo clean in other projects helps), or move the workspace",
         ),
-        Err(e) => Check::new("disk", Status::Warn, e.clone(), "check that the workspace folder exists and is readable"),
+        Err(e) => Check::new(
+            "disk",
+            Status::Warn,
+            e.clone(),
+            "check that the workspace folder exists and is readable",
+        ),
     });
 
     for (name, found) in &facts.tools {
@@ -666,12 +670,9 @@ fn namespace_check(nsf: &NamespaceFacts, root: bool) -> Check {
     let who = if root { "as root" } else { "as this user" };
     match (&nsf.direct, &nsf.in_userns) {
         (Ok(Attempt::Worked), _) => Check::new(&name, Status::Ok, format!("unshare works {who}"), ""),
-        (_, Some(Ok(Attempt::Worked))) => Check::new(
-            &name,
-            Status::Ok,
-            "unshare works inside a new user namespace (rootless)",
-            "",
-        ),
+        (_, Some(Ok(Attempt::Worked))) => {
+            Check::new(&name, Status::Ok, "unshare works inside a new user namespace (rootless)", "")
+        }
         (direct, in_userns) => {
             let mut found = format!("unshare {who}: {}", fail(direct));
             if let Some(r) = in_userns {
@@ -694,7 +695,14 @@ fn namespace_check(nsf: &NamespaceFacts, root: bool) -> Check {
 fn cgroups_check(facts: &Facts) -> Check {
     let cgroups = match &facts.cgroups {
         Ok(c) => c,
-        Err(e) => return Check::new("cgroups", Status::Missing, e.clone(), "mount /proc and /sys (a container needs them) and retry"),
+        Err(e) => {
+            return Check::new(
+                "cgroups",
+                Status::Missing,
+                e.clone(),
+                "mount /proc and /sys (a container needs them) and retry",
+            )
+        }
     };
     let root = facts.root();
     let described = cgroups.describe();
@@ -794,19 +802,17 @@ fn unmet(facts: &Facts, checks: &[Check], need: Need) -> Option<String> {
             None => format!("no {name} check"),
         }
     };
-    let not_root = "not root; run this chapter's checks with sudo -E (sudo -E cargo test -p chapter-N)";
+    let not_root = format!("not root; run this chapter's checks as root: {SUDO_TEST}");
     match need {
-        Need::Root => (!root).then(|| not_root.to_owned()),
+        Need::Root => (!root).then(|| not_root.clone()),
         Need::RootOrUserns => (!root && !userns_works).then(|| {
             format!("not root, and unprivileged user namespaces do not work: {}", because("userns"))
         }),
         Need::Userns => (!userns_works).then(|| because("userns")),
-        Need::Busybox => {
-            (check("busybox").map(|c| c.status) != Some(Status::Ok)).then(|| because("busybox"))
-        }
+        Need::Busybox => (check("busybox").map(|c| c.status) != Some(Status::Ok)).then(|| because("busybox")),
         Need::Cgroups => {
             if !root {
-                Some(not_root.to_owned())
+                Some(not_root.clone())
             } else {
                 (check("cgroups").map(|c| c.status) != Some(Status::Ok)).then(|| because("cgroups"))
             }

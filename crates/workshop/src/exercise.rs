@@ -197,4 +197,31 @@ fn a() -> u8 {
         assert_eq!(err("// exercise:   \nx\n// end exercise\n"), MarkerError::EmptyHint { line: 1 });
         assert_eq!(err("// exercise: a\n\n// end exercise\n"), MarkerError::EmptyHole { open: 1 });
     }
+
+    /// The exercise and solution views of a file with two holes, as learners get them.
+    #[test]
+    fn views_snapshot() {
+        let source = "\
+//! A demo module.
+use std::path::Path;
+
+// ANCHOR: check
+pub fn check(path: &Path) -> bool {
+    // exercise: Tell whether `path` is a directory (Path::is_dir).
+    path.is_dir()
+    // end exercise
+}
+// ANCHOR_END: check
+
+pub fn twice(n: u32) -> u32 {
+    let base = n;
+    // exercise: Return twice `base`, without overflow checks.
+    base * 2
+    // end exercise
+}
+";
+        let file = MarkedFile::parse(source).unwrap();
+        insta::assert_snapshot!("exercise_view", file.exercise());
+        insta::assert_snapshot!("solution_view", file.solution());
+    }
 }

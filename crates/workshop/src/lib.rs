@@ -11,6 +11,7 @@
 //! - `doctor`: can this machine run the chapters (privileges, namespaces, cgroups, overlayfs,
 //!   busybox, tools), each chapter's `needs` checked against it, with a fix per problem.
 //! - `diff`: the unified line diff behind `cargo workshop solution`.
+//! - `solution`: the answer key, shaped like the learner's file, for `cargo workshop solution`.
 //! - `reset`: fresh starter files, with a backup of the learner's copy.
 //! - `book`: builds the mdBook and serves it on 127.0.0.1.
 //! - `watch`: notices saved files under `exercises/` (inotify, or polling).
@@ -24,5 +25,6 @@ pub mod exercise;
 pub mod layout;
 pub mod progress;
 pub mod reset;
+pub mod solution;
 pub mod status;
 pub mod watch;

@@ -125,6 +125,11 @@ impl ChapterStatus {
         } else {
             format!("stuck? `cargo workshop solution {n}`")
         };
+        if matches!(&self.progress.tests, Some(t) if t.outcome == Outcome::DidNotCompile) {
+            return format!(
+                "chapter {n} did not compile at the last check — fix the errors `cargo workshop check {n}` shows"
+            );
+        }
         let mut index = 0;
         for file in &self.files {
             if let Some(first) = file.open.first() {
@@ -138,9 +143,6 @@ impl ChapterStatus {
             index += file.holes;
         }
         match self.progress.tests.as_ref().map(|t| t.outcome) {
-            Some(Outcome::DidNotCompile) => format!(
-                "chapter {n} does not compile — run `cargo workshop check {n}` to see where ({stuck})"
-            ),
             Some(Outcome::Failed) => format!(
                 "chapter {n}, some tests fail — run `cargo workshop check {n}` to see which ({stuck})"
             ),
@@ -187,7 +189,7 @@ impl Status {
     /// The one line that tells the learner what to do next.
     pub fn next_line(&self) -> String {
         if self.all_done() {
-            "All chapters done. Well built! `cargo workshop book` has the appendices.".to_owned()
+            "All chapters done: you built it all. Well done!".to_owned()
         } else {
             format!("Next: {}", self.current().next_step())
         }
