@@ -149,6 +149,9 @@ pub fn check_links(out: &Path) -> Result<Vec<String>> {
             let path = path.split('?').next().unwrap_or_default();
             let mut target = if path.is_empty() {
                 page.clone()
+            } else if let Some(from_root) = path.strip_prefix('/') {
+                // Site-absolute, as in mdBook's 404 page: relative to the book's root.
+                normalize(&out.join(unescape(from_root)))
             } else {
                 normalize(&page.parent().unwrap_or(out).join(unescape(path)))
             };
