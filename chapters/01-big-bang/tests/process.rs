@@ -77,6 +77,7 @@ fn stdio_is_passed_through() {
     let rootfs = rootfs();
     let out =
         demo().arg(rootfs.path()).args(["sh", "-c", "echo to-stdout; echo to-stderr >&2"]).output().unwrap();
+    assert!(out.status.success(), "sh -c 'echo …' failed: {}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "to-stdout\n");
     assert_eq!(String::from_utf8_lossy(&out.stderr), "to-stderr\n");
 

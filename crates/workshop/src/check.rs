@@ -329,7 +329,7 @@ impl Diagnostic {
 
 /// Resolves `.` and `..` without touching the file system: rustc names a file
 /// included with `#[path]` as `chapters/01-x/src/../../../exercises/01-x/f.rs`.
-fn normalize(path: &Path) -> PathBuf {
+pub fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for part in path.components() {
         match part {

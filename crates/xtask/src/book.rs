@@ -7,10 +7,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use bigbang_workshop::chapter::Workspace;
+use bigbang_workshop::check::normalize;
 
 /// Markdown files under `dir`, recursively, in a stable order.
 fn files_with_extension(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) -> Result<()> {
@@ -103,21 +104,6 @@ fn attribute_values<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
             html[start..].find('"').map(|len| &html[start..start + len])
         })
         .collect()
-}
-
-/// Resolves `.` and `..` without touching the file system.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 fn unescape(s: &str) -> String {

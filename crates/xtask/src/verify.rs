@@ -13,6 +13,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 use bigbang_workshop::chapter::{Chapter, Workspace};
+use bigbang_workshop::check::parse_libtest;
 
 use crate::exercises::{self, rel};
 
@@ -30,25 +31,15 @@ enum Outcome {
     CompileError,
 }
 
-/// Sums libtest's `test result:` lines of a whole `cargo test` run.
+/// How a whole `cargo test` run ended, from libtest's `test result:` lines.
 fn outcome(success: bool, output: &str) -> Outcome {
-    let (mut passed, mut failed) = (0, 0);
-    for line in output.lines().filter(|l| l.starts_with("test result:")) {
-        let count = |word: &str| -> u32 {
-            line.split(';')
-                .find_map(|part| part.trim().strip_suffix(word))
-                .and_then(|n| n.trim().rsplit(' ').next()?.parse().ok())
-                .unwrap_or(0)
-        };
-        passed += count(" passed");
-        failed += count(" failed");
-    }
+    let summary = parse_libtest(output);
     if success {
-        Outcome::Passed { tests: passed }
+        Outcome::Passed { tests: summary.passed }
     } else if output.contains("could not compile") {
         Outcome::CompileError
     } else {
-        Outcome::Failed { passed, failed }
+        Outcome::Failed { passed: summary.passed, failed: summary.failed }
     }
 }
 
