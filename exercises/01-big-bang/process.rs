@@ -12,7 +12,7 @@ use std::ffi::{CStr, CString};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::process::{Child, Command, ExitStatus};
 
 use nix::errno::Errno;
@@ -75,11 +75,32 @@ pub fn check_rootfs(rootfs: &Path) -> Result<PathBuf, ProcessError> {
     todo!("Resolve the rootfs with fs::canonicalize; a missing path is ProcessError::RootfsMissing, anything but a directory is ProcessError::RootfsNotDirectory.");
 }
 
+/// `path` as the container sees it after chroot: absolute, with `..` stopping at
+/// `/` (the kernel does the same at a process's root), so no name leads out.
+pub fn in_container(path: &Path) -> PathBuf {
+    let mut inside = PathBuf::from("/");
+    for part in path.components() {
+        match part {
+            Component::Normal(name) => inside.push(name),
+            Component::ParentDir => {
+                inside.pop();
+            }
+            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
+        }
+    }
+    inside
+}
+
 /// Finds `program` as the container will see it: a path with a `/` is taken as
 /// it is, a bare name is looked up in [`CONTAINER_PATH`], all inside `rootfs`.
 /// Returns the path inside the container.
+///
+/// This check runs on the host, so a symbolic link inside the rootfs that points
+/// to an absolute path is followed on the host; the exec in the child, after
+/// chroot, has the last word. A production runtime resolves such paths inside
+/// the root with openat2(2) and RESOLVE_IN_ROOT (chapter 3).
 pub fn find_program(rootfs: &Path, program: &str) -> Option<PathBuf> {
-    todo!("Look the program up inside the rootfs, not on the host: join each CONTAINER_PATH directory (or the program's own path) under rootfs and return the first that is a file, as a path inside the container.");
+    todo!("Look the program up inside the rootfs, not on the host: each CONTAINER_PATH directory joined with the program (or the program's own path if it has a '/'), made safe with in_container, is a candidate; return the first that is a file under rootfs.");
 }
 
 /// A user namespace in which the calling user is root, prepared before fork so

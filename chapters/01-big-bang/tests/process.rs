@@ -127,6 +127,12 @@ fn a_missing_program_is_reported() {
     // `cargo` is on the host's PATH, not in the rootfs.
     assert_eq!(find_program(rootfs.path(), "cargo"), None);
     assert_eq!(find_program(rootfs.path(), "/bin"), None, "a directory is not a program");
+    // `..` stops at the container's `/`: a program beside the rootfs on the host is not found.
+    let outside = tempfile::tempdir_in(rootfs.path().parent().unwrap()).unwrap();
+    fs::write(outside.path().join("beside"), "#!/bin/sh\n").unwrap();
+    let name = outside.path().file_name().unwrap().to_str().unwrap();
+    assert_eq!(find_program(rootfs.path(), &format!("../{name}/beside")), None, "found outside the rootfs");
+    assert_eq!(find_program(rootfs.path(), "../../bin/sh"), Some(PathBuf::from("/bin/sh")));
     let err = run_chrooted(rootfs.path(), &argv(&["no-such-program"])).unwrap_err();
     assert!(
         matches!(err, ProcessError::ProgramNotFound { ref program, .. } if program == "no-such-program"),

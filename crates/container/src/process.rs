@@ -9,7 +9,7 @@ use std::ffi::{CStr, CString};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::process::{Child, Command, ExitStatus};
 
 use nix::errno::Errno;
@@ -92,20 +92,38 @@ pub fn check_rootfs(rootfs: &Path) -> Result<PathBuf, ProcessError> {
 // ANCHOR_END: check_rootfs
 
 // ANCHOR: find_program
+/// `path` as the container sees it after chroot: absolute, with `..` stopping at
+/// `/` (the kernel does the same at a process's root), so no name leads out.
+pub fn in_container(path: &Path) -> PathBuf {
+    let mut inside = PathBuf::from("/");
+    for part in path.components() {
+        match part {
+            Component::Normal(name) => inside.push(name),
+            Component::ParentDir => {
+                inside.pop();
+            }
+            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
+        }
+    }
+    inside
+}
+
 /// Finds `program` as the container will see it: a path with a `/` is taken as
 /// it is, a bare name is looked up in [`CONTAINER_PATH`], all inside `rootfs`.
 /// Returns the path inside the container.
+///
+/// This check runs on the host, so a symbolic link inside the rootfs that points
+/// to an absolute path is followed on the host; the exec in the child, after
+/// chroot, has the last word. A production runtime resolves such paths inside
+/// the root with openat2(2) and RESOLVE_IN_ROOT (chapter 3).
 pub fn find_program(rootfs: &Path, program: &str) -> Option<PathBuf> {
-    // exercise: Look the program up inside the rootfs, not on the host: join each CONTAINER_PATH directory (or the program's own path) under rootfs and return the first that is a file, as a path inside the container.
+    // exercise: Look the program up inside the rootfs, not on the host: each CONTAINER_PATH directory joined with the program (or the program's own path if it has a '/'), made safe with in_container, is a candidate; return the first that is a file under rootfs.
     let candidates: Vec<PathBuf> = if program.contains('/') {
-        vec![Path::new("/").join(program)]
+        vec![in_container(Path::new(program))]
     } else {
-        CONTAINER_PATH.split(':').map(|dir| Path::new(dir).join(program)).collect()
+        CONTAINER_PATH.split(':').map(|dir| in_container(&Path::new(dir).join(program))).collect()
     };
-    candidates.into_iter().find(|inside| {
-        let on_host = rootfs.join(inside.strip_prefix("/").unwrap_or(inside));
-        on_host.is_file()
-    })
+    candidates.into_iter().find(|inside| rootfs.join(inside.strip_prefix("/").unwrap_or(inside)).is_file())
     // end exercise
 }
 // ANCHOR_END: find_program

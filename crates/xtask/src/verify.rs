@@ -172,7 +172,62 @@ pub fn run(ws: &Workspace, only: &[u32]) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{outcome, Outcome};
+    use std::fs;
+
+    use bigbang_workshop::chapter::Workspace;
+
+    use super::{outcome, verify_chapter, Outcome};
+
+    /// A workspace with one chapter of two holes whose tests notice only the first.
+    fn half_covered_workspace() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            ("Cargo.toml", "[workspace]\nmembers = [\"chapters/*\"]\nresolver = \"2\"\n"),
+            (".cargo/config.toml", "[build]\ntarget-dir = \"target\"\n"),
+            (
+                "crates/demo/src/calc.rs",
+                "pub fn add(a: u32, b: u32) -> u32 {\n    // exercise: Add them.\n    a + b\n    // end exercise\n}\n\n\
+                 pub fn sub(a: u32, b: u32) -> u32 {\n    // exercise: Subtract b from a.\n    a - b\n    // end exercise\n}\n",
+            ),
+            (
+                "chapters/01-calc/chapter.toml",
+                "id = \"calc\"\ntitle = \"Calc\"\nbuilds = \"Sums.\"\n[[files]]\nsource = \"crates/demo/src/calc.rs\"\n",
+            ),
+            (
+                "chapters/01-calc/Cargo.toml",
+                "[package]\nname = \"chapter-1\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[features]\nsolution = []\n",
+            ),
+            (
+                "chapters/01-calc/src/lib.rs",
+                "#[cfg(not(feature = \"solution\"))]\n#[path = \"../../../exercises/01-calc/calc.rs\"]\npub mod calc;\n\
+                 #[cfg(feature = \"solution\")]\n#[path = \"../../../solutions/01-calc/calc.rs\"]\npub mod calc;\n",
+            ),
+            ("chapters/01-calc/tests/calc.rs", "#[test]\nfn adds() {\n    assert_eq!(chapter_1::calc::add(2, 2), 4);\n}\n"),
+        ];
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
+        crate::exercises::write(&Workspace::at(dir.path())).unwrap();
+        dir
+    }
+
+    /// A hole no test notices is reported by its place; the covered one is not.
+    #[test]
+    fn an_uncovered_hole_is_reported() {
+        let dir = half_covered_workspace();
+        let ws = Workspace::at(dir.path());
+        let chapter = ws.chapter(1).unwrap();
+        let row = verify_chapter(&ws, &chapter).unwrap();
+        assert_eq!((row.holes, row.tests), (2, 1));
+        assert_eq!(
+            row.verdict,
+            "hole at crates/demo/src/calc.rs:8 is not covered: every test passes with it empty"
+        );
+        let generated = fs::read_to_string(dir.path().join("exercises/01-calc/calc.rs")).unwrap();
+        assert_eq!(generated.matches("todo!(\"").count(), 2, "verify restores the generated exercise");
+    }
 
     /// libtest summaries of several test binaries are added up.
     #[test]
