@@ -38,6 +38,8 @@ pub enum ProcessError {
     RootfsUnreadable { path: PathBuf, source: io::Error },
     #[error("{program}: command not found in rootfs {rootfs} (looked in {CONTAINER_PATH})")]
     ProgramNotFound { program: String, rootfs: PathBuf },
+    #[error("{program} in rootfs {rootfs} cannot be executed: it is not an executable file (check its mode and format)")]
+    NotExecutable { program: String, rootfs: PathBuf },
     #[error("not permitted to enter rootfs {rootfs}: chroot needs root, or a user namespace this kernel allows (`cargo workshop doctor` tells which); try sudo")]
     NotPermitted { rootfs: PathBuf },
     #[error("cannot start {program} in rootfs {rootfs}: {source}")]
@@ -167,6 +169,9 @@ pub fn spawn_chrooted(rootfs: &Path, argv: &[String]) -> Result<Child, ProcessEr
 
     command.spawn().map_err(|source| match source.raw_os_error().map(Errno::from_raw) {
         Some(Errno::EPERM) => ProcessError::NotPermitted { rootfs: rootfs.to_owned() },
+        Some(Errno::EACCES | Errno::ENOEXEC) => {
+            ProcessError::NotExecutable { program: program.clone(), rootfs: rootfs.to_owned() }
+        }
         // The file is there, but exec found no loader for it: a dynamic binary without its libraries.
         Some(Errno::ENOENT) => {
             ProcessError::ProgramNotFound { program: program.clone(), rootfs: rootfs.to_owned() }

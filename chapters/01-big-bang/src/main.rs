@@ -1,7 +1,8 @@
 //! The chapter 1 demo: run a command in a root filesystem with your code.
 //!
 //! `cargo run -p chapter-1 -- ROOTFS CMD [ARG…]` exits as the command did
-//! (128+n when signal n killed it, 127 when it is not in the rootfs);
+//! (128+n when signal n killed it, 127 when it is not in the rootfs, 126 when
+//! it is not executable, 125 when the runtime itself failed);
 //! `cargo run -p chapter-1 -- --make-rootfs DIR` builds a busybox rootfs to try it on.
 
 use std::path::Path;
@@ -34,6 +35,12 @@ fn main() -> ExitCode {
                     eprintln!("chapter-1: {err}");
                     ExitCode::from(127)
                 }
+                // Found, but not something exec can run: 126, as shells report it.
+                Err(err @ ProcessError::NotExecutable { .. }) => {
+                    eprintln!("chapter-1: {err}");
+                    ExitCode::from(126)
+                }
+                // The runtime itself failed: 125, as `docker run` and `podman run` report it.
                 Err(err) => {
                     eprintln!("chapter-1: {err}");
                     ExitCode::from(125)

@@ -143,6 +143,19 @@ fn a_missing_program_is_reported() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-program: command not found"));
 }
 
+/// A file that is there but not executable is reported as such: 126, as shells do.
+#[test]
+fn a_file_that_is_not_a_program_is_126() {
+    let rootfs = rootfs();
+    let err = run_chrooted(rootfs.path(), &argv(&["/etc/passwd"])).unwrap_err();
+    assert!(
+        matches!(err, ProcessError::NotExecutable { ref program, .. } if program == "/etc/passwd"),
+        "{err:?}"
+    );
+    let out = demo().arg(rootfs.path()).arg("/etc/passwd").output().unwrap();
+    assert_eq!(out.status.code(), Some(126), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 /// A rootfs that is a file, or is missing, is refused before anything runs.
 #[test]
 fn a_bad_rootfs_is_refused() {
