@@ -106,22 +106,26 @@ pub fn find_program(rootfs: &Path, program: &str) -> Option<PathBuf> {
 }
 
 /// A user namespace in which the calling user is root, prepared before fork so
-/// that the child only makes system calls. Chapter 2 explains the maps.
-struct RootInUserNamespace {
+/// that the child only makes system calls. Chapter 2 explains the maps; other
+/// chapters use it to run their checks without root.
+#[derive(Debug, Clone)]
+pub struct RootInUserNamespace {
     uid_map: Vec<u8>,
     gid_map: Vec<u8>,
 }
 
 impl RootInUserNamespace {
-    fn for_current_user() -> Self {
+    /// Maps root inside onto the caller's effective uid and gid outside.
+    pub fn for_current_user() -> Self {
         Self {
             uid_map: format!("0 {} 1", geteuid()).into_bytes(),
             gid_map: format!("0 {} 1", getegid()).into_bytes(),
         }
     }
 
-    /// Runs in the child between fork and exec: no allocation, system calls only.
-    fn enter(&self) -> io::Result<()> {
+    /// Creates the namespace and becomes root in it. Runs in a child between fork
+    /// and exec (no allocation, system calls only), or in a single-threaded process.
+    pub fn enter(&self) -> io::Result<()> {
         unshare(CloneFlags::CLONE_NEWUSER)?;
         // An unprivileged process must give up setgroups(2) before it may map its gid.
         write_file(c"/proc/self/setgroups", b"deny")?;

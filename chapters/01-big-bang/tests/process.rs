@@ -182,15 +182,28 @@ fn runs_as_an_unprivileged_user() {
     let bin_dir = tempfile::tempdir().unwrap();
     fs::set_permissions(bin_dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
     let bin = bin_dir.path().join("chapter-1");
-    fs::copy(demo().get_program(), &bin).unwrap();
+    // A hard link writes nothing; a copy is written, and while another test thread
+    // forks, its child briefly holds our write fd, so exec fails with ETXTBSY: retry.
+    if fs::hard_link(demo().get_program(), &bin).is_err() {
+        fs::copy(demo().get_program(), &bin).unwrap();
+    }
     let nobody = 65534;
-    let out = Command::new(&bin)
-        .arg(rootfs.path())
-        .args(["sh", "-c", "id -u; touch /tmp/made-inside"])
-        .uid(nobody)
-        .gid(nobody)
-        .output()
-        .unwrap();
+    let mut tries = 0;
+    let out = loop {
+        let result = Command::new(&bin)
+            .arg(rootfs.path())
+            .args(["sh", "-c", "id -u; touch /tmp/made-inside"])
+            .uid(nobody)
+            .gid(nobody)
+            .output();
+        match result {
+            Err(err) if err.raw_os_error() == Some(nix::libc::ETXTBSY) && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => break other.unwrap(),
+        }
+    };
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "as uid {nobody}: {}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(stdout.trim(), "0", "id -u inside: root in the user namespace");
