@@ -4,13 +4,14 @@
 //! the hint of the hole to fill next.
 
 use std::fs;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::CommandCargoExt;
+use bigbang_testkit::program::{spawn_retrying, SharedProgram};
 use bigbang_testkit::rootfs::BusyboxRootfs;
 use chapter_1::process::{check_rootfs, find_program, run_chrooted, spawn_chrooted, Exit, ProcessError};
 
@@ -178,32 +179,18 @@ fn runs_as_an_unprivileged_user() {
         return;
     }
     let rootfs = rootfs();
-    // The demo binary may sit under a directory nobody cannot enter (e.g. /root): copy it out.
-    let bin_dir = tempfile::tempdir().unwrap();
-    fs::set_permissions(bin_dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
-    let bin = bin_dir.path().join("chapter-1");
-    // A hard link writes nothing; a copy is written, and while another test thread
-    // forks, its child briefly holds our write fd, so exec fails with ETXTBSY: retry.
-    if fs::hard_link(demo().get_program(), &bin).is_err() {
-        fs::copy(demo().get_program(), &bin).unwrap();
-    }
+    // The demo binary may sit under a directory nobody cannot enter (e.g. /root).
+    let bin = SharedProgram::new(demo().get_program().as_ref()).unwrap();
     let nobody = 65534;
-    let mut tries = 0;
-    let out = loop {
-        let result = Command::new(&bin)
-            .arg(rootfs.path())
-            .args(["sh", "-c", "id -u; touch /tmp/made-inside"])
-            .uid(nobody)
-            .gid(nobody)
-            .output();
-        match result {
-            Err(err) if err.raw_os_error() == Some(nix::libc::ETXTBSY) && tries < 100 => {
-                tries += 1;
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            other => break other.unwrap(),
-        }
-    };
+    let mut command = Command::new(bin.path());
+    command
+        .arg(rootfs.path())
+        .args(["sh", "-c", "id -u; touch /tmp/made-inside"])
+        .uid(nobody)
+        .gid(nobody)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let out = spawn_retrying(&mut command).unwrap().wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "as uid {nobody}: {}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(stdout.trim(), "0", "id -u inside: root in the user namespace");

@@ -4,9 +4,19 @@
 //! # Layout
 //! - `process`: run a command with another root directory (chroot), stdio passed
 //!   through, its exit status reported as a shell would (chapter 1).
+//! - `namespaces`: UTS, PID, mount, IPC, network, user and cgroup namespaces; id maps;
+//!   an init that reaps orphans and forwards signals (chapter 2).
+//! - `rootfs`: the container's mount tree: private propagation, bind mounts,
+//!   pivot_root, /proc, /dev, /sys, masked and read-only paths, overlayfs (chapter 3).
+//! - `cgroups`: one interface, a v1 and a v2 driver: memory, cpu, pids, stats (chapter 4).
+//! - `security`: capabilities, no_new_privs, seccomp-bpf, rlimits, fd hygiene, a
+//!   sealed runtime binary (chapter 5).
 //!
-//! Namespaces (chapter 2), root filesystems (3), cgroups (4), security (5), the
-//! OCI runtime specification and lifecycle (6) and networking (7) join as their
-//! chapters are written.
+//! The OCI runtime specification and lifecycle (chapter 6) and networking (7) join
+//! as their chapters are written.
 
+pub mod cgroups;
+pub mod namespaces;
 pub mod process;
+pub mod rootfs;
+pub mod security;

@@ -882,6 +882,24 @@ impl Scratch {
     }
 }
 
+impl Drop for Scratch {
+    /// overlayfs leaves `work/work` with mode 000: an unprivileged owner could not
+    /// remove it, and the tempdir would stay behind. Open the modes up first.
+    fn drop(&mut self) {
+        fn open_up(dir: &Path) {
+            let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o700));
+            if let Ok(entries) = fs::read_dir(dir) {
+                for entry in entries.flatten() {
+                    if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                        open_up(&entry.path());
+                    }
+                }
+            }
+        }
+        open_up(self.dir.path());
+    }
+}
+
 fn c_string(s: &OsStr) -> Result<CString, ProbeError> {
     CString::new(s.as_bytes()).map_err(|_| ProbeError::NulInPath { path: PathBuf::from(s) })
 }

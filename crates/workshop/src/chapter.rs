@@ -137,12 +137,22 @@ impl Chapter {
         file: &ExerciseFile,
         open: impl Fn(usize) -> bool,
     ) -> Result<String, ChapterError> {
-        let body = self.marked(root, file)?.render(open);
+        let marked = self.marked(root, file)?;
+        let body = marked.render(open);
+        let n = self.number;
+        let task = if marked.holes().is_empty() {
+            format!(
+                "// Part of chapter {n}, given complete (no todo!() here): read it, your other files use it."
+            )
+        } else {
+            format!(
+                "// Your file for chapter {n}: replace each todo!() with working code, then run\n\
+                 // `cargo workshop check {n}`."
+            )
+        };
         Ok(format!(
-            "// Your file for chapter {n}: replace each todo!() with working code, then run\n\
-             // `cargo workshop check {n}`. Generated from {src} by `cargo xtask exercises`;\n\
+            "{task} Generated from {src} by `cargo xtask exercises`;\n\
              // `cargo workshop reset {n}` gives you a fresh copy.\n{body}",
-            n = self.number,
             src = file.source.display(),
         ))
     }

@@ -1,0 +1,91 @@
+//! Chapter 2's checks of PID 1, with your `exercises/02-namespaces/`: it reaps
+//! orphans, passes signals on to the payload, and exits as the payload did.
+
+mod common;
+
+use std::time::Instant;
+
+use common::{children, text, with_user, Container, PATIENCE};
+use nix::sys::signal::{kill, Signal};
+
+/// An orphaned grandchild is re-parented to the init and reaped: no zombie is left under PID 1.
+#[test]
+fn an_orphan_is_reaped() {
+    // The inner shell starts `sleep 1` in the background and exits at once, so the
+    // sleep's parent is gone: the kernel hands it to PID 1. The payload stays up.
+    let script = "sh -c 'sleep 1 & exit 0'; touch /tmp/ready; read line || true";
+    let mut container = Container::start(&with_user("pid"), &[], script);
+    let init = container.init_pid();
+    container.wait_for("/tmp/ready");
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let kids = children(init);
+        // Once the orphan has exited and been reaped, only the payload is left.
+        if kids.len() == 1 && kids[0].state != 'Z' {
+            break;
+        }
+        assert!(
+            nix::sys::signal::kill(init, None).is_ok(),
+            "the init (host pid {init}) died while the payload was running"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "children of the init (host pid {init}) never came down to the payload alone, zombies (Z) remain: {kids:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = container.finish();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// Orphans are reaped without a PID namespace too: the init is then a child subreaper.
+#[test]
+fn without_a_pid_namespace_the_init_adopts_orphans() {
+    let script = "sh -c 'sleep 1 & exit 0'; touch /tmp/ready; read line || true";
+    let mut container = Container::start(&with_user("uts"), &[], script);
+    let init = container.init_pid();
+    container.wait_for("/tmp/ready");
+    let deadline = Instant::now() + PATIENCE;
+    while !(children(init).len() == 1 && children(init)[0].state != 'Z') {
+        assert!(Instant::now() < deadline, "orphans or zombies under the init: {:?}", children(init));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(container.finish().status.success());
+}
+
+/// A SIGTERM sent to the init's host pid reaches the payload, and its exit status 42 comes back.
+#[test]
+fn sigterm_to_the_init_reaches_the_payload() {
+    // `wait` returns as soon as a trapped signal arrives; `sleep` would finish first.
+    let script = "trap 'echo got-term; exit 42' TERM; touch /tmp/ready; sleep 600 & wait $!";
+    let mut container = Container::start(&with_user("pid"), &[], script);
+    let init = container.init_pid();
+    container.wait_for("/tmp/ready");
+    kill(init, Signal::SIGTERM).unwrap();
+    let out = container.finish();
+    assert_eq!(text(&out.stdout), "got-term\n", "stderr: {}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(42), "the payload's exit status, through the init and the runtime");
+}
+
+/// A SIGHUP sent to the runtime travels runtime → init → payload.
+#[test]
+fn signals_to_the_runtime_are_forwarded_too() {
+    let script = "trap 'echo got-hup; exit 7' HUP; touch /tmp/ready; sleep 600 & wait $!";
+    let mut container = Container::start(&with_user("pid"), &[], script);
+    container.init_pid();
+    container.wait_for("/tmp/ready");
+    kill(container.runtime_pid(), Signal::SIGHUP).unwrap();
+    let out = container.finish();
+    assert_eq!(text(&out.stdout), "got-hup\n", "stderr: {}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(7));
+}
+
+/// Exit codes 0, 1 and 255 come back intact, and a death by signal n as 128+n.
+#[test]
+fn the_payload_s_exit_status_comes_back() {
+    for (script, code) in [("exit 0", 0), ("exit 1", 1), ("exit 255", 255), ("kill -KILL $$", 137)] {
+        let container = Container::start(&with_user("pid,uts"), &[], script);
+        let out = container.finish();
+        assert_eq!(out.status.code(), Some(code), "sh -c {script:?}: {}", text(&out.stderr));
+    }
+}

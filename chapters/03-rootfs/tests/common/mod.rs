@@ -1,0 +1,178 @@
+//! Helpers for chapter 3's checks: start a container with the chapter's binary (your
+//! code), wait until its command runs, and read the kernel's view of its mounts.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use assert_cmd::cargo::CommandCargoExt;
+use bigbang_testkit::rootfs::BusyboxRootfs;
+
+pub fn rootfs() -> BusyboxRootfs {
+    BusyboxRootfs::new().unwrap_or_else(|err| panic!("cannot build the test rootfs: {err}"))
+}
+
+/// The chapter's binary, which runs your code.
+pub fn demo() -> Command {
+    Command::cargo_bin("chapter-3").expect("the chapter-3 binary is built by cargo test")
+}
+
+/// A temporary directory every user may enter and write (for pid files, overlay dirs).
+pub fn open_tempdir() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new().prefix("bigbang-c3-").tempdir().expect("a temp dir");
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).expect("chmod the temp dir");
+    dir
+}
+
+/// A running container: the chapter binary and the pid (on the host) of its command.
+/// Dropping it kills the binary; the container's PID 1 dies with it (PR_SET_PDEATHSIG).
+pub struct Container {
+    child: Option<Child>,
+    pub pid: i32,
+    _pid_dir: Option<tempfile::TempDir>,
+}
+
+impl Container {
+    /// Runs `chapter-3 run OPTIONS ROOTFS -- sh -c "SETUP; echo ready; exec sleep 600"`
+    /// and returns once the container printed `ready`.
+    pub fn start(
+        program: &Path,
+        uid: Option<u32>,
+        options: &[&str],
+        rootfs: &Path,
+        setup: &str,
+    ) -> Container {
+        let pid_dir = open_tempdir();
+        let pid_file = pid_dir.path().join("pid");
+        let script = format!("{setup}\necho ready; exec sleep 600");
+        let mut command = Command::new(program);
+        if let Some(uid) = uid {
+            command.uid(uid).gid(uid);
+        }
+        let mut child = command
+            .arg("run")
+            .args(options)
+            .arg("--pid-file")
+            .arg(&pid_file)
+            .arg(rootfs)
+            .args(["--", "sh", "-c", &script])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start chapter-3");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read stdout");
+        if line.trim() != "ready" {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("wait for chapter-3");
+            panic!(
+                "the container did not start (stdout {line:?}, status {}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let pid = fs::read_to_string(&pid_file).expect("the pid file").trim().parse().expect("a pid");
+        Container { child: Some(child), pid, _pid_dir: Some(pid_dir) }
+    }
+
+    /// A container whose runtime someone else started (and will stop).
+    pub fn adopt(pid: i32) -> Container {
+        Container { child: None, pid, _pid_dir: None }
+    }
+
+    /// With the binary cargo built.
+    pub fn run(options: &[&str], rootfs: &Path, setup: &str) -> Container {
+        Container::start(demo().get_program().as_ref(), None, options, rootfs, setup)
+    }
+
+    /// The kernel's list of the container's mounts.
+    pub fn mounts(&self) -> Vec<MountLine> {
+        mountinfo(&format!("/proc/{}/mountinfo", self.pid))
+    }
+
+    /// A path inside the container, reached from the host through /proc/<pid>/root.
+    pub fn inside(&self, path: &str) -> PathBuf {
+        PathBuf::from(format!("/proc/{}/root{path}", self.pid))
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// One line of /proc/<pid>/mountinfo (proc(5)), every field the checks need.
+#[derive(Debug, Clone)]
+pub struct MountLine {
+    pub root: String,
+    pub mount_point: String,
+    /// Per-mount options: rw/ro, nosuid, nodev, noexec, atime flags.
+    pub options: Vec<String>,
+    /// Optional fields: shared:N, master:N, propagate_from:N, unbindable.
+    pub propagation: Vec<String>,
+    pub fstype: String,
+    pub source: String,
+    /// Per-filesystem options (mode=755, lowerdir=…).
+    pub super_options: Vec<String>,
+}
+
+impl MountLine {
+    pub fn has(&self, option: &str) -> bool {
+        self.options.iter().any(|o| o == option)
+    }
+}
+
+pub fn mountinfo(path: &str) -> Vec<MountLine> {
+    let text = fs::read_to_string(path).unwrap_or_else(|err| panic!("cannot read {path}: {err}"));
+    text.lines()
+        .filter_map(|line| {
+            let (left, right) = line.split_once(" - ")?;
+            let fields: Vec<&str> = left.split(' ').collect();
+            let mut right = right.split(' ');
+            Some(MountLine {
+                root: unescape(fields.get(3)?),
+                mount_point: unescape(fields.get(4)?),
+                options: fields.get(5)?.split(',').map(str::to_owned).collect(),
+                propagation: fields[6..].iter().map(|s| s.to_string()).collect(),
+                fstype: right.next()?.to_owned(),
+                source: right.next()?.to_owned(),
+                super_options: right.next().unwrap_or("").split(',').map(str::to_owned).collect(),
+            })
+        })
+        .collect()
+}
+
+fn unescape(field: &str) -> String {
+    field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
+}
+
+/// The mount at `point`, the top one when several are stacked there.
+pub fn mount_at<'a>(mounts: &'a [MountLine], point: &str) -> &'a MountLine {
+    mounts
+        .iter()
+        .rev()
+        .find(|m| m.mount_point == point)
+        .unwrap_or_else(|| panic!("no mount at {point} in the container's mountinfo: {mounts:#?}"))
+}
+
+/// Whether this test process is root in the initial user namespace.
+pub fn is_root() -> bool {
+    bigbang_testkit::probe::is_root()
+}
+
+/// A copy of the chapter binary that uid 65534 can execute (the workspace may be under /root).
+pub fn binary_for_nobody(dir: &Path) -> PathBuf {
+    let bin = dir.join("chapter-3");
+    fs::copy(demo().get_program(), &bin).expect("copy the chapter-3 binary");
+    fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).expect("chmod the binary");
+    bin
+}

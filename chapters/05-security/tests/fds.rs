@@ -1,0 +1,89 @@
+//! Chapter 5's descriptor checks: nothing the runtime inherited reaches the
+//! payload, and a leaked descriptor cannot become its working directory
+//! (CVE-2024-21626).
+
+mod common;
+
+use std::fs;
+
+use common::*;
+use serde_json::json;
+
+/// The descriptor the tests leak into the runtime, as runc leaked one in 2024.
+const LEAKED: i32 = 42;
+
+fn fd_numbers(pid: u32) -> Vec<i32> {
+    let mut fds: Vec<i32> = fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().parse().unwrap())
+        .collect();
+    fds.sort_unstable();
+    fds
+}
+
+/// A descriptor to a host directory, inherited without close-on-exec by the
+/// runtime, is not open in the payload: `/proc/<pid>/fd` lists only 0, 1 and 2.
+#[test]
+fn inherited_descriptors_are_closed() {
+    require_root();
+    let rootfs = rootfs();
+    let host_dir = fs::File::open("/").unwrap();
+    let profile = profile_file(&json!({"process": {"noNewPrivileges": true}}));
+    let mut cmd = run_cmd(&profile, rootfs.path(), &["sleep", "30"]);
+    leak_fd(&mut cmd, &host_dir, LEAKED);
+    let mut running = spawn(cmd);
+    let pid = payload_pid(&mut running);
+    assert_eq!(fd_numbers(pid), [0, 1, 2], "descriptors open in the payload");
+}
+
+/// A descriptor the caller asks to preserve stays open in the payload, and only that one.
+#[test]
+fn preserved_descriptor_reaches_the_payload() {
+    require_root();
+    let rootfs = rootfs();
+    let file = fs::File::open(rootfs.path().join("bin")).unwrap();
+    let profile = profile_file(&json!({}));
+    let mut cmd = runtime();
+    cmd.args(["run", "--no-seal", "--preserve-fd", &LEAKED.to_string(), "--profile"]).arg(&profile.path);
+    cmd.arg(rootfs.path()).args(["--", "sleep", "30"]);
+    leak_fd(&mut cmd, &file, LEAKED);
+    let mut running = spawn(cmd);
+    let pid = payload_pid(&mut running);
+    assert_eq!(fd_numbers(pid), [0, 1, 2, LEAKED], "descriptors open in the payload");
+}
+
+/// CVE-2024-21626: a working directory of /proc/self/fd/42, where 42 is a leaked
+/// host directory, is refused: the runtime fails (125) and the payload never runs.
+#[test]
+fn leaked_descriptor_cannot_be_the_cwd() {
+    require_root();
+    let rootfs = rootfs();
+    let host_dir = tempfile::tempdir().unwrap();
+    let profile = profile_file(&json!({"process": {"cwd": format!("/proc/self/fd/{LEAKED}")}}));
+    let mut cmd = run_cmd(&profile, rootfs.path(), &["touch", "escaped"]);
+    let leaked = fs::File::open(host_dir.path()).unwrap();
+    leak_fd(&mut cmd, &leaked, LEAKED);
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(125), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(!host_dir.path().join("escaped").exists(), "the payload wrote into the host directory");
+}
+
+/// Even a preserved descriptor to a host directory cannot be the cwd: after
+/// chdir the runtime checks that getcwd is inside the root, and refuses.
+#[test]
+fn preserved_host_directory_cannot_be_the_cwd() {
+    require_root();
+    let rootfs = rootfs();
+    let host_dir = tempfile::tempdir().unwrap();
+    let profile = profile_file(&json!({"process": {"cwd": format!("/proc/self/fd/{LEAKED}")}}));
+    let mut cmd = runtime();
+    cmd.args(["run", "--no-seal", "--preserve-fd", &LEAKED.to_string(), "--profile"]).arg(&profile.path);
+    cmd.arg(rootfs.path()).args(["--", "touch", "escaped"]);
+    let leaked = fs::File::open(host_dir.path()).unwrap();
+    leak_fd(&mut cmd, &leaked, LEAKED);
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(125), "stderr: {stderr}");
+    assert!(stderr.contains("outside the container"), "the runtime says why: {stderr}");
+    assert!(!host_dir.path().join("escaped").exists(), "the payload wrote into the host directory");
+}

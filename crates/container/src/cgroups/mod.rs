@@ -1,0 +1,617 @@
+//! Cgroups (chapter 4): one interface, two drivers. A container's cgroup caps its
+//! memory (OOM kill past the limit), its CPU time (CFS quota/period, shares or weight)
+//! and its number of tasks, and counts what it used. Cgroup v1 has one hierarchy per
+//! controller (`v1`), v2 one unified tree (`v2`); [`Hierarchies::version`] picks one.
+//! Read cgroups(7), and the kernel's admin-guide/cgroup-v2.rst and cgroup-v1/*.rst.
+//!
+//! # Layout
+//! - this file: the interface ([`CgroupManager`]), the limits ([`Resources`]) and the
+//!   counters ([`Stats`]) shaped after OCI's `linux.resources`, detection from
+//!   mountinfo, the errors, and the file helpers both drivers share.
+//! - `v1`: a cgroup made of one directory per v1 hierarchy (memory, cpu, cpuacct, pids, freezer).
+//! - `v2`: a cgroup as one directory of the unified hierarchy.
+
+use std::fmt;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Component, Path, PathBuf};
+
+use nix::errno::Errno;
+use serde::{Deserialize, Serialize};
+
+pub mod v1;
+pub mod v2;
+
+/// Where distributions mount the cgroup filesystems.
+pub const CGROUP_MOUNT: &str = "/sys/fs/cgroup";
+
+/// What can go wrong while creating, configuring, reading or removing a cgroup.
+#[derive(Debug, thiserror::Error)]
+pub enum CgroupError {
+    #[error("no cgroup filesystem is mounted (no cgroup or cgroup2 line in /proc/self/mountinfo); mount one at /sys/fs/cgroup, or run on a machine with systemd")]
+    NotMounted,
+    #[error("cannot read {path}: {source}; is /proc mounted?")]
+    Mountinfo { path: PathBuf, source: io::Error },
+    #[error("cgroup path {path:?} is not usable: {reason}; give a relative path of plain names such as bigbang/my-container")]
+    InvalidPath { path: PathBuf, reason: &'static str },
+    #[error("the {controller} controller is not available {place}; `cargo workshop doctor` lists the controllers this machine offers")]
+    ControllerMissing { controller: &'static str, place: String },
+    #[error("{field} = {value} is out of range: {expected}")]
+    InvalidResource { field: &'static str, value: String, expected: &'static str },
+    #[error("cgroup {path} already exists; pick another name, or remove it (rmdir) if a crashed run left it behind")]
+    AlreadyExists { path: PathBuf },
+    #[error("cgroup {path} does not exist; create it first, or check the name")]
+    NotFound { path: PathBuf },
+    #[error("cannot create cgroup {path}: {source}")]
+    Create { path: PathBuf, source: io::Error },
+    #[error("not permitted to change {path}: cgroups need root, or a subtree delegated to you (systemd-run --user --scope -p Delegate=yes); try sudo")]
+    NotPermitted { path: PathBuf },
+    #[error("{path} does not exist: the controller is not enabled for this cgroup, or this kernel does not have the file")]
+    FileMissing { path: PathBuf },
+    #[error("the kernel rejected {value:?} for {path} (EINVAL): the value is out of the file's range or malformed; see cgroups(7) and the kernel's cgroup documentation")]
+    Rejected { path: PathBuf, value: String },
+    #[error("the kernel refused {value:?} for {path} (EBUSY): the cgroup already uses more than that, or the controller cannot change now; raise the value or stop processes first")]
+    Busy { path: PathBuf, value: String },
+    #[error("process {pid} does not exist (ESRCH writing {path}); it has already exited")]
+    NoSuchProcess { pid: i32, path: PathBuf },
+    #[error("swap accounting is off: {path} is missing, so a swap limit cannot be set; boot with swapaccount=1 (v1) or leave memory.swap unset")]
+    SwapAccountingOff { path: PathBuf },
+    #[error("cannot write {value:?} to {path}: {source}")]
+    Write { path: PathBuf, value: String, source: io::Error },
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error("cannot parse {path}: unexpected contents {text:?}")]
+    Parse { path: PathBuf, text: String },
+    #[error("processes {pids:?} are still in {path} after SIGKILL; they may be stuck in the kernel (state D): look at /proc/<pid>/stack and retry")]
+    ProcessesRemain { path: PathBuf, pids: Vec<i32> },
+    #[error("cannot remove cgroup {path}: {source}; a process or a child cgroup may still be in it")]
+    Remove { path: PathBuf, source: io::Error },
+}
+
+// ---------------------------------------------------------------------------------------
+// What to limit, and what was used
+// ---------------------------------------------------------------------------------------
+
+// ANCHOR: resources
+/// The limits of a container, shaped after OCI `config.json`'s `linux.resources`
+/// (same field names and units), so that chapter 6 maps one onto the other.
+/// `None` leaves the kernel's value alone; `-1` means unlimited.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resources {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Memory>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<Cpu>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pids: Option<Pids>,
+}
+
+/// `linux.resources.memory`, in bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Memory {
+    /// The most memory the cgroup may use; past it the kernel reclaims, then OOM-kills.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// Memory plus swap (v1's memsw); equal to `limit` means no swap at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swap: Option<i64>,
+}
+
+/// `linux.resources.cpu`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cpu {
+    /// Relative weight under contention, v1's `cpu.shares` (2–262144, default 1024).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shares: Option<u64>,
+    /// v2's `cpu.weight` (1–10000, default 100). Not in OCI's `cpu` (runc takes it from
+    /// `unified`); when unset, v2 converts `shares` with [`shares_to_weight`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u64>,
+    /// Microseconds of CPU time per `period` (−1: no limit). 20000 of 100000 is 20% of a core.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota: Option<i64>,
+    /// The CFS bandwidth period in microseconds (1000–1000000, default 100000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<u64>,
+}
+
+/// `linux.resources.pids`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pids {
+    /// The most tasks (processes and threads) the cgroup may hold; 0 or less means
+    /// unlimited, as runc reads it.
+    pub limit: i64,
+}
+// ANCHOR_END: resources
+
+/// The CFS period the kernel and runc use when none is given: 100 ms.
+pub const DEFAULT_CPU_PERIOD: u64 = 100_000;
+
+// ANCHOR: shares_to_weight
+/// v1 `cpu.shares` (2–262144) to v2 `cpu.weight` (1–10000), the linear map runc and
+/// crun use, so that 2 ↦ 1, 1024 ↦ 39 and 262144 ↦ 10000.
+pub fn shares_to_weight(shares: u64) -> u64 {
+    if shares == 0 {
+        return 0;
+    }
+    1 + ((shares.clamp(2, 262_144) - 2) * 9999) / 262_142
+}
+// ANCHOR_END: shares_to_weight
+
+impl Resources {
+    /// Checks every value against the range the kernel accepts before anything is written,
+    /// so a typo is reported by field name and leaves the cgroup as it was.
+    pub fn validate(&self) -> Result<(), CgroupError> {
+        fn bad(field: &'static str, value: impl fmt::Display, expected: &'static str) -> CgroupError {
+            CgroupError::InvalidResource { field, value: value.to_string(), expected }
+        }
+        if let Some(memory) = &self.memory {
+            if let Some(limit) = memory.limit {
+                if limit != -1 && limit <= 0 {
+                    return Err(bad("memory.limit", limit, "a positive number of bytes, or -1 for no limit"));
+                }
+            }
+            if let Some(swap) = memory.swap {
+                if swap != -1 && swap <= 0 {
+                    return Err(bad("memory.swap", swap, "a positive number of bytes, or -1 for no limit"));
+                }
+                match memory.limit {
+                    Some(limit) if limit > 0 && swap != -1 && swap < limit => {
+                        return Err(bad(
+                            "memory.swap",
+                            swap,
+                            "memory plus swap, so at least memory.limit (equal means no swap)",
+                        ))
+                    }
+                    Some(-1) if swap != -1 => {
+                        return Err(bad("memory.swap", swap, "-1 when memory.limit is -1 (unlimited)"))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if let Some(cpu) = &self.cpu {
+            if let Some(shares) = cpu.shares {
+                if !(2..=262_144).contains(&shares) {
+                    return Err(bad("cpu.shares", shares, "2 to 262144 (the default is 1024)"));
+                }
+            }
+            if let Some(weight) = cpu.weight {
+                if !(1..=10_000).contains(&weight) {
+                    return Err(bad("cpu.weight", weight, "1 to 10000 (the default is 100)"));
+                }
+            }
+            if let Some(period) = cpu.period {
+                if !(1_000..=1_000_000).contains(&period) {
+                    return Err(bad(
+                        "cpu.period",
+                        period,
+                        "1000 to 1000000 microseconds (the default is 100000)",
+                    ));
+                }
+            }
+            if let Some(quota) = cpu.quota {
+                if quota != -1 && quota < 1_000 {
+                    return Err(bad("cpu.quota", quota, "at least 1000 microseconds, or -1 for no limit"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a cgroup has used, read from its counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// `None` when the cgroup has no memory controller.
+    pub memory: Option<MemoryStats>,
+    pub cpu: Option<CpuStats>,
+    pub pids: Option<PidsStats>,
+}
+
+/// Memory counters, in bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MemoryStats {
+    /// Memory charged now (v1 `memory.usage_in_bytes`, v2 `memory.current`).
+    pub usage: u64,
+    /// The highest usage seen (v1 `memory.max_usage_in_bytes`, v2 `memory.peak` on 5.19+).
+    pub max_usage: Option<u64>,
+    /// The limit; `None` when unlimited.
+    pub limit: Option<u64>,
+    /// How often a charge hit the limit (v1 `memory.failcnt` plus `memory.memsw.failcnt`,
+    /// v2 `max` in `memory.events`).
+    pub failcnt: u64,
+    /// Processes the OOM killer killed in this cgroup (`oom_kill`).
+    pub oom_kills: u64,
+}
+
+/// CPU counters, in nanoseconds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CpuStats {
+    /// CPU time used by all tasks (v1 `cpuacct.usage`, v2 `usage_usec` of `cpu.stat`).
+    pub usage_ns: u64,
+    /// Periods in which the quota ran out (`nr_throttled` of `cpu.stat`).
+    pub nr_throttled: u64,
+    /// Time spent throttled.
+    pub throttled_ns: u64,
+}
+
+/// Task counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PidsStats {
+    /// `pids.current`.
+    pub current: u64,
+    /// `pids.max`; `None` when unlimited.
+    pub limit: Option<u64>,
+    /// Forks refused because of the limit (`max` in `pids.events`).
+    pub refused: u64,
+}
+
+// ---------------------------------------------------------------------------------------
+// The interface
+// ---------------------------------------------------------------------------------------
+
+/// Which cgroup interface a driver speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Version {
+    V1,
+    V2,
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Version::V1 => "v1",
+            Version::V2 => "v2",
+        })
+    }
+}
+
+// ANCHOR: manager
+/// One container's cgroup, whichever version holds it. Both drivers implement it.
+pub trait CgroupManager: fmt::Debug + Send + Sync {
+    /// The interface this cgroup lives in.
+    fn version(&self) -> Version;
+    /// The directories that make up the cgroup (one per v1 hierarchy, one on v2).
+    fn dirs(&self) -> Vec<PathBuf>;
+    /// Writes the limits; validates them first, so an invalid one writes nothing.
+    fn apply(&self, resources: &Resources) -> Result<(), CgroupError>;
+    /// Moves process `pid` (and all its threads) into the cgroup.
+    fn join(&self, pid: i32) -> Result<(), CgroupError>;
+    /// The processes in the cgroup (its own `cgroup.procs`, not its children's).
+    fn procs(&self) -> Result<Vec<i32>, CgroupError>;
+    /// Reads the counters.
+    fn stats(&self) -> Result<Stats, CgroupError>;
+    /// SIGKILLs every process in the cgroup and waits until they have left it.
+    fn kill(&self) -> Result<(), CgroupError>;
+    /// Kills what is left, then removes the cgroup's directories bottom-up.
+    fn remove(&self) -> Result<(), CgroupError>;
+}
+// ANCHOR_END: manager
+
+// ANCHOR: create
+/// Creates cgroup `path` (relative, e.g. `bigbang/web-1`) with the driver this machine's
+/// hierarchies call for, and applies `resources`. When the limits are refused, the new
+/// cgroup is removed again and the error returned: nothing is left behind.
+pub fn create(
+    hierarchies: &Hierarchies,
+    path: &Path,
+    resources: &Resources,
+) -> Result<Box<dyn CgroupManager>, CgroupError> {
+    resources.validate()?;
+    let cgroup: Box<dyn CgroupManager> = match hierarchies.version()? {
+        Version::V1 => Box::new(v1::V1Cgroup::create(&hierarchies.v1, path)?),
+        Version::V2 => {
+            let root = hierarchies.unified.as_deref().ok_or(CgroupError::NotMounted)?;
+            Box::new(v2::V2Cgroup::create(root, path)?)
+        }
+    };
+    if let Err(err) = cgroup.apply(resources) {
+        let _ = cgroup.remove();
+        return Err(err);
+    }
+    Ok(cgroup)
+}
+// ANCHOR_END: create
+
+/// Opens the existing cgroup `path`, e.g. to update, read or remove it later.
+pub fn open(hierarchies: &Hierarchies, path: &Path) -> Result<Box<dyn CgroupManager>, CgroupError> {
+    Ok(match hierarchies.version()? {
+        Version::V1 => Box::new(v1::V1Cgroup::open(&hierarchies.v1, path)?),
+        Version::V2 => {
+            let root = hierarchies.unified.as_deref().ok_or(CgroupError::NotMounted)?;
+            Box::new(v2::V2Cgroup::open(root, path)?)
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Detection
+// ---------------------------------------------------------------------------------------
+
+/// The v1 controllers a kernel may offer (cgroups(7)); other mount options are not controllers.
+pub const V1_CONTROLLERS: &[&str] = &[
+    "blkio",
+    "cpu",
+    "cpuacct",
+    "cpuset",
+    "devices",
+    "freezer",
+    "hugetlb",
+    "memory",
+    "misc",
+    "net_cls",
+    "net_prio",
+    "perf_event",
+    "pids",
+    "rdma",
+];
+
+/// One mounted v1 hierarchy: where it is and which controllers it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct V1Hierarchy {
+    /// e.g. `/sys/fs/cgroup/memory`, or `/sys/fs/cgroup/cpu,cpuacct` when co-mounted.
+    pub mount_point: PathBuf,
+    pub controllers: Vec<String>,
+}
+
+/// The cgroup filesystems mounted on a machine.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Hierarchies {
+    /// v1 hierarchies with at least one controller (named ones such as `name=systemd` are skipped).
+    pub v1: Vec<V1Hierarchy>,
+    /// The v2 tree: `/sys/fs/cgroup` on a v2 host, `/sys/fs/cgroup/unified` on a hybrid one.
+    pub unified: Option<PathBuf>,
+}
+
+// ANCHOR: detect
+impl Hierarchies {
+    /// Reads the hierarchies from the text of `/proc/self/mountinfo` (proc(5)): field 5
+    /// is the mount point, and after the ` - ` separator come the filesystem type,
+    /// the source and the super options, which name a v1 hierarchy's controllers.
+    /// A production runtime also reads field 4 (the mount's root, not `/` inside a
+    /// container whose cgroupfs is a bind mount) and `/proc/self/cgroup` to nest below
+    /// its own cgroup; this one places cgroups relative to each hierarchy's mount point.
+    pub fn from_mountinfo(mountinfo: &str) -> Self {
+        let mut found = Hierarchies::default();
+        for line in mountinfo.lines() {
+            let Some((left, right)) = line.split_once(" - ") else { continue };
+            let Some(mount_point) = left.split(' ').nth(4) else { continue };
+            let mut right = right.split(' ');
+            let (Some(fstype), Some(_source), options) = (right.next(), right.next(), right.next()) else {
+                continue;
+            };
+            let mount_point = PathBuf::from(unescape(mount_point));
+            match fstype {
+                "cgroup" => {
+                    let controllers: Vec<String> = options
+                        .unwrap_or("")
+                        .split(',')
+                        .filter(|o| V1_CONTROLLERS.contains(o))
+                        .map(str::to_owned)
+                        .collect();
+                    // The same hierarchy mounted twice (a bind mount) is one hierarchy.
+                    if !controllers.is_empty() && !found.v1.iter().any(|h| h.controllers == controllers) {
+                        found.v1.push(V1Hierarchy { mount_point, controllers });
+                    }
+                }
+                "cgroup2" if found.unified.is_none() => found.unified = Some(mount_point),
+                _ => {}
+            }
+        }
+        found
+    }
+
+    /// This machine's hierarchies, from `/proc/self/mountinfo`.
+    pub fn here() -> Result<Self, CgroupError> {
+        let path = PathBuf::from("/proc/self/mountinfo");
+        let text = fs::read_to_string(&path).map_err(|source| CgroupError::Mountinfo { path, source })?;
+        Ok(Self::from_mountinfo(&text))
+    }
+
+    /// The driver to use. On a hybrid host (v1 controllers plus a v2 tree, often with no
+    /// controllers of its own) the controllers live in v1, so v1 wins when it has any of
+    /// memory, cpu or pids; a pure v2 host has no v1 hierarchy with a controller.
+    pub fn version(&self) -> Result<Version, CgroupError> {
+        let v1_has = |c: &str| self.v1.iter().any(|h| h.controllers.iter().any(|x| x == c));
+        if ["memory", "cpu", "pids"].iter().any(|c| v1_has(c)) {
+            Ok(Version::V1)
+        } else if self.unified.is_some() {
+            Ok(Version::V2)
+        } else {
+            Err(CgroupError::NotMounted)
+        }
+    }
+
+    /// The v1 hierarchy that holds `controller`.
+    pub fn v1_mount(&self, controller: &str) -> Option<&Path> {
+        self.v1
+            .iter()
+            .find(|h| h.controllers.iter().any(|c| c == controller))
+            .map(|h| h.mount_point.as_path())
+    }
+}
+// ANCHOR_END: detect
+
+/// Decodes mountinfo's `\ooo` octal escapes (space, tab, newline, backslash).
+fn unescape(field: &str) -> String {
+    let bytes = field.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let octal = field.get(i + 1..i + 4).and_then(|digits| u8::from_str_radix(digits, 8).ok());
+        if let (b'\\', Some(code)) = (bytes[i], octal) {
+            out.push(code);
+            i += 4;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers both drivers use
+// ---------------------------------------------------------------------------------------
+
+/// Checks that a cgroup path is relative and made of plain names, so that joining it
+/// to a hierarchy's mount point can never lead outside it.
+pub fn check_path(path: &Path) -> Result<(), CgroupError> {
+    let bad = |reason| Err(CgroupError::InvalidPath { path: path.to_owned(), reason });
+    if path.as_os_str().is_empty() {
+        return bad("it is empty");
+    }
+    for part in path.components() {
+        match part {
+            Component::Normal(_) => {}
+            Component::RootDir | Component::Prefix(_) => return bad("it is absolute"),
+            Component::ParentDir | Component::CurDir => return bad("it has . or .. in it"),
+        }
+    }
+    Ok(())
+}
+
+/// Writes `value` to a cgroup control file as one write(2), without O_CREAT: the kernel
+/// makes the files, so a missing one is a controller that is not there, not a file to
+/// create. The kernel's refusals become errors that name the file and the value.
+pub fn write_file(path: &Path, value: &str) -> Result<(), CgroupError> {
+    let result = fs::OpenOptions::new().write(true).truncate(true).open(path).and_then(|mut file| {
+        // One write: the kernel parses each write(2) on its own, so no BufWriter splitting.
+        file.write_all(value.as_bytes())
+    });
+    result.map_err(|source| {
+        let (path, value) = (path.to_owned(), value.to_owned());
+        match source.raw_os_error().map(Errno::from_raw) {
+            Some(Errno::ENOENT) => CgroupError::FileMissing { path },
+            Some(Errno::EINVAL) => CgroupError::Rejected { path, value },
+            Some(Errno::EBUSY) => CgroupError::Busy { path, value },
+            Some(Errno::EACCES | Errno::EPERM | Errno::EROFS) => CgroupError::NotPermitted { path },
+            Some(Errno::ESRCH) => {
+                CgroupError::NoSuchProcess { pid: value.trim().parse().unwrap_or(-1), path }
+            }
+            _ => CgroupError::Write { path, value, source },
+        }
+    })
+}
+
+/// Reads a control file as text.
+pub fn read_file(path: &Path) -> Result<String, CgroupError> {
+    fs::read_to_string(path).map_err(|source| match source.kind() {
+        io::ErrorKind::NotFound => CgroupError::FileMissing { path: path.to_owned() },
+        _ => CgroupError::Read { path: path.to_owned(), source },
+    })
+}
+
+/// Reads a file holding one number.
+pub fn read_u64(path: &Path) -> Result<u64, CgroupError> {
+    let text = read_file(path)?;
+    text.trim().parse().map_err(|_| CgroupError::Parse { path: path.to_owned(), text })
+}
+
+/// Reads a file holding one number or `max`; `max` is `None`.
+pub fn read_max(path: &Path) -> Result<Option<u64>, CgroupError> {
+    let text = read_file(path)?;
+    match text.trim() {
+        "max" => Ok(None),
+        number => number.parse().map(Some).map_err(|_| CgroupError::Parse { path: path.to_owned(), text }),
+    }
+}
+
+/// The value of `key` in a flat-keyed file (`key value` lines, as `memory.events`,
+/// `cpu.stat`, `pids.events` and v1's `memory.oom_control`); `None` when absent.
+pub fn flat_keyed(text: &str, key: &str) -> Option<u64> {
+    text.lines().find_map(|line| {
+        let (k, v) = line.split_once(' ')?;
+        if k == key {
+            v.trim().parse().ok()
+        } else {
+            None
+        }
+    })
+}
+
+/// Reads `cgroup.procs`: one pid per line.
+pub fn read_procs(path: &Path) -> Result<Vec<i32>, CgroupError> {
+    let text = read_file(path)?;
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            l.trim().parse().map_err(|_| CgroupError::Parse { path: path.to_owned(), text: text.clone() })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HYBRID: &str = "\
+31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct
+35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
+40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+";
+
+    /// A hybrid host runs its controllers in v1, so v1 is chosen; the v2 tree is still found.
+    #[test]
+    fn hybrid_is_v1() {
+        let h = Hierarchies::from_mountinfo(HYBRID);
+        assert_eq!(h.version().unwrap(), Version::V1);
+        assert_eq!(h.v1.len(), 4, "name=systemd is not a controller hierarchy: {h:?}");
+        assert_eq!(h.unified.as_deref(), Some(Path::new("/sys/fs/cgroup/unified")));
+        assert_eq!(h.v1_mount("cpuacct"), Some(Path::new("/sys/fs/cgroup/cpuacct")));
+    }
+
+    /// A unified host is v2; co-mounted v1 controllers are one hierarchy.
+    #[test]
+    fn v2_and_comounted() {
+        let v2 = "30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n";
+        assert_eq!(Hierarchies::from_mountinfo(v2).version().unwrap(), Version::V2);
+        let v1 = "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,nosuid,cpu,cpuacct\n";
+        let h = Hierarchies::from_mountinfo(v1);
+        assert_eq!(h.v1[0].controllers, ["cpu", "cpuacct"]);
+        assert_eq!(h.v1_mount("cpu"), h.v1_mount("cpuacct"));
+        assert!(matches!(Hierarchies::from_mountinfo("").version(), Err(CgroupError::NotMounted)));
+    }
+
+    /// The conversion runc and crun use maps the ends and the defaults as documented.
+    #[test]
+    fn shares_map_onto_weights() {
+        assert_eq!(shares_to_weight(2), 1);
+        assert_eq!(shares_to_weight(1024), 39);
+        assert_eq!(shares_to_weight(262_144), 10_000);
+    }
+
+    /// Out-of-range limits are refused by field name before anything is written.
+    #[test]
+    fn validation_names_the_field() {
+        let bad =
+            Resources { pids: None, cpu: Some(Cpu { shares: Some(1), ..Cpu::default() }), memory: None };
+        assert!(matches!(bad.validate(), Err(CgroupError::InvalidResource { field: "cpu.shares", .. })));
+        let bad = Resources {
+            memory: Some(Memory { limit: Some(64 << 20), swap: Some(32 << 20) }),
+            ..Resources::default()
+        };
+        assert!(matches!(bad.validate(), Err(CgroupError::InvalidResource { field: "memory.swap", .. })));
+        assert!(check_path(Path::new("../etc")).is_err());
+        assert!(check_path(Path::new("/abs")).is_err());
+        assert!(check_path(Path::new("bigbang/ok")).is_ok());
+    }
+
+    /// OCI's JSON spelling round-trips.
+    #[test]
+    fn oci_json() {
+        let json = r#"{"memory":{"limit":33554432,"swap":33554432},"cpu":{"shares":512,"quota":20000,"period":100000},"pids":{"limit":16}}"#;
+        let r: Resources = serde_json::from_str(json).unwrap();
+        assert_eq!(r.pids, Some(Pids { limit: 16 }));
+        assert_eq!(serde_json::to_string(&r).unwrap(), json);
+    }
+}

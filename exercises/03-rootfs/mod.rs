@@ -1,0 +1,264 @@
+// Part of chapter 3, given complete (no todo!() here): read it, your other files use it. Generated from crates/container/src/rootfs/mod.rs by `cargo xtask exercises`;
+// `cargo workshop reset 3` gives you a fresh copy.
+//! Root filesystems (chapter 3): the container's own mount tree. Private propagation,
+//! the rootfs bound onto itself, the configured mounts (/proc, a minimal /dev, read-only
+//! /sys) made under it, pivot_root with the old root detached, then masked and
+//! read-only paths. Read mount_namespaces(7), mount(2), pivot_root(2), proc(5).
+//!
+//! # Layout
+//! - `options`: OCI `mounts` entries and their option strings as mount(2) flags; defaults.
+//! - `resolve`: mount destinations resolved inside the rootfs, never outside.
+//! - `mounts`: propagation, the rootfs bind, each mount, the read-only remount.
+//! - `dev`: the device nodes (mknod, or host binds in a user namespace) and links.
+//! - `pivot`: pivot_root and detaching the old root; the chroot fallback.
+//! - `masked`: masked and read-only paths.
+//! - `overlay`: an overlayfs root from lower layers, upper and work.
+//! - `escape`: the classic chroot escape, for the demonstration.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::mount::MsFlags;
+use nix::sched::{unshare, CloneFlags};
+
+pub mod dev;
+pub mod escape;
+pub mod masked;
+pub mod mounts;
+pub mod options;
+pub mod overlay;
+pub mod pivot;
+pub mod resolve;
+
+pub use dev::{create_devices, create_links, Device, DEFAULT_DEVICES};
+pub use masked::{mask_path, readonly_path};
+pub use mounts::{bind_readonly, mount_entry, remount_bind, set_root_propagation};
+pub use options::{
+    default_mounts, parse_options, Mount, MountOptions, Propagation, MASKED_PATHS, READONLY_PATHS,
+};
+pub use overlay::Overlay;
+pub use pivot::{change_root, RootChange};
+pub use resolve::resolve_in_root;
+
+/// What can go wrong while preparing a root filesystem.
+#[derive(Debug, thiserror::Error)]
+pub enum RootfsError {
+    #[error("rootfs {path} does not exist; pass the directory that holds the container's files")]
+    RootfsMissing { path: PathBuf },
+    #[error("rootfs {path} is not a directory; a rootfs is a directory tree such as one made by `cargo run -p chapter-3 -- --make-rootfs DIR`")]
+    RootfsNotDirectory { path: PathBuf },
+    #[error("cannot give the process preparing rootfs {rootfs} a mount namespace of its own: {errno}; call prepare_rootfs from a single-threaded process (a runtime's init), not from one with threads")]
+    Unshare { rootfs: PathBuf, errno: Errno },
+    #[error(
+        "unknown rootfs propagation {value:?}; use one of private, rprivate, slave, rslave, shared, rshared"
+    )]
+    UnknownPropagation { value: String },
+    #[error(
+        "mount destination {destination} is not absolute; write it as the container sees it, e.g. /data"
+    )]
+    RelativeDestination { destination: PathBuf },
+    #[error("mount destination {destination} resolves to {resolved}, outside the rootfs; check the rootfs for symbolic links that point out of it")]
+    Escapes { destination: PathBuf, resolved: PathBuf },
+    #[error(
+        "mount destination {path} goes through too many symbolic links; check the rootfs for a link loop"
+    )]
+    TooManyLinks { path: PathBuf },
+    #[error("source {source_path} of the bind mount on {destination} does not exist; create it on the host or fix the path")]
+    SourceMissing { destination: PathBuf, source_path: PathBuf },
+    #[error("cannot inspect {path}: {source}")]
+    Inspect { path: PathBuf, source: io::Error },
+    #[error("cannot create {path}: {source}; is the rootfs writable?")]
+    Create { path: PathBuf, source: io::Error },
+    #[error("cannot mount {source_path} ({kind}) on {target}: {errno}{}", hint(*errno))]
+    Mount { source_path: String, target: PathBuf, kind: String, errno: Errno },
+    #[error("cannot remount {target} with new flags: {errno}{}", hint(*errno))]
+    Remount { target: PathBuf, errno: Errno },
+    #[error("cannot change the propagation of {path}: {errno}{}", hint(*errno))]
+    Propagation { path: PathBuf, errno: Errno },
+    #[error("not permitted to create device {path}: mknod(2) of a device needs root outside a user namespace; in a user namespace, bind the host's devices instead")]
+    MknodNotPermitted { path: PathBuf },
+    #[error("cannot create device {path}: {errno}")]
+    Mknod { path: PathBuf, errno: Errno },
+    #[error("cannot pivot_root into {rootfs}: {errno}{}; on a ramfs root use RootChange::MoveAndChroot (runc --no-pivot)", hint(*errno))]
+    PivotRoot { rootfs: PathBuf, errno: Errno },
+    #[error("cannot detach the old root after pivot_root: {errno}")]
+    DetachOldRoot { errno: Errno },
+    #[error("cannot move rootfs {rootfs} onto / and chroot into it: {errno}{}", hint(*errno))]
+    Chroot { rootfs: PathBuf, errno: Errno },
+    #[error("{path} is not the null device (character device 1:3), so it cannot mask files; create the container's /dev with RootfsConfig::devices")]
+    NotDevNull { path: PathBuf },
+    #[error("cannot mask {path}: {errno}{}", hint(*errno))]
+    Mask { path: PathBuf, errno: Errno },
+    #[error("an overlay needs at least one lower directory")]
+    OverlayNoLower,
+    #[error("an overlay with an upper directory needs a work directory too, and a work directory needs an upper one; pass both")]
+    OverlayUpperWithoutWork,
+    #[error("overlay directory {path} contains ',' or ':', which overlayfs options cannot carry; move or link it to a plainer path")]
+    OverlayBadPath { path: PathBuf },
+    #[error("overlay directory {path} does not exist or is not a directory; create it first")]
+    OverlayDirMissing { path: PathBuf },
+    #[error("cannot mount overlay on {target} with {data}: {errno}{}; upper and work must be on the same filesystem, work empty, and overlayfs available (modprobe overlay)", hint(*errno))]
+    OverlayMount { target: PathBuf, data: String, errno: Errno },
+}
+
+/// What the user can do about a refused mount call.
+fn hint(errno: Errno) -> &'static str {
+    match errno {
+        Errno::EPERM => {
+            " (not permitted: run as root, or in a user namespace that owns this mount namespace)"
+        }
+        Errno::ENODEV => " (this kernel does not know that filesystem type)",
+        Errno::EINVAL => " (the kernel rejected the flags or data, or a shared mount is in the way)",
+        _ => "",
+    }
+}
+
+/// Everything [`prepare_rootfs`] does, in the words of config.json.
+#[derive(Debug, Clone)]
+pub struct RootfsConfig {
+    /// The directory that becomes `/` (config.json's `root.path`), or the overlay's mount point.
+    pub rootfs: PathBuf,
+    /// `linux.rootfsPropagation`.
+    pub propagation: Propagation,
+    /// `mounts`, in order: a mount may go on top of an earlier one (/dev, then /dev/pts).
+    pub mounts: Vec<Mount>,
+    /// Whether to create the default devices and links in /dev.
+    pub devices: bool,
+    /// `linux.maskedPaths`.
+    pub masked_paths: Vec<PathBuf>,
+    /// `linux.readonlyPaths`.
+    pub readonly_paths: Vec<PathBuf>,
+    /// `root.readonly`.
+    pub readonly: bool,
+    /// pivot_root, or the chroot fallback (`runc --no-pivot`).
+    pub root_change: RootChange,
+    /// Mount an overlay on `rootfs` first, instead of binding `rootfs` onto itself.
+    pub overlay: Option<Overlay>,
+}
+
+impl RootfsConfig {
+    /// What `runc spec` would ask for (with [`RootfsConfig::rootless`]'s adjustments when
+    /// this process is already in a user namespace): the default mounts, devices, masked and read-only paths.
+    pub fn new(rootfs: impl Into<PathBuf>) -> Self {
+        let config = Self {
+            rootfs: rootfs.into(),
+            propagation: Propagation::default(),
+            mounts: default_mounts(),
+            devices: true,
+            masked_paths: MASKED_PATHS.iter().map(PathBuf::from).collect(),
+            readonly_paths: READONLY_PATHS.iter().map(PathBuf::from).collect(),
+            readonly: false,
+            root_change: RootChange::default(),
+            overlay: None,
+        };
+        if in_user_namespace() {
+            config.rootless()
+        } else {
+            config
+        }
+    }
+
+    /// Adjusts the mounts for a user namespace that maps few ids, as `runc spec --rootless`
+    /// does: devpts loses `gid=5`, a group such a namespace does not have (EINVAL).
+    pub fn rootless(mut self) -> Self {
+        for mount in &mut self.mounts {
+            mount.options.retain(|o| !o.starts_with("gid="));
+        }
+        self
+    }
+
+    /// Nothing but the root change: no mounts, devices or masks.
+    pub fn bare(rootfs: impl Into<PathBuf>) -> Self {
+        Self {
+            mounts: Vec::new(),
+            devices: false,
+            masked_paths: Vec::new(),
+            readonly_paths: Vec::new(),
+            ..Self::new(rootfs)
+        }
+    }
+
+    /// Checks what can be checked before the first mount, and returns the rootfs's
+    /// resolved path.
+    pub fn validate(&self) -> Result<PathBuf, RootfsError> {
+        let root = fs::canonicalize(&self.rootfs).map_err(|source| match source.kind() {
+            io::ErrorKind::NotFound => RootfsError::RootfsMissing { path: self.rootfs.clone() },
+            _ => RootfsError::Inspect { path: self.rootfs.clone(), source },
+        })?;
+        if !root.is_dir() {
+            return Err(RootfsError::RootfsNotDirectory { path: self.rootfs.clone() });
+        }
+        for mount in &self.mounts {
+            if !mount.destination.is_absolute() {
+                return Err(RootfsError::RelativeDestination { destination: mount.destination.clone() });
+            }
+            if mount.is_bind() && fs::symlink_metadata(&mount.source).is_err() {
+                return Err(RootfsError::SourceMissing {
+                    destination: mount.destination.clone(),
+                    source_path: PathBuf::from(&mount.source),
+                });
+            }
+        }
+        if let Some(overlay) = &self.overlay {
+            overlay.validate()?;
+        }
+        Ok(root)
+    }
+}
+
+/// Whether this process is in a user namespace other than the initial one: the initial
+/// namespace's uid_map is the identity over all 2^32 - 1 ids.
+pub fn in_user_namespace() -> bool {
+    match fs::read_to_string("/proc/self/uid_map") {
+        Ok(map) => map.split_whitespace().collect::<Vec<_>>() != ["0", "0", "4294967295"],
+        Err(_) => false,
+    }
+}
+
+/// Moves this process into a mount namespace of its own, a copy of the one it was in.
+/// Everything [`prepare_rootfs`] does then happens there and nowhere else: if the caller
+/// forgot to unshare, the host's mount table is still safe (pivot_root in the host's
+/// namespace would change the root of every process on the machine). The kernel refuses
+/// (EINVAL) when the process has other threads, which share its filesystem context.
+fn enter_own_mount_namespace(rootfs: &Path) -> Result<(), RootfsError> {
+    unshare(CloneFlags::CLONE_NEWNS)
+        .map_err(|errno| RootfsError::Unshare { rootfs: rootfs.to_owned(), errno })
+}
+
+/// Builds the container's mount tree from `config` and makes it this process's root.
+/// Call it in the single-threaded process that will exec the container's command (the
+/// runtime's init). It first moves that process into a mount namespace of its own, so
+/// everything it mounts lives and dies with that namespace, and a failure half-way
+/// leaves nothing on the host.
+pub fn prepare_rootfs(config: &RootfsConfig) -> Result<(), RootfsError> {
+    let root = config.validate()?;
+    enter_own_mount_namespace(&root)?;
+    let userns = in_user_namespace();
+
+    set_root_propagation(config.propagation)?;
+    match &config.overlay {
+        Some(overlay) => overlay.mount(&root, userns)?,
+        None => mounts::bind_rootfs(&root)?,
+    }
+    for mount in &config.mounts {
+        mount_entry(&root, mount)?;
+    }
+    if config.devices {
+        create_devices(&root, userns)?;
+        create_links(&root)?;
+    }
+    change_root(&root, config.root_change)?;
+    // From here on, paths are the container's own.
+    for path in &config.masked_paths {
+        mask_path(path)?;
+    }
+    for path in &config.readonly_paths {
+        readonly_path(path)?;
+    }
+    if config.readonly {
+        remount_bind(Path::new("/"), MsFlags::MS_RDONLY)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,62 @@
+// Your file for chapter 3: replace each todo!() with working code, then run
+// `cargo workshop check 3`. Generated from crates/container/src/rootfs/pivot.rs by `cargo xtask exercises`;
+// `cargo workshop reset 3` gives you a fresh copy.
+//! Changing the container's root: pivot_root(2), which swaps the mount namespace's root
+//! mount and lets the old one be detached, and the chroot(2) fallback for the one place
+//! pivot_root cannot work (a rootfs on the initial ramfs). Chapter 3. Read pivot_root(2),
+//! chroot(2), umount(2) (MNT_DETACH), and mount(2) (MS_MOVE).
+
+use std::path::Path;
+
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::unistd::{chdir, chroot, pivot_root};
+
+use super::mounts::mount_flags;
+use super::RootfsError;
+
+/// How the container's process gets its new root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RootChange {
+    /// pivot_root(2) and detach the old root: nothing of the host's tree is left reachable.
+    #[default]
+    PivotRoot,
+    /// Move the rootfs mount onto `/` and chroot(2) into it (runc's `--no-pivot`). For a
+    /// rootfs on the initial ramfs, which pivot_root refuses (EINVAL). The moved mount
+    /// covers the old root, so `..` walks back into it, but the host's mounts stay in the
+    /// namespace underneath: mountinfo lists them, and a descriptor opened on them before
+    /// the move still reaches them.
+    MoveAndChroot,
+}
+
+/// Makes `rootfs` (a mount point) the root of this mount namespace and of this process,
+/// and detaches the old root so that nothing can reach the host's tree again.
+///
+/// `pivot_root(".", ".")` with the new root as working directory stacks the old root on
+/// top of the new one at `/`; unmounting `.` then takes the old root away, with
+/// MNT_DETACH because its mounts are busy (this process's own /proc among them). This is
+/// runc's trick: no temporary `put_old` directory to create in the rootfs and remove.
+pub fn pivot_into(rootfs: &Path) -> Result<(), RootfsError> {
+    chdir(rootfs).map_err(|errno| RootfsError::PivotRoot { rootfs: rootfs.to_owned(), errno })?;
+    todo!("Swap the roots with nix::unistd::pivot_root(\".\", \".\") (RootfsError::PivotRoot), make the old root (now at \".\") MS_SLAVE|MS_REC so its unmount cannot propagate anywhere, then detach it with umount2(\".\", MNT_DETACH) (RootfsError::DetachOldRoot).");
+    chdir("/").map_err(|errno| RootfsError::PivotRoot { rootfs: rootfs.to_owned(), errno })?;
+    Ok(())
+}
+
+/// The fallback: move the rootfs mount over `/` and chroot(2) into it. The old root and
+/// every host mount stay in the namespace, hidden under the moved mount but not gone.
+pub fn move_and_chroot(rootfs: &Path) -> Result<(), RootfsError> {
+    let fail = |errno| RootfsError::Chroot { rootfs: rootfs.to_owned(), errno };
+    chdir(rootfs).map_err(fail)?;
+    mount(Some(rootfs), "/", None::<&str>, MsFlags::MS_MOVE, None::<&str>).map_err(fail)?;
+    chroot(".").map_err(fail)?;
+    chdir("/").map_err(fail)?;
+    Ok(())
+}
+
+/// Enters `rootfs` the way `how` says.
+pub fn change_root(rootfs: &Path, how: RootChange) -> Result<(), RootfsError> {
+    match how {
+        RootChange::PivotRoot => pivot_into(rootfs),
+        RootChange::MoveAndChroot => move_and_chroot(rootfs),
+    }
+}

@@ -1,0 +1,351 @@
+// Your file for chapter 4: replace each todo!() with working code, then run
+// `cargo workshop check 4`. Generated from crates/container/src/cgroups/v1.rs by `cargo xtask exercises`;
+// `cargo workshop reset 4` gives you a fresh copy.
+//! The cgroup v1 driver (chapter 4): one directory per controller hierarchy.
+//!
+//! In v1 each controller (memory, cpu, cpuacct, pids, freezer, …) is its own tree, so a
+//! container's cgroup is a directory of the same name in each, and a process joins by
+//! writing its pid into every one. Read cgroups(7) and the kernel's admin-guide/cgroup-v1/
+//! (memory.rst, pids.rst, freezer-subsystem.rst) and scheduler/sched-bwc.rst.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+use super::{
+    check_path, flat_keyed, read_file, read_procs, read_u64, write_file, CgroupError, CgroupManager, Cpu,
+    CpuStats, Memory, MemoryStats, Pids, PidsStats, Resources, Stats, V1Hierarchy, Version,
+};
+
+/// The controllers a container's cgroup is made in, when the machine mounts them.
+/// The freezer is there to stop a fork bomb while it is being killed.
+pub const CONTROLLERS: &[&str] = &["memory", "cpu", "cpuacct", "pids", "freezer"];
+
+/// How long [`V1Cgroup::kill`] waits for killed tasks to leave, and rmdir retries on EBUSY.
+pub const KILL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// v1 reports "unlimited" as the largest page-aligned 63-bit number; anything this large is no limit.
+const UNLIMITED: u64 = 1 << 62;
+
+/// One directory of the cgroup: the hierarchy's controllers and the cgroup's path in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct V1Dir {
+    pub controllers: Vec<String>,
+    pub dir: PathBuf,
+}
+
+/// A container's cgroup in the v1 hierarchies.
+#[derive(Debug, Clone)]
+pub struct V1Cgroup {
+    path: PathBuf,
+    dirs: Vec<V1Dir>,
+}
+
+impl V1Cgroup {
+    /// The hierarchies of `hierarchies` that hold one of [`CONTROLLERS`], each once.
+    fn used(hierarchies: &[V1Hierarchy], path: &Path) -> Result<Vec<V1Dir>, CgroupError> {
+        check_path(path)?;
+        let dirs: Vec<V1Dir> = hierarchies
+            .iter()
+            .filter(|h| h.controllers.iter().any(|c| CONTROLLERS.contains(&c.as_str())))
+            .map(|h| V1Dir { controllers: h.controllers.clone(), dir: h.mount_point.join(path) })
+            .collect();
+        if dirs.is_empty() {
+            return Err(CgroupError::ControllerMissing {
+                controller: "memory",
+                place: "as a cgroup v1 hierarchy (none of memory, cpu, pids is in /proc/self/mountinfo)"
+                    .into(),
+            });
+        }
+        Ok(dirs)
+    }
+
+    /// Creates cgroup `path` in every hierarchy that holds a controller of
+    /// [`CONTROLLERS`]. If any directory cannot be made, the ones already made are
+    /// removed again, so a failure leaves nothing behind.
+    pub fn create(hierarchies: &[V1Hierarchy], path: &Path) -> Result<Self, CgroupError> {
+        let dirs = Self::used(hierarchies, path)?;
+        if let Some(existing) = dirs.iter().find(|d| d.dir.exists()) {
+            return Err(CgroupError::AlreadyExists { path: existing.dir.clone() });
+        }
+        let mut made: Vec<PathBuf> = Vec::new();
+        for d in &dirs {
+            if let Err(err) = make_dirs(&d.dir, &mut made) {
+                // Undo deepest first: a parent can only go once its children have.
+                for dir in made.iter().rev() {
+                    let _ = fs::remove_dir(dir);
+                }
+                return Err(err);
+            }
+        }
+        Ok(Self { path: path.to_owned(), dirs })
+    }
+
+    /// Opens cgroup `path`, which must exist in at least one hierarchy.
+    pub fn open(hierarchies: &[V1Hierarchy], path: &Path) -> Result<Self, CgroupError> {
+        let dirs = Self::used(hierarchies, path)?;
+        if !dirs.iter().any(|d| d.dir.is_dir()) {
+            return Err(CgroupError::NotFound { path: path.to_owned() });
+        }
+        Ok(Self { path: path.to_owned(), dirs })
+    }
+
+    /// The cgroup's path below each hierarchy's mount point.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The directory of the hierarchy that holds `controller`.
+    pub fn dir(&self, controller: &str) -> Option<&Path> {
+        self.dirs.iter().find(|d| d.controllers.iter().any(|c| c == controller)).map(|d| d.dir.as_path())
+    }
+
+    fn need(&self, controller: &'static str) -> Result<&Path, CgroupError> {
+        self.dir(controller).ok_or_else(|| CgroupError::ControllerMissing {
+            controller,
+            place: format!("as a cgroup v1 hierarchy for cgroup {}", self.path.display()),
+        })
+    }
+
+    /// memory.limit_in_bytes and memory.memsw.limit_in_bytes (memory plus swap). The
+    /// kernel keeps memsw ≥ limit at every moment, so the order of the two writes
+    /// depends on whether the limits grow or shrink, as runc does it.
+    fn set_memory(&self, memory: &Memory) -> Result<(), CgroupError> {
+        let dir = self.need("memory")?;
+        let limit_file = dir.join("memory.limit_in_bytes");
+        let memsw_file = dir.join("memory.memsw.limit_in_bytes");
+        let set_limit = || memory.limit.map_or(Ok(()), |l| write_file(&limit_file, &l.to_string()));
+        let set_memsw = || match memory.swap {
+            None => Ok(()),
+            Some(swap) => write_file(&memsw_file, &swap.to_string()).map_err(|err| match err {
+                CgroupError::FileMissing { path } => CgroupError::SwapAccountingOff { path },
+                other => other,
+            }),
+        };
+        let current = read_u64(&limit_file)?;
+        let growing = match memory.swap {
+            Some(-1) => true,
+            Some(swap) => (current as i128) < swap as i128,
+            None => false,
+        };
+        if growing {
+            set_memsw()?;
+            set_limit()
+        } else {
+            set_limit()?;
+            set_memsw()
+        }
+    }
+
+    /// cpu.shares, and CFS bandwidth: cpu.cfs_period_us before cpu.cfs_quota_us.
+    fn set_cpu(&self, cpu: &Cpu) -> Result<(), CgroupError> {
+        if cpu.weight.is_some() && cpu.shares.is_none() {
+            return Err(CgroupError::InvalidResource {
+                field: "cpu.weight",
+                value: format!("{:?}", cpu.weight),
+                expected: "unset on cgroup v1, which has cpu.shares (2-262144) instead",
+            });
+        }
+        let dir = self.need("cpu")?;
+        if let Some(shares) = cpu.shares {
+            write_file(&dir.join("cpu.shares"), &shares.to_string())?;
+        }
+        if let Some(period) = cpu.period {
+            write_file(&dir.join("cpu.cfs_period_us"), &period.to_string())?;
+        }
+        if let Some(quota) = cpu.quota {
+            write_file(&dir.join("cpu.cfs_quota_us"), &quota.to_string())?;
+        }
+        Ok(())
+    }
+
+    fn set_pids(&self, pids: &Pids) -> Result<(), CgroupError> {
+        let value = if pids.limit > 0 { pids.limit.to_string() } else { "max".to_owned() };
+        write_file(&self.need("pids")?.join("pids.max"), &value)
+    }
+
+    /// Freezes the cgroup so nothing in it can fork; false when there is no freezer
+    /// hierarchy or the tasks do not freeze within a second (the kill loop still works,
+    /// it only may need more rounds against a fork bomb).
+    fn freeze(&self) -> bool {
+        let Some(dir) = self.dir("freezer") else { return false };
+        let state = dir.join("freezer.state");
+        if write_file(&state, "FROZEN").is_err() {
+            return false;
+        }
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while Instant::now() < deadline {
+            if read_file(&state).is_ok_and(|s| s.trim() == "FROZEN") {
+                return true;
+            }
+            sleep(Duration::from_millis(5));
+        }
+        self.thaw();
+        false
+    }
+
+    /// Lets frozen tasks run again: a SIGKILLed task dies once thawed.
+    fn thaw(&self) {
+        if let Some(dir) = self.dir("freezer") {
+            let _ = write_file(&dir.join("freezer.state"), "THAWED");
+        }
+    }
+
+    /// Every pid in the cgroup and in cgroups below it, in any hierarchy.
+    pub fn all_procs(&self) -> Result<Vec<i32>, CgroupError> {
+        let mut all = BTreeSet::new();
+        for d in &self.dirs {
+            collect_procs(&d.dir, &mut all)?;
+        }
+        Ok(all.into_iter().collect())
+    }
+}
+
+/// Makes `dir` and its missing parents, recording each directory it made.
+fn make_dirs(dir: &Path, made: &mut Vec<PathBuf>) -> Result<(), CgroupError> {
+    let missing: Vec<&Path> = dir.ancestors().take_while(|a| !a.exists()).collect();
+    for d in missing.into_iter().rev() {
+        fs::create_dir(d).map_err(|source| match source.raw_os_error().map(Errno::from_raw) {
+            Some(Errno::EACCES | Errno::EPERM | Errno::EROFS) => {
+                CgroupError::NotPermitted { path: d.to_owned() }
+            }
+            _ => CgroupError::Create { path: d.to_owned(), source },
+        })?;
+        made.push(d.to_owned());
+    }
+    Ok(())
+}
+
+fn collect_procs(dir: &Path, into: &mut BTreeSet<i32>) -> Result<(), CgroupError> {
+    match read_procs(&dir.join("cgroup.procs")) {
+        Ok(pids) => into.extend(pids),
+        // Gone already: nothing in it.
+        Err(CgroupError::FileMissing { .. }) => return Ok(()),
+        Err(err) => return Err(err),
+    }
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => return Err(CgroupError::Read { path: dir.to_owned(), source }),
+    };
+    for entry in entries.flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            collect_procs(&entry.path(), into)?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes cgroup directory `dir` and every cgroup below it, deepest first: rmdir(2)
+/// refuses a cgroup that still has a child cgroup. The control files inside are the
+/// kernel's and go with the directory; rmdir, not remove_dir_all, which would try to
+/// unlink them one by one and fail. A directory already gone is fine.
+pub fn remove_bottom_up(dir: &Path) -> Result<(), CgroupError> {
+    todo!("Recurse into every subdirectory (fs::read_dir, file_type().is_dir()) first, then fs::remove_dir(dir); NotFound is success, EBUSY means a task is still leaving: retry every 10 ms until KILL_TIMEOUT, then CgroupError::Remove.");
+}
+
+impl CgroupManager for V1Cgroup {
+    fn version(&self) -> Version {
+        Version::V1
+    }
+
+    fn dirs(&self) -> Vec<PathBuf> {
+        self.dirs.iter().map(|d| d.dir.clone()).collect()
+    }
+
+    fn apply(&self, resources: &Resources) -> Result<(), CgroupError> {
+        resources.validate()?;
+        if let Some(memory) = &resources.memory {
+            self.set_memory(memory)?;
+        }
+        if let Some(cpu) = &resources.cpu {
+            self.set_cpu(cpu)?;
+        }
+        if let Some(pids) = &resources.pids {
+            self.set_pids(pids)?;
+        }
+        Ok(())
+    }
+
+    fn join(&self, pid: i32) -> Result<(), CgroupError> {
+        todo!("Write the pid (as text) to cgroup.procs in EVERY directory of self.dirs with super::write_file: in v1 each hierarchy places the process on its own.");
+    }
+
+    fn procs(&self) -> Result<Vec<i32>, CgroupError> {
+        let mut all = BTreeSet::new();
+        for d in &self.dirs {
+            match read_procs(&d.dir.join("cgroup.procs")) {
+                Ok(pids) => all.extend(pids),
+                Err(CgroupError::FileMissing { .. }) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(all.into_iter().collect())
+    }
+
+    fn stats(&self) -> Result<Stats, CgroupError> {
+        let memory = match self.dir("memory") {
+            None => None,
+            Some(dir) => {
+                let limit = read_u64(&dir.join("memory.limit_in_bytes"))?;
+                let oom = read_file(&dir.join("memory.oom_control"))?;
+                Some(MemoryStats {
+                    usage: read_u64(&dir.join("memory.usage_in_bytes"))?,
+                    max_usage: Some(read_u64(&dir.join("memory.max_usage_in_bytes"))?),
+                    limit: (limit < UNLIMITED).then_some(limit),
+                    // With a swap limit the charge fails against memsw first, so count both.
+                    failcnt: read_u64(&dir.join("memory.failcnt"))?
+                        + read_u64(&dir.join("memory.memsw.failcnt")).unwrap_or(0),
+                    // The oom_kill counter is there since Linux 4.13.
+                    oom_kills: flat_keyed(&oom, "oom_kill").unwrap_or(0),
+                })
+            }
+        };
+        let cpu = match (self.dir("cpuacct"), self.dir("cpu")) {
+            (Some(acct), cpu) => {
+                let stat = cpu.map(|d| read_file(&d.join("cpu.stat"))).transpose()?.unwrap_or_default();
+                Some(CpuStats {
+                    usage_ns: read_u64(&acct.join("cpuacct.usage"))?,
+                    nr_throttled: flat_keyed(&stat, "nr_throttled").unwrap_or(0),
+                    throttled_ns: flat_keyed(&stat, "throttled_time").unwrap_or(0),
+                })
+            }
+            (None, _) => None,
+        };
+        let pids = match self.dir("pids") {
+            None => None,
+            Some(dir) => Some(PidsStats {
+                current: read_u64(&dir.join("pids.current"))?,
+                limit: super::read_max(&dir.join("pids.max"))?,
+                // pids.events is there since Linux 4.6.
+                refused: read_file(&dir.join("pids.events"))
+                    .ok()
+                    .and_then(|t| flat_keyed(&t, "max"))
+                    .unwrap_or(0),
+            }),
+        };
+        Ok(Stats { memory, cpu, pids })
+    }
+
+    fn kill(&self) -> Result<(), CgroupError> {
+        todo!("Freeze (self.freeze()), SIGKILL every pid of self.all_procs() (nix::sys::signal::kill; ESRCH means it is gone), then self.thaw() if frozen; re-read all_procs every 10 ms, killing stragglers, until it is empty; after KILL_TIMEOUT, CgroupError::ProcessesRemain.");
+    }
+
+    fn remove(&self) -> Result<(), CgroupError> {
+        self.kill()?;
+        let mut first_error = None;
+        for d in &self.dirs {
+            if let Err(err) = remove_bottom_up(&d.dir) {
+                first_error.get_or_insert(err);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}

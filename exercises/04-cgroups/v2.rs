@@ -1,0 +1,333 @@
+// Your file for chapter 4: replace each todo!() with working code, then run
+// `cargo workshop check 4`. Generated from crates/container/src/cgroups/v2.rs by `cargo xtask exercises`;
+// `cargo workshop reset 4` gives you a fresh copy.
+//! The cgroup v2 driver (chapter 4): one directory in the unified hierarchy.
+//!
+//! In v2 all controllers share one tree; a parent hands controllers to its children
+//! through `cgroup.subtree_control`, and only leaves hold processes. Every function takes
+//! the tree's root as a `&Path`, so tests run it against fixture trees in a tempdir.
+//! Read cgroups(7) and the kernel's Documentation/admin-guide/cgroup-v2.rst.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+use super::{
+    check_path, flat_keyed, read_file, read_max, read_procs, read_u64, write_file, CgroupError,
+    CgroupManager, Cpu, CpuStats, Memory, MemoryStats, Pids, PidsStats, Resources, Stats, Version,
+    DEFAULT_CPU_PERIOD,
+};
+
+/// The controllers a container's cgroup gets, when the tree offers them.
+pub const CONTROLLERS: &[&str] = &["cpu", "memory", "pids"];
+
+/// How long [`V2Cgroup::kill`] waits for killed tasks to leave, and rmdir retries on EBUSY.
+pub const KILL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A container's cgroup in the unified hierarchy.
+#[derive(Debug, Clone)]
+pub struct V2Cgroup {
+    path: PathBuf,
+    dir: PathBuf,
+}
+
+/// The line for `cpu.max`: "$QUOTA $PERIOD" in microseconds, or "max $PERIOD" when
+/// the quota is -1 (no limit). v1 keeps the two numbers in two files instead.
+pub fn cpu_max(quota: i64, period: u64) -> String {
+    todo!("Return the cpu.max line: \"max <period>\" for quota -1, else \"<quota> <period>\" (format!).");
+}
+
+/// The value for `memory.swap.max` from OCI's `memory.swap`, which counts memory plus
+/// swap (v1's memsw): v2 limits swap on its own, so it is `swap - limit` ("max" for −1).
+pub fn swap_max(limit: Option<i64>, swap: i64) -> Result<String, CgroupError> {
+    match (limit, swap) {
+        (_, -1) => Ok("max".to_owned()),
+        (Some(limit), swap) if limit > 0 => Ok((swap - limit).to_string()),
+        _ => Err(CgroupError::InvalidResource {
+            field: "memory.swap",
+            value: swap.to_string(),
+            expected: "-1, or set together with memory.limit: cgroup v2 limits swap apart from memory",
+        }),
+    }
+}
+
+/// The controllers a directory offers its children, from its `cgroup.controllers` or
+/// `cgroup.subtree_control` (space-separated names).
+fn controllers(file: &Path) -> Result<Vec<String>, CgroupError> {
+    Ok(read_file(file)?.split_whitespace().map(str::to_owned).collect())
+}
+
+impl V2Cgroup {
+    /// Creates cgroup `path` below the tree at `root`. Each ancestor from the root down
+    /// gets "+cpu +memory +pids" (those the root offers) in its `cgroup.subtree_control`,
+    /// so the controllers reach the new leaf. Directories it made are removed again on error.
+    pub fn create(root: &Path, path: &Path) -> Result<Self, CgroupError> {
+        check_path(path)?;
+        let dir = root.join(path);
+        if dir.exists() {
+            return Err(CgroupError::AlreadyExists { path: dir });
+        }
+        let offered = controllers(&root.join("cgroup.controllers"))?;
+        let wanted: Vec<&str> =
+            CONTROLLERS.iter().copied().filter(|c| offered.iter().any(|o| o == c)).collect();
+        let mut made: Vec<PathBuf> = Vec::new();
+        let result = (|| {
+            let mut ancestor = root.to_owned();
+            let parts: Vec<_> = path.components().collect();
+            for (i, part) in parts.iter().enumerate() {
+                enable(&ancestor, &wanted)?;
+                ancestor.push(part);
+                if i + 1 == parts.len() || !ancestor.exists() {
+                    fs::create_dir(&ancestor).map_err(|source| {
+                        match source.raw_os_error().map(Errno::from_raw) {
+                            Some(Errno::EACCES | Errno::EPERM | Errno::EROFS) => {
+                                CgroupError::NotPermitted { path: ancestor.clone() }
+                            }
+                            _ => CgroupError::Create { path: ancestor.clone(), source },
+                        }
+                    })?;
+                    made.push(ancestor.clone());
+                }
+            }
+            Ok(())
+        })();
+        if let Err(err) = result {
+            for d in made.iter().rev() {
+                let _ = fs::remove_dir(d);
+            }
+            return Err(err);
+        }
+        Ok(Self { path: path.to_owned(), dir })
+    }
+
+    /// Opens the existing cgroup `path` below `root`.
+    pub fn open(root: &Path, path: &Path) -> Result<Self, CgroupError> {
+        check_path(path)?;
+        let dir = root.join(path);
+        if !dir.is_dir() {
+            return Err(CgroupError::NotFound { path: dir });
+        }
+        Ok(Self { path: path.to_owned(), dir })
+    }
+
+    /// The cgroup's path below the tree's root.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The cgroup's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A missing control file means the controller was not handed down to this cgroup.
+    fn controller(&self, controller: &'static str) -> impl Fn(CgroupError) -> CgroupError + '_ {
+        move |err| match err {
+            CgroupError::FileMissing { .. } => CgroupError::ControllerMissing {
+                controller,
+                place: format!(
+                    "in cgroup {} (its parent's cgroup.subtree_control lacks it)",
+                    self.dir.display()
+                ),
+            },
+            other => other,
+        }
+    }
+
+    /// `memory.max` and `memory.swap.max`.
+    fn set_memory(&self, memory: &Memory) -> Result<(), CgroupError> {
+        todo!("Write memory.limit to memory.max (\"max\" for -1) with super::write_file; then, when memory.swap is set, write swap_max(limit, swap) to memory.swap.max, where a missing file is CgroupError::SwapAccountingOff.");
+    }
+
+    /// `cpu.weight` (given, or converted from shares) and `cpu.max`.
+    fn set_cpu(&self, cpu: &Cpu) -> Result<(), CgroupError> {
+        let weight = cpu.weight.or(cpu.shares.map(super::shares_to_weight));
+        if let Some(weight) = weight {
+            write_file(&self.dir.join("cpu.weight"), &weight.to_string()).map_err(self.controller("cpu"))?;
+        }
+        let file = self.dir.join("cpu.max");
+        let line = match (cpu.quota, cpu.period) {
+            (None, None) => return Ok(()),
+            (Some(quota), period) => cpu_max(quota, period.unwrap_or(DEFAULT_CPU_PERIOD)),
+            // A new period alone keeps the quota that is there.
+            (None, Some(period)) => {
+                let current = read_file(&file).map_err(self.controller("cpu"))?;
+                let quota = current.split_whitespace().next().unwrap_or("max").parse().unwrap_or(-1);
+                cpu_max(quota, period)
+            }
+        };
+        write_file(&file, &line).map_err(self.controller("cpu"))
+    }
+
+    fn set_pids(&self, pids: &Pids) -> Result<(), CgroupError> {
+        let value = if pids.limit > 0 { pids.limit.to_string() } else { "max".to_owned() };
+        write_file(&self.dir.join("pids.max"), &value).map_err(self.controller("pids"))
+    }
+
+    /// The memory counters: `memory.current`, `memory.peak` (Linux 5.19+, else `None`),
+    /// `memory.max`, and the `max` and `oom_kill` lines of `memory.events`.
+    pub fn memory_stats(&self) -> Result<MemoryStats, CgroupError> {
+        todo!("Read memory.current (read_u64), memory.peak (None when the file is missing), memory.max (read_max), and from memory.events (read_file, flat_keyed) the counts \"max\" (failcnt) and \"oom_kill\" (oom_kills).");
+    }
+
+    /// Whether any process is in the cgroup or below it (`populated` of `cgroup.events`).
+    fn populated(&self) -> Result<bool, CgroupError> {
+        match read_file(&self.dir.join("cgroup.events")) {
+            Ok(events) => Ok(flat_keyed(&events, "populated").unwrap_or(0) != 0),
+            Err(CgroupError::FileMissing { .. }) if !self.dir.exists() => Ok(false),
+            Err(CgroupError::FileMissing { .. }) => Ok(!self.procs()?.is_empty()),
+            Err(err) => Err(err),
+        }
+    }
+}
+
+/// Adds `wanted` controllers to `dir`'s `cgroup.subtree_control`, skipping the write when
+/// they are there already: a non-root cgroup that holds processes refuses it (EBUSY, the
+/// "no internal processes" rule), and nothing needs to change.
+fn enable(dir: &Path, wanted: &[&str]) -> Result<(), CgroupError> {
+    let file = dir.join("cgroup.subtree_control");
+    let enabled = controllers(&file)?;
+    let missing: Vec<String> =
+        wanted.iter().filter(|w| !enabled.iter().any(|e| e == *w)).map(|w| format!("+{w}")).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    write_file(&file, &missing.join(" "))
+}
+
+/// Removes `dir` and every cgroup below it, deepest first, retrying on EBUSY.
+fn remove_tree(dir: &Path) -> Result<(), CgroupError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => return Err(CgroupError::Remove { path: dir.to_owned(), source }),
+    };
+    for entry in entries.flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            remove_tree(&entry.path())?;
+        }
+    }
+    let deadline = Instant::now() + KILL_TIMEOUT;
+    loop {
+        match fs::remove_dir(dir) {
+            Ok(()) => return Ok(()),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(err) if err.raw_os_error() == Some(Errno::EBUSY as i32) && Instant::now() < deadline => {
+                sleep(Duration::from_millis(10))
+            }
+            Err(source) => return Err(CgroupError::Remove { path: dir.to_owned(), source }),
+        }
+    }
+}
+
+/// Every pid in `dir` and below it.
+fn all_procs(dir: &Path, into: &mut Vec<i32>) -> Result<(), CgroupError> {
+    match read_procs(&dir.join("cgroup.procs")) {
+        Ok(pids) => into.extend(pids),
+        Err(CgroupError::FileMissing { .. }) => return Ok(()),
+        Err(err) => return Err(err),
+    }
+    if let Ok(entries) = fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                all_procs(&entry.path(), into)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+impl CgroupManager for V2Cgroup {
+    fn version(&self) -> Version {
+        Version::V2
+    }
+
+    fn dirs(&self) -> Vec<PathBuf> {
+        vec![self.dir.clone()]
+    }
+
+    fn apply(&self, resources: &Resources) -> Result<(), CgroupError> {
+        resources.validate()?;
+        if let Some(memory) = &resources.memory {
+            self.set_memory(memory)?;
+        }
+        if let Some(cpu) = &resources.cpu {
+            self.set_cpu(cpu)?;
+        }
+        if let Some(pids) = &resources.pids {
+            self.set_pids(pids)?;
+        }
+        Ok(())
+    }
+
+    fn join(&self, pid: i32) -> Result<(), CgroupError> {
+        write_file(&self.dir.join("cgroup.procs"), &pid.to_string())
+    }
+
+    fn procs(&self) -> Result<Vec<i32>, CgroupError> {
+        read_procs(&self.dir.join("cgroup.procs"))
+    }
+
+    fn stats(&self) -> Result<Stats, CgroupError> {
+        let has = |file: &str| self.dir.join(file).exists();
+        let memory = if has("memory.current") { Some(self.memory_stats()?) } else { None };
+        let cpu = match read_file(&self.dir.join("cpu.stat")) {
+            // cpu.stat is always there (usage from the core); throttling only with the cpu controller.
+            Ok(stat) => Some(CpuStats {
+                usage_ns: flat_keyed(&stat, "usage_usec").unwrap_or(0) * 1000,
+                nr_throttled: flat_keyed(&stat, "nr_throttled").unwrap_or(0),
+                throttled_ns: flat_keyed(&stat, "throttled_usec").unwrap_or(0) * 1000,
+            }),
+            Err(CgroupError::FileMissing { .. }) => None,
+            Err(err) => return Err(err),
+        };
+        let pids = if has("pids.current") {
+            Some(PidsStats {
+                current: read_u64(&self.dir.join("pids.current"))?,
+                limit: read_max(&self.dir.join("pids.max"))?,
+                refused: read_file(&self.dir.join("pids.events"))
+                    .ok()
+                    .and_then(|t| flat_keyed(&t, "max"))
+                    .unwrap_or(0),
+            })
+        } else {
+            None
+        };
+        Ok(Stats { memory, cpu, pids })
+    }
+
+    /// `cgroup.kill` (Linux 5.14+) SIGKILLs the whole subtree at once, with no race
+    /// against fork; older kernels get a SIGKILL per pid in a loop instead.
+    fn kill(&self) -> Result<(), CgroupError> {
+        let kill_file = self.dir.join("cgroup.kill");
+        let one_write = kill_file.exists() && write_file(&kill_file, "1").is_ok();
+        let deadline = Instant::now() + KILL_TIMEOUT;
+        loop {
+            if !self.populated()? {
+                return Ok(());
+            }
+            let mut pids = Vec::new();
+            all_procs(&self.dir, &mut pids)?;
+            if !one_write {
+                for pid in &pids {
+                    let _ = kill(Pid::from_raw(*pid), Signal::SIGKILL);
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(CgroupError::ProcessesRemain { path: self.dir.clone(), pids });
+            }
+            sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn remove(&self) -> Result<(), CgroupError> {
+        self.kill()?;
+        remove_tree(&self.dir)
+    }
+}

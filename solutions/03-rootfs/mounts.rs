@@ -1,0 +1,168 @@
+// Answer key for chapter 3, generated from crates/container/src/rootfs/mounts.rs by `cargo xtask exercises`.
+// Do not edit: change the product file and regenerate.
+//! The container's mount tree: its propagation, the rootfs as a mount point, and each
+//! configured mount performed under the rootfs, with the second call read-only binds
+//! need. Chapter 3. Read mount(2), mount_namespaces(7) ("Shared subtrees"), statvfs(3),
+//! and the kernel's Documentation/filesystems/sharedsubtree.rst.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use nix::mount::{mount, MsFlags};
+use nix::sys::statvfs::{statvfs, FsFlags};
+
+use super::options::{parse_options, Mount, Propagation, REMOUNT_FLAGS};
+use super::resolve::{resolve_in_root, Target};
+use super::RootfsError;
+
+/// Shorthand for a mount(2) call that passes no source, type or data.
+pub(crate) fn mount_flags(target: &Path, flags: MsFlags) -> nix::Result<()> {
+    mount(None::<&str>, target, None::<&str>, flags, None::<&str>)
+}
+
+/// Sets the propagation of every mount in this mount namespace, starting at `/`.
+/// A new mount namespace starts with copies of the host's mounts and their propagation:
+/// on a systemd host `/` is shared, so a mount made in the container would appear on
+/// the host, and one made on the host would appear in the container. `rprivate` cuts
+/// both ways; `rslave` lets the host's new mounts in and none out.
+pub fn set_root_propagation(propagation: Propagation) -> Result<(), RootfsError> {
+    mount_flags(Path::new("/"), propagation.flags())
+        .map_err(|errno| RootfsError::Propagation { path: PathBuf::from("/"), errno })?;
+    Ok(())
+}
+
+/// Binds the rootfs onto itself: pivot_root(2) wants its new root to be a mount point,
+/// and a plain directory is not one. Recursive, so mounts already under it come along.
+pub fn bind_rootfs(rootfs: &Path) -> Result<(), RootfsError> {
+    mount(Some(rootfs), rootfs, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>).map_err(
+        |errno| RootfsError::Mount {
+            source_path: rootfs.display().to_string(),
+            target: rootfs.to_owned(),
+            kind: "bind".to_owned(),
+            errno,
+        },
+    )
+}
+
+/// The per-mount flags `path`'s mount has now, as mount(2) flags (from statvfs(3)).
+pub fn current_flags(path: &Path) -> Result<MsFlags, RootfsError> {
+    let stat = statvfs(path)
+        .map_err(|errno| RootfsError::Inspect { path: path.to_owned(), source: errno.into() })?;
+    let have = stat.flags();
+    let mut flags = MsFlags::empty();
+    for (st, ms) in [
+        (FsFlags::ST_RDONLY, MsFlags::MS_RDONLY),
+        (FsFlags::ST_NOSUID, MsFlags::MS_NOSUID),
+        (FsFlags::ST_NODEV, MsFlags::MS_NODEV),
+        (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
+        (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
+        (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
+        (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
+    ] {
+        if have.contains(st) {
+            flags |= ms;
+        }
+    }
+    Ok(flags)
+}
+
+/// The second half of a bind mount with flags: a bind ignores `ro`, `nosuid`, `nodev` and
+/// `noexec`, so they are applied by remounting the bind (MS_REMOUNT|MS_BIND changes only
+/// this mount point, not the filesystem under it). The flags the mount has already are
+/// kept: in a user namespace the kernel locks those inherited from the host and refuses
+/// (EPERM) a remount that would clear one, and everywhere else dropping them by accident
+/// would quietly make a nosuid mount suid again.
+pub fn remount_bind(target: &Path, flags: MsFlags) -> Result<(), RootfsError> {
+    let keep = current_flags(target)?;
+    let all = MsFlags::MS_REMOUNT | MsFlags::MS_BIND | keep | (flags & REMOUNT_FLAGS);
+    mount_flags(target, all).map_err(|errno| RootfsError::Remount { target: target.to_owned(), errno })?;
+    Ok(())
+}
+
+/// Binds `target` onto itself and makes it read-only, keeping its other flags.
+pub fn bind_readonly(target: &Path) -> Result<(), RootfsError> {
+    mount(Some(target), target, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>).map_err(
+        |errno| RootfsError::Mount {
+            source_path: target.display().to_string(),
+            target: target.to_owned(),
+            kind: "bind".to_owned(),
+            errno,
+        },
+    )?;
+    remount_bind(target, MsFlags::MS_RDONLY)
+}
+
+/// Performs one configured mount under `root` (a host path; the container's `/`).
+/// The destination is resolved inside the root, created if missing (a directory, or an
+/// empty file for a bind of a file), opened, checked to be under the root, and mounted
+/// through its file descriptor.
+pub fn mount_entry(root: &Path, entry: &Mount) -> Result<(), RootfsError> {
+    if !entry.destination.is_absolute() {
+        return Err(RootfsError::RelativeDestination { destination: entry.destination.clone() });
+    }
+    let options = parse_options(&entry.options);
+    let dest = resolve_in_root(root, &entry.destination)?;
+    let bind = entry.is_bind();
+    let source_is_dir = if bind {
+        let meta = fs::metadata(&entry.source).map_err(|_| RootfsError::SourceMissing {
+            destination: entry.destination.clone(),
+            source_path: PathBuf::from(&entry.source),
+        })?;
+        meta.is_dir()
+    } else {
+        true
+    };
+    create_mount_point(&dest, source_is_dir)?;
+    let target = Target::open(root, &dest)?;
+    let fail = |errno| RootfsError::Mount {
+        source_path: entry.source.clone(),
+        target: entry.destination.clone(),
+        kind: entry.kind.clone(),
+        errno,
+    };
+    if bind {
+        let flags = MsFlags::MS_BIND | (options.flags & MsFlags::MS_REC);
+        mount(Some(entry.source.as_str()), &target.proc_path(), None::<&str>, flags, None::<&str>)
+            .map_err(fail)?;
+    } else {
+        let data = (!options.data.is_empty()).then_some(options.data.as_str());
+        mount(
+            Some(entry.source.as_str()),
+            &target.proc_path(),
+            Some(entry.kind.as_str()),
+            options.flags,
+            data,
+        )
+        .map_err(fail)?;
+    }
+    // The descriptor still names the directory under the new mount: open it again to
+    // reach the mount itself for the remount and the propagation changes.
+    let mounted = Target::open(root, &dest)?;
+    if bind && options.flags.intersects(REMOUNT_FLAGS) {
+        remount_bind(&mounted.proc_path(), options.flags)?;
+    }
+    for change in options.propagation {
+        mount_flags(&mounted.proc_path(), change)
+            .map_err(|errno| RootfsError::Propagation { path: entry.destination.clone(), errno })?;
+    }
+    Ok(())
+}
+
+/// Creates a directory (and its parents), or an empty file to bind a file onto.
+pub(crate) fn create_mount_point(path: &Path, dir: bool) -> Result<(), RootfsError> {
+    if dir {
+        fs::create_dir_all(path).map_err(|source| RootfsError::Create { path: path.to_owned(), source })?;
+    } else if fs::symlink_metadata(path).is_err() {
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)
+                .map_err(|source| RootfsError::Create { path: parent.to_owned(), source })?;
+        }
+        fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|source| RootfsError::Create { path: path.to_owned(), source })?;
+    }
+    Ok(())
+}
