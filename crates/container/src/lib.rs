@@ -12,11 +12,16 @@
 //! - `security`: capabilities, no_new_privs, seccomp-bpf, rlimits, fd hygiene, a
 //!   sealed runtime binary (chapter 5).
 //!
-//! The OCI runtime specification and lifecycle (chapter 6) and networking (7) join
-//! as their chapters are written.
+//! - `spec`: the OCI runtime configuration (config.json): types, defaults, validation,
+//!   and its mapping onto the pieces above (chapter 6).
+//! - `lifecycle`: container state and the create/start/kill/delete state machine (chapter 6).
+//!
+//! Networking (chapter 7) joins as its chapter is written.
 
 pub mod cgroups;
+pub mod lifecycle;
 pub mod namespaces;
 pub mod process;
 pub mod rootfs;
 pub mod security;
+pub mod spec;

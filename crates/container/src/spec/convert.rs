@@ -1,0 +1,275 @@
+//! From config.json to what chapters 2 to 5 take: the namespaces to create and join
+//! with their id maps (chapter 2), the root filesystem (chapter 3), the cgroup and its
+//! limits (chapter 4), the lock-down profile (chapter 5). Chapter 6. Each conversion
+//! refuses what the chapters do not implement, naming the field, rather than
+//! silently running a container with less isolation than the file asked for.
+//! Read config-linux.md of the OCI runtime specification, setns(2).
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use crate::cgroups::Resources;
+use crate::namespaces::{IdMap, Namespace, Namespaces};
+use crate::rootfs::{Propagation, RootChange, RootfsConfig};
+use crate::security::{LinuxSecurity, ProcessSecurity, Profile, RootSecurity};
+
+use super::{Linux, Spec, SpecError};
+
+/// The namespaces of a container: those to create with clone(2), those to join with
+/// setns(2) (an entry with a `path`), and the id maps of a new user namespace.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NamespacePlan {
+    pub create: Namespaces,
+    /// Kinds to join, and the namespace file to open (`/proc/<pid>/ns/net`, `/run/netns/x`).
+    pub join: Vec<(Namespace, PathBuf)>,
+    pub uid_map: Vec<IdMap>,
+    pub gid_map: Vec<IdMap>,
+}
+
+fn unsupported(field: impl Into<String>, what: impl Into<String>, advice: &'static str) -> SpecError {
+    SpecError::Unsupported { field: field.into(), what: what.into(), advice }
+}
+
+impl Spec {
+    fn linux_or_default(&self) -> Linux {
+        self.linux.clone().unwrap_or_default()
+    }
+
+    // ANCHOR: namespace_plan
+    /// `linux.namespaces` and the id maps, as chapter 2's types.
+    pub fn namespace_plan(&self) -> Result<NamespacePlan, SpecError> {
+        let linux = self.linux_or_default();
+        let mut plan = NamespacePlan {
+            uid_map: linux.uid_mappings.clone(),
+            gid_map: linux.gid_mappings.clone(),
+            ..NamespacePlan::default()
+        };
+        for (i, entry) in linux.namespaces.iter().enumerate() {
+            let kind = Namespace::from_str(&entry.kind).map_err(|err| {
+                unsupported(format!("linux.namespaces[{i}].type"), err.to_string(), "remove the entry")
+            })?;
+            match &entry.path {
+                Some(path) => plan.join.push((kind, path.clone())),
+                None => plan.create.insert(kind),
+            }
+        }
+        Ok(plan)
+    }
+    // ANCHOR_END: namespace_plan
+
+    // ANCHOR: rootfs_config
+    /// `root`, `mounts`, `linux.rootfsPropagation`, `linux.maskedPaths` and
+    /// `linux.readonlyPaths` as chapter 3's configuration. A relative `root.path` is
+    /// relative to `bundle`. The default devices are always created, as the
+    /// specification requires.
+    pub fn rootfs_config(&self, bundle: &Path) -> Result<RootfsConfig, SpecError> {
+        let linux = self.linux_or_default();
+        let root = self.root.as_ref().ok_or_else(|| SpecError::invalid("root", "missing"))?;
+        if !linux.devices.is_empty() {
+            return Err(unsupported(
+                "linux.devices",
+                format!("{} extra device node(s)", linux.devices.len()),
+                "chapter 3 creates only the default devices (/dev/null, zero, full, random, urandom, tty); drop the entries",
+            ));
+        }
+        let propagation = match &linux.rootfs_propagation {
+            Some(value) => Propagation::parse(value)?,
+            // What runc does when the field is absent.
+            None => Propagation::RPrivate,
+        };
+        Ok(RootfsConfig {
+            rootfs: bundle.join(&root.path),
+            propagation,
+            mounts: self.mounts.clone(),
+            devices: true,
+            masked_paths: linux.masked_paths.iter().map(PathBuf::from).collect(),
+            readonly_paths: linux.readonly_paths.iter().map(PathBuf::from).collect(),
+            // The read-only remount of the root happens here, once; the security
+            // profile below leaves it out so chapter 5 does not do it a second time.
+            readonly: root.readonly,
+            root_change: RootChange::default(),
+            overlay: None,
+        })
+    }
+    // ANCHOR_END: rootfs_config
+
+    // ANCHOR: cgroup_resources
+    /// `linux.resources` as chapter 4's limits. The device rules are not among them:
+    /// chapter 4 has no devices controller, so they stay in
+    /// [`LinuxResources::devices`](super::LinuxResources) for chapter 6 to enforce.
+    pub fn cgroup_resources(&self) -> Result<Resources, SpecError> {
+        let Some(resources) = self.linux_or_default().resources else {
+            return Ok(Resources::default());
+        };
+        if let Some(name) = resources.unsupported().first() {
+            return Err(unsupported(
+                format!("linux.resources.{name}"),
+                format!("the {name} limit"),
+                "chapter 4 applies memory, cpu and pids limits only; drop it",
+            ));
+        }
+        let limits = Resources { memory: resources.memory, cpu: resources.cpu, pids: resources.pids };
+        limits.validate()?;
+        Ok(limits)
+    }
+    // ANCHOR_END: cgroup_resources
+
+    /// `linux.cgroupsPath` as the relative path chapter 4's `cgroups::create` takes
+    /// (from the cgroup root), or `None` when the file leaves the choice to the runtime.
+    pub fn cgroup_path(&self) -> Result<Option<PathBuf>, SpecError> {
+        let Some(path) = self.linux_or_default().cgroups_path else { return Ok(None) };
+        if path.to_string_lossy().contains(':') {
+            return Err(unsupported(
+                "linux.cgroupsPath",
+                format!("the systemd form {:?} (slice:prefix:name)", path.display().to_string()),
+                "this runtime manages cgroups itself (cgroupfs); give a path such as /bigbang/web-1",
+            ));
+        }
+        Ok(Some(path.strip_prefix("/").map(Path::to_path_buf).unwrap_or(path)))
+    }
+
+    // ANCHOR: security_profile
+    /// `process` and `linux.seccomp` as chapter 5's profile. `process` must be present
+    /// (it is optional only until `start`).
+    pub fn security_profile(&self) -> Result<Profile, SpecError> {
+        let process = self.process.as_ref().ok_or_else(|| {
+            SpecError::invalid(
+                "process",
+                "missing; the container needs a process to run, e.g. {\"args\": [\"sh\"], \"cwd\": \"/\"}",
+            )
+        })?;
+        if let Some(profile) = process.apparmor_profile.as_deref().filter(|p| !p.is_empty()) {
+            return Err(unsupported(
+                "process.apparmorProfile",
+                format!("AppArmor profile {profile:?}"),
+                "remove it",
+            ));
+        }
+        if let Some(label) = process.selinux_label.as_deref().filter(|l| !l.is_empty()) {
+            return Err(unsupported("process.selinuxLabel", format!("SELinux label {label:?}"), "remove it"));
+        }
+        Ok(Profile {
+            process: ProcessSecurity {
+                capabilities: process.capabilities.clone(),
+                no_new_privileges: process.no_new_privileges,
+                rlimits: process.rlimits.clone(),
+                user: Some(process.user.id.clone()),
+                cwd: PathBuf::from(&process.cwd),
+            },
+            linux: LinuxSecurity { seccomp: self.linux_or_default().seccomp },
+            // Done by chapter 3's prepare_rootfs (see rootfs_config).
+            root: RootSecurity { readonly: false },
+        })
+    }
+    // ANCHOR_END: security_profile
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{LinuxNamespace, LinuxResources};
+
+    #[test]
+    fn runc_default_namespaces_are_created_not_joined() {
+        let plan = Spec::runc_default().namespace_plan().unwrap();
+        assert_eq!(plan.create.to_string(), "uts,pid,mnt,ipc,net");
+        assert!(plan.join.is_empty());
+        assert!(plan.uid_map.is_empty());
+    }
+
+    #[test]
+    fn rootless_default_carries_the_id_maps() {
+        let plan = Spec::rootless_default_for(1000, 100).namespace_plan().unwrap();
+        assert!(plan.create.contains(Namespace::User));
+        assert!(!plan.create.contains(Namespace::Net));
+        assert_eq!(plan.uid_map, vec![IdMap { container_id: 0, host_id: 1000, size: 1 }]);
+        assert_eq!(plan.gid_map, vec![IdMap { container_id: 0, host_id: 100, size: 1 }]);
+    }
+
+    #[test]
+    fn a_namespace_with_a_path_is_joined() {
+        let mut spec = Spec::runc_default();
+        let linux = spec.linux.as_mut().unwrap();
+        linux.namespaces[1] = LinuxNamespace { kind: "network".into(), path: Some("/run/netns/x".into()) };
+        let plan = spec.namespace_plan().unwrap();
+        assert_eq!(plan.join, vec![(Namespace::Net, PathBuf::from("/run/netns/x"))]);
+        assert!(!plan.create.contains(Namespace::Net));
+    }
+
+    #[test]
+    fn the_time_namespace_is_refused_by_name() {
+        let mut spec = Spec::runc_default();
+        spec.linux.as_mut().unwrap().namespaces.push(LinuxNamespace::new("time"));
+        let err = spec.namespace_plan().unwrap_err().to_string();
+        assert!(err.starts_with("linux.namespaces[5].type: the time namespace is not supported"), "{err}");
+    }
+
+    #[test]
+    fn rootfs_config_resolves_root_against_the_bundle() {
+        let config = Spec::runc_default().rootfs_config(Path::new("/b")).unwrap();
+        assert_eq!(config.rootfs, PathBuf::from("/b/rootfs"));
+        assert!(config.readonly);
+        assert!(config.devices);
+        assert_eq!(config.propagation, Propagation::RPrivate);
+        assert_eq!(config.mounts.len(), 7);
+        assert_eq!(config.masked_paths[0], PathBuf::from("/proc/acpi"));
+        assert_eq!(config.readonly_paths.len(), 5);
+        let mut absolute = Spec::runc_default();
+        absolute.root.as_mut().unwrap().path = "/srv/root".into();
+        assert_eq!(absolute.rootfs_config(Path::new("/b")).unwrap().rootfs, PathBuf::from("/srv/root"));
+    }
+
+    #[test]
+    fn rootfs_config_maps_propagation_and_refuses_extra_devices() {
+        let mut spec = Spec::runc_default();
+        spec.linux.as_mut().unwrap().rootfs_propagation = Some("rslave".into());
+        assert_eq!(spec.rootfs_config(Path::new("/b")).unwrap().propagation, Propagation::RSlave);
+        spec.linux.as_mut().unwrap().devices.push(Default::default());
+        let err = spec.rootfs_config(Path::new("/b")).unwrap_err().to_string();
+        assert!(err.starts_with("linux.devices: "), "{err}");
+    }
+
+    #[test]
+    fn cgroup_resources_keeps_memory_cpu_pids_and_refuses_the_rest() {
+        let mut spec = Spec::runc_default();
+        let resources = spec.linux.as_mut().unwrap().resources.as_mut().unwrap();
+        resources.pids = Some(crate::cgroups::Pids { limit: 64 });
+        resources.memory = Some(crate::cgroups::Memory { limit: Some(1 << 26), swap: None });
+        let limits = spec.cgroup_resources().unwrap();
+        assert_eq!(limits.pids.unwrap().limit, 64);
+        assert_eq!(limits.memory.unwrap().limit, Some(1 << 26));
+        assert!(limits.cpu.is_none());
+        spec.linux.as_mut().unwrap().resources =
+            Some(LinuxResources { block_io: Some(serde_json::json!({"weight": 10})), ..Default::default() });
+        let err = spec.cgroup_resources().unwrap_err().to_string();
+        assert!(err.starts_with("linux.resources.blockIO: "), "{err}");
+        assert_eq!(Spec::rootless_default_for(0, 0).cgroup_resources().unwrap(), Resources::default());
+    }
+
+    #[test]
+    fn cgroup_path_is_made_relative_and_systemd_paths_are_refused() {
+        let mut spec = Spec::runc_default();
+        assert_eq!(spec.cgroup_path().unwrap(), None);
+        spec.linux.as_mut().unwrap().cgroups_path = Some("/libpod_parent/libpod-1".into());
+        assert_eq!(spec.cgroup_path().unwrap(), Some(PathBuf::from("libpod_parent/libpod-1")));
+        spec.linux.as_mut().unwrap().cgroups_path = Some("machine.slice:libpod:1".into());
+        assert!(spec.cgroup_path().unwrap_err().to_string().contains("systemd form"));
+    }
+
+    #[test]
+    fn security_profile_takes_process_and_seccomp() {
+        let profile = Spec::runc_default().security_profile().unwrap();
+        assert!(profile.process.no_new_privileges);
+        assert_eq!(profile.process.rlimits[0].kind, "RLIMIT_NOFILE");
+        assert_eq!(profile.process.capabilities.unwrap().bounding.len(), 3);
+        assert_eq!(profile.process.user.unwrap().uid, 0);
+        assert_eq!(profile.process.cwd, PathBuf::from("/"));
+        assert!(!profile.root.readonly, "the rootfs conversion remounts the root read-only");
+        let mut spec = Spec::runc_default();
+        spec.process = None;
+        assert!(spec.security_profile().unwrap_err().to_string().starts_with("process: missing"));
+        let mut spec = Spec::runc_default();
+        spec.process.as_mut().unwrap().apparmor_profile = Some("docker-default".into());
+        assert!(spec.security_profile().unwrap_err().to_string().starts_with("process.apparmorProfile"));
+    }
+}
