@@ -1,5 +1,6 @@
 //! Black-box tests of the `bang-oci` binary (chapter 6): its help, `spec` and
-//! `features`, its global flags, and `spec` against runc's own output.
+//! `features`, its global flags, and `spec` against runc's own output. The
+//! lifecycle verbs are tested in lifecycle.rs.
 
 use std::fs;
 use std::path::Path;
@@ -148,8 +149,10 @@ fn debug_lines_go_to_the_text_log() {
 /// Commands that are not written yet do not exist (no stubs).
 #[test]
 fn unwritten_commands_are_unknown() {
-    let err = stderr_of(bang_oci().args(["create", "x"]));
-    assert!(err.contains("unrecognized subcommand 'create'"), "{err}");
+    for verb in ["exec", "pause", "ps"] {
+        let err = stderr_of(bang_oci().args([verb, "x"]));
+        assert!(err.contains(&format!("unrecognized subcommand '{verb}'")), "{err}");
+    }
 }
 
 /// `bang-oci spec` and `runc spec` write the same JSON, and so do their --rootless forms.

@@ -5,7 +5,8 @@
 //! pidfd_open(2) and poll(2).
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
@@ -58,12 +59,22 @@ pub struct ExecFifo {
 }
 
 impl ExecFifo {
-    /// Creates `dir/exec.fifo` (mode 0600; chapter 6 chowns it to the container's root
-    /// when a user namespace maps it elsewhere, so the init can open it).
+    /// Creates `dir/exec.fifo`, mode 0622 as runc's: the init reopens it for writing
+    /// after it has become `process.user`, who may be anyone; only the owner reads.
+    /// Nobody else can reach it: the state directory is 0700, and the init holds an
+    /// O_PATH descriptor taken before it changed user. `create` chowns it to the
+    /// container's root when a user namespace maps that elsewhere.
     pub fn create(dir: &Path) -> Result<ExecFifo, FifoError> {
         let path = dir.join(EXEC_FIFO);
-        match mkfifo(&path, Mode::from_bits_truncate(0o600)) {
-            Ok(()) => Ok(ExecFifo { path }),
+        match mkfifo(&path, Mode::from_bits_truncate(0o622)) {
+            // mkfifo(3) applies the umask (0022 takes the write bits away): chmod after.
+            Ok(()) => match std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o622)) {
+                Ok(()) => Ok(ExecFifo { path }),
+                Err(e) => {
+                    let _ = std::fs::remove_file(&path);
+                    Err(FifoError::Create { path, source: Errno::from_raw(e.raw_os_error().unwrap_or(0)) })
+                }
+            },
             Err(Errno::EEXIST) => Err(FifoError::Exists { path }),
             Err(source) => Err(FifoError::Create { path, source }),
         }
@@ -172,6 +183,12 @@ impl StartGate {
         let fd = open(path, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
             .map_err(|source| FifoError::Open { path: path.to_path_buf(), source })?;
         Ok(StartGate { fd, path: path.to_path_buf() })
+    }
+
+    /// The O_PATH descriptor, which the init must keep open (chapter 5's
+    /// `Prepared::apply` closes every descriptor it is not told to preserve).
+    pub fn raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
     }
 
     /// Blocks until `start` opens the fifo for reading, then writes the byte that

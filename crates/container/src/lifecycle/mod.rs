@@ -12,6 +12,10 @@
 //! - `hooks`: running one OCI hook with the state on stdin and a timeout; which kinds
 //!   abort and which only warn.
 //! - `fifo`: the exec fifo that keeps a created container's init waiting for `start`.
+//! - `init`: `bang-oci init`, the container's init: the socket protocol with
+//!   `create`, the clone into the namespaces, the set-up, the wait and the execve.
+//! - `create`, `start`, `kill`, `delete`, `run`: one verb each, as youki has them;
+//!   the `bang-oci` binary only parses its command line and prints.
 //!
 //! # How `create` hands over to `start`
 //! `create` and `start` are two processes, and the init must be fully set up (its
@@ -33,7 +37,97 @@
 //! containerd-shim is) adds a process whose crash strands the container; a signal
 //! (SIGCONT to a stopped init) can be sent by anyone, and is lost if it comes early.
 
+pub mod create;
+pub mod delete;
 pub mod fifo;
 pub mod hooks;
+pub mod init;
+pub mod kill;
+pub mod run;
+pub mod start;
 pub mod state;
 pub mod store;
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::cgroups::CgroupError;
+use crate::namespaces::NamespaceError;
+use crate::rootfs::RootfsError;
+use crate::security::SecurityError;
+use crate::spec::SpecError;
+
+pub use create::{create, CreateOptions};
+pub use delete::delete;
+pub use kill::{kill, parse_signal};
+pub use run::{run, RunOutcome};
+pub use start::start;
+
+/// Where the runtime reads processes from.
+pub const PROC: &str = "/proc";
+
+/// What can go wrong in a lifecycle verb (`create`, `start`, `kill`, `delete`, `run`)
+/// or in the container's init. Lower modules' errors pass through unchanged.
+#[derive(Debug, thiserror::Error)]
+pub enum LifecycleError {
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error(transparent)]
+    State(#[from] state::StateError),
+    #[error(transparent)]
+    Fifo(#[from] fifo::FifoError),
+    #[error(transparent)]
+    Cgroup(#[from] CgroupError),
+    #[error(transparent)]
+    Namespace(#[from] NamespaceError),
+    #[error(transparent)]
+    Rootfs(#[from] RootfsError),
+    #[error(transparent)]
+    Security(#[from] SecurityError),
+    #[error(transparent)]
+    Hook(#[from] hooks::HookError),
+    #[error(
+        "cannot resolve the bundle directory {path}: {source}; pass an existing directory with --bundle"
+    )]
+    Bundle { path: PathBuf, source: io::Error },
+    #[error("{what} is not supported by this runtime; {advice}")]
+    Unsupported { what: String, advice: &'static str },
+    #[error("cannot start the container's init ({runtime} init): {source}")]
+    Spawn { runtime: PathBuf, source: io::Error },
+    #[error("cannot give {path} to the container's root: {source}")]
+    Chown { path: PathBuf, source: nix::errno::Errno },
+    #[error("cannot read {path}: {source}; is /proc mounted?")]
+    ReadProc { path: PathBuf, source: io::Error },
+    #[error("the socket between the runtime and the container's init failed: {source}")]
+    Pipe { source: io::Error },
+    #[error("the container's init broke the protocol: {what}")]
+    Protocol { what: String },
+    #[error("exec: {name:?}: executable file not found in $PATH ({path}) inside the container; check process.args[0] and the rootfs")]
+    ProgramNotFound { name: String, path: String },
+    #[error(
+        "exec: {name:?}: no such executable file inside the container; check process.args[0] and the rootfs"
+    )]
+    NotExecutable { name: String },
+    #[error("{message}")]
+    InitFailed { message: String },
+    #[error("refusing to set up the container: the init is still in the runtime's mount namespace (mnt inode {inode}); unshare(CLONE_NEWNS) did not take effect")]
+    SameMountNamespace { inode: u64 },
+    #[error("container {id} is {status}, not created; only a created container can be started")]
+    NotCreated { id: String, status: state::Status },
+    #[error("container {id} is not running (it is {status}); there is nothing to signal")]
+    NotRunning { id: String, status: state::Status },
+    #[error(
+        "container {id} is {status}; stop it first (`bang-oci kill {id} KILL`) or delete it with --force"
+    )]
+    StillRunning { id: String, status: state::Status },
+    #[error("unknown signal {name:?}; give a name (TERM, SIGKILL) or a number (15)")]
+    UnknownSignal { name: String },
+    #[error("cannot send {signal} to pid {pid}: {source}")]
+    Signal { pid: i32, signal: nix::sys::signal::Signal, source: nix::errno::Errno },
+    #[error("the container's init (pid {pid}) did not exit within {seconds} s of SIGKILL; look at /proc/{pid}/stack")]
+    DoesNotDie { pid: i32, seconds: u64 },
+    #[error("cannot wait for the container's init (pid {pid}): {source}")]
+    Wait { pid: i32, source: nix::errno::Errno },
+}

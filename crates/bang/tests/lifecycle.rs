@@ -1,0 +1,752 @@
+//! Black-box tests of `bang-oci`'s lifecycle verbs (chapter 6): create, start, state,
+//! kill, delete, run and list, checked from outside through what the kernel reports
+//! (/proc/<pid>/ns, /proc/<pid>/status, the cgroup tree, mountinfo) and the state
+//! root. They need root: `sudo -E env PATH="$PATH" cargo test -p bang --test lifecycle`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::prelude::*;
+use bigbang_testkit::probe;
+use bigbang_testkit::rootfs::BusyboxRootfs;
+use serde_json::Value;
+
+/// The v1 hierarchies (and the v2 tree) a container's cgroup has a directory in.
+const CGROUP_DIRS: &[&str] = &["memory", "pids", "cpu", "cpuacct", "freezer", "unified"];
+
+fn require_root() {
+    assert!(
+        probe::is_root(),
+        "these tests create containers and need root: run `sudo -E env PATH=\"$PATH\" cargo test -p bang --test lifecycle`"
+    );
+}
+
+/// A bundle: a busybox rootfs and the config.json `bang-oci spec` writes, edited.
+struct Bundle {
+    dir: tempfile::TempDir,
+    rootfs: BusyboxRootfs,
+}
+
+impl Bundle {
+    /// A bundle running `args`, without a terminal.
+    fn new(args: &[&str]) -> Bundle {
+        let dir = tempfile::Builder::new().prefix("bigbang-bundle-").tempdir().unwrap();
+        let rootfs = BusyboxRootfs::new().expect("busybox rootfs (is busybox-static installed?)");
+        Command::cargo_bin("bang-oci").unwrap().args(["spec", "--bundle"]).arg(dir.path()).assert().success();
+        let bundle = Bundle { dir, rootfs };
+        bundle.edit(|config| {
+            config["process"]["terminal"] = Value::Bool(false);
+            config["process"]["args"] = args.iter().map(|a| Value::from(*a)).collect();
+        });
+        bundle
+    }
+
+    fn config_path(&self) -> PathBuf {
+        self.dir.path().join("config.json")
+    }
+
+    fn edit(&self, change: impl FnOnce(&mut Value)) {
+        let mut config: Value =
+            serde_json::from_str(&fs::read_to_string(self.config_path()).unwrap()).unwrap();
+        config["root"]["path"] = Value::from(self.rootfs.path().to_str().unwrap());
+        change(&mut config);
+        fs::write(self.config_path(), serde_json::to_string_pretty(&config).unwrap()).unwrap();
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// A state root of its own; every container left in it is force-deleted on drop,
+/// even when the test panics.
+struct Runtime {
+    root: tempfile::TempDir,
+    logs: tempfile::TempDir,
+}
+
+impl Runtime {
+    fn new() -> Runtime {
+        require_root();
+        Runtime {
+            root: tempfile::Builder::new().prefix("bigbang-oci-root-").tempdir().unwrap(),
+            logs: tempfile::Builder::new().prefix("bigbang-oci-logs-").tempdir().unwrap(),
+        }
+    }
+
+    fn cmd(&self) -> Command {
+        let mut command = Command::cargo_bin("bang-oci").unwrap();
+        command.arg("--root").arg(self.root.path());
+        command
+    }
+
+    /// Runs a verb that does not leave a process holding its output.
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.cmd().args(args).output().unwrap();
+        assert!(
+            output.status.success(),
+            "bang-oci {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// Runs a verb that must fail; returns its standard error.
+    fn fails(&self, args: &[&str]) -> String {
+        let output = self.cmd().args(args).output().unwrap();
+        assert!(!output.status.success(), "bang-oci {args:?} succeeded");
+        String::from_utf8(output.stderr).unwrap()
+    }
+
+    /// `create`, whose container inherits its standard streams: they go to files, so
+    /// that nobody waits for the container to close them. Returns (status, stderr).
+    fn create(&self, bundle: &Bundle, id: &str, extra: &[&str]) -> (ExitStatus, String) {
+        let err = self.logs.path().join(format!("{id}.err"));
+        let status = self
+            .cmd()
+            .arg("create")
+            .arg("--bundle")
+            .arg(bundle.path())
+            .args(extra)
+            .arg(id)
+            .stdin(Stdio::null())
+            .stdout(fs::File::create(self.logs.path().join(format!("{id}.out"))).unwrap())
+            .stderr(fs::File::create(&err).unwrap())
+            .status()
+            .unwrap();
+        (status, fs::read_to_string(err).unwrap())
+    }
+
+    fn state(&self, id: &str) -> Value {
+        serde_json::from_str(&self.ok(&["state", id])).unwrap()
+    }
+
+    /// Waits (at most 10 s, then fails) until the container has `status`.
+    fn wait_status(&self, id: &str, status: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let state = self.state(id);
+            if state["status"] == status {
+                return state;
+            }
+            assert!(Instant::now() < deadline, "{id} never became {status}: {state}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn state_dirs(&self) -> Vec<String> {
+        fs::read_dir(self.root.path())
+            .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        for id in self.state_dirs() {
+            let _ = self.cmd().args(["delete", "--force", &id]).output();
+        }
+    }
+}
+
+/// An id no other test (or test run) uses.
+fn unique(name: &str) -> String {
+    format!("{name}-{}", std::process::id())
+}
+
+/// The cgroup directories of container `id` that exist.
+fn cgroup_leftovers(id: &str) -> Vec<PathBuf> {
+    CGROUP_DIRS
+        .iter()
+        .map(|c| Path::new("/sys/fs/cgroup").join(c).join("bang-oci").join(id))
+        .filter(|p| p.exists())
+        .collect()
+}
+
+/// Whether process `pid` exists and is not a zombie.
+fn alive(pid: i64) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+/// Waits (at most 10 s) for `pid` to be gone, reaped by whoever is its parent.
+fn wait_gone(pid: i64) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
+/// Waits (at most 10 s) until the init `pid` has executed the busybox payload.
+fn wait_for_exec(pid: i64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while fs::read_link(format!("/proc/{pid}/exe")).map(|e| !e.ends_with("busybox")).unwrap_or(true) {
+        assert!(Instant::now() < deadline, "the init never executed the payload");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn status_field(pid: i64, field: &str) -> String {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status.lines().find_map(|l| l.strip_prefix(&format!("{field}:"))).unwrap().trim().to_string()
+}
+
+/// create → created (pid file = state pid, own namespaces, runc's caps, no_new_privs),
+/// start → running, SIGKILL → stopped, delete → gone.
+#[test]
+fn create_start_kill_delete_walks_the_states() {
+    let runtime = Runtime::new();
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    let id = unique("walk");
+    let pid_file = runtime.logs.path().join("pid");
+    let (status, err) = runtime.create(&bundle, &id, &["--pid-file", pid_file.to_str().unwrap()]);
+    assert!(status.success(), "create failed: {err}");
+
+    let state = runtime.state(&id);
+    assert_eq!(state["status"], "created");
+    assert_eq!(state["id"], id.as_str());
+    assert_eq!(state["ociVersion"], "1.0.2-dev");
+    assert_eq!(Path::new(state["bundle"].as_str().unwrap()), fs::canonicalize(bundle.path()).unwrap());
+    let pid = state["pid"].as_i64().unwrap();
+    assert_eq!(fs::read_to_string(&pid_file).unwrap(), pid.to_string());
+    for ns in ["pid", "mnt", "uts", "ipc", "net"] {
+        let host = fs::read_link(format!("/proc/self/ns/{ns}")).unwrap();
+        let container = fs::read_link(format!("/proc/{pid}/ns/{ns}")).unwrap();
+        assert_ne!(host, container, "the container shares the host's {ns} namespace");
+    }
+    let exe = fs::read_link(format!("/proc/{pid}/exe")).unwrap();
+    assert!(exe.to_string_lossy().starts_with("/memfd:"), "the init runs from a sealed copy, not {exe:?}");
+    let procs = fs::read_to_string(format!("/sys/fs/cgroup/pids/bang-oci/{id}/cgroup.procs")).unwrap();
+    assert_eq!(procs.trim(), pid.to_string(), "the init is in the container's cgroup");
+
+    runtime.ok(&["start", &id]);
+    assert_eq!(runtime.state(&id)["status"], "running");
+    wait_for_exec(pid);
+    assert_eq!(status_field(pid, "CapEff"), "0000000020000420", "runc's default capabilities");
+    assert_eq!(status_field(pid, "NoNewPrivs"), "1");
+    assert!(runtime.fails(&["start", &id]).contains("is running, not created"));
+
+    runtime.ok(&["kill", &id, "KILL"]);
+    let state = runtime.wait_status(&id, "stopped");
+    assert!(state.get("pid").is_none(), "a stopped container has no pid: {state}");
+    runtime.ok(&["delete", &id]);
+    assert!(runtime.state_dirs().is_empty());
+    assert!(cgroup_leftovers(&id).is_empty(), "{:?}", cgroup_leftovers(&id));
+    assert!(runtime.fails(&["state", &id]).contains("no container with id"));
+}
+
+/// `run` passes the payload's exit code through: 0, 1, 255.
+#[test]
+fn run_passes_exit_codes_through() {
+    let runtime = Runtime::new();
+    for code in [0, 1, 255] {
+        let bundle = Bundle::new(&["sh", "-c", &format!("exit {code}")]);
+        let id = unique(&format!("exit{code}"));
+        let status = runtime
+            .cmd()
+            .args(["run", "--bundle"])
+            .arg(bundle.path())
+            .arg(&id)
+            .stdin(Stdio::null())
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(code));
+        assert!(runtime.state_dirs().is_empty(), "run deletes the container");
+        assert!(cgroup_leftovers(&id).is_empty());
+    }
+}
+
+/// Runs `bundle` with `bang-oci run` in the background, sends `signal` once it runs
+/// (and, with `ready`, once the payload has created that file, seen through
+/// /proc/<pid>/root), and returns run's exit status.
+fn run_and_signal(
+    runtime: &Runtime,
+    bundle: &Bundle,
+    id: &str,
+    signal: &str,
+    ready: Option<&str>,
+) -> ExitStatus {
+    let mut run = runtime
+        .cmd()
+        .args(["run", "--bundle"])
+        .arg(bundle.path())
+        .arg(id)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let pid = loop {
+        let state = runtime.cmd().args(["state", id]).output().unwrap();
+        if state.status.success() {
+            let state: Value = serde_json::from_slice(&state.stdout).unwrap();
+            if state["status"] == "running" {
+                break state["pid"].as_i64().unwrap();
+            }
+        }
+        assert!(Instant::now() < deadline, "{id} never ran");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    if let Some(file) = ready {
+        let path = format!("/proc/{pid}/root{file}");
+        while !Path::new(&path).exists() {
+            assert!(Instant::now() < deadline, "the payload never created {file}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    runtime.ok(&["kill", id, signal]);
+    wait_bounded(&mut run)
+}
+
+/// Waits (at most 20 s, then kills it and fails) for `child` to exit.
+fn wait_bounded(child: &mut std::process::Child) -> ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("bang-oci {} did not exit", child.id());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `run` reports a payload killed by SIGKILL as 137 (128 + 9).
+#[test]
+fn run_reports_sigkill_as_137() {
+    let runtime = Runtime::new();
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    let status = run_and_signal(&runtime, &bundle, &unique("sigkill"), "9", None);
+    assert_eq!(status.code(), Some(137));
+    assert!(runtime.state_dirs().is_empty());
+}
+
+/// `kill` with SIGTERM reaches a payload (PID 1 of its namespace) that traps it.
+#[test]
+fn kill_term_reaches_a_payload_that_traps_it() {
+    let runtime = Runtime::new();
+    // The root is read-only; /dev/shm is the container's own tmpfs.
+    let script = "trap 'exit 42' TERM; touch /dev/shm/trapped; while true; do sleep 0.05; done";
+    let bundle = Bundle::new(&["sh", "-c", script]);
+    let status = run_and_signal(&runtime, &bundle, &unique("term"), "SIGTERM", Some("/dev/shm/trapped"));
+    assert_eq!(status.code(), Some(42));
+}
+
+/// SIGTERM sent to `bang-oci run` itself is forwarded to the container's payload.
+#[test]
+fn run_forwards_signals_to_the_payload() {
+    let runtime = Runtime::new();
+    let script = "trap 'exit 43' TERM; touch /dev/shm/trapped; while true; do sleep 0.05; done";
+    let bundle = Bundle::new(&["sh", "-c", script]);
+    let id = unique("forward");
+    let mut run = runtime
+        .cmd()
+        .args(["run", "--bundle"])
+        .arg(bundle.path())
+        .arg(&id)
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let state = runtime.cmd().args(["state", &id]).output().unwrap();
+        if state.status.success() {
+            let state: Value = serde_json::from_slice(&state.stdout).unwrap();
+            let ready = format!("/proc/{}/root/dev/shm/trapped", state["pid"]);
+            if state["status"] == "running" && Path::new(&ready).exists() {
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "{id} never ran");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Command::new("kill").args(["-TERM", &run.id().to_string()]).status().unwrap();
+    assert_eq!(wait_bounded(&mut run).code(), Some(43));
+    assert!(runtime.state_dirs().is_empty());
+}
+
+/// `kill --all` signals every process of the container's cgroup, not only its init:
+/// SIGTERM, which the init (PID 1, no handler) ignores, ends its child.
+#[test]
+fn kill_all_signals_every_process_in_the_cgroup() {
+    let runtime = Runtime::new();
+    let bundle = Bundle::new(&["sh", "-c", "sleep 1000 & exec sleep 1001"]);
+    let id = unique("killall");
+    assert!(runtime.create(&bundle, &id, &[]).0.success());
+    runtime.ok(&["start", &id]);
+    let procs = format!("/sys/fs/cgroup/pids/bang-oci/{id}/cgroup.procs");
+    let count = || fs::read_to_string(&procs).unwrap().lines().count();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while count() != 2 {
+        assert!(Instant::now() < deadline, "the payload never forked");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    runtime.ok(&["kill", "--all", &id, "TERM"]);
+    while count() != 1 {
+        assert!(Instant::now() < deadline, "kill --all did not reach the child");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(runtime.state(&id)["status"], "running", "PID 1 ignores SIGTERM without a handler");
+    runtime.ok(&["delete", "--force", &id]);
+}
+
+/// `delete` refuses a running container; `--force` kills it and leaves no process,
+/// cgroup or state directory.
+#[test]
+fn delete_refuses_running_unless_forced() {
+    let runtime = Runtime::new();
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    let id = unique("force");
+    let (status, err) = runtime.create(&bundle, &id, &[]);
+    assert!(status.success(), "{err}");
+    runtime.ok(&["start", &id]);
+    let pid = runtime.state(&id)["pid"].as_i64().unwrap();
+    let err = runtime.fails(&["delete", &id]);
+    assert!(err.contains("is running") && err.contains("--force"), "{err}");
+    assert!(alive(pid));
+    runtime.ok(&["delete", "--force", &id]);
+    assert!(!alive(pid));
+    assert!(wait_gone(pid), "pid {pid} was never reaped");
+    assert!(runtime.state_dirs().is_empty());
+    assert!(cgroup_leftovers(&id).is_empty(), "{:?}", cgroup_leftovers(&id));
+}
+
+/// A created container (never started) is deleted without --force, as runc does.
+#[test]
+fn delete_of_a_created_container_kills_its_init() {
+    let runtime = Runtime::new();
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    let id = unique("created");
+    assert!(runtime.create(&bundle, &id, &[]).0.success());
+    let pid = runtime.state(&id)["pid"].as_i64().unwrap();
+    runtime.ok(&["delete", &id]);
+    assert!(!alive(pid));
+    assert!(runtime.state_dirs().is_empty());
+    assert!(cgroup_leftovers(&id).is_empty());
+}
+
+/// A second container with the same id is refused, and the first is untouched.
+#[test]
+fn duplicate_id_is_refused() {
+    let runtime = Runtime::new();
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    let id = unique("dup");
+    assert!(runtime.create(&bundle, &id, &[]).0.success());
+    let (status, err) = runtime.create(&bundle, &id, &[]);
+    assert!(!status.success());
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(runtime.state(&id)["status"], "created");
+}
+
+/// Checks that a failed create left nothing: no state directory, no cgroup.
+fn assert_nothing_left(runtime: &Runtime, id: &str) {
+    assert!(runtime.state_dirs().is_empty(), "{:?}", runtime.state_dirs());
+    assert!(cgroup_leftovers(id).is_empty(), "{:?}", cgroup_leftovers(id));
+    let listed = runtime.ok(&["list", "--quiet"]);
+    assert!(listed.trim().is_empty(), "{listed}");
+}
+
+/// A missing rootfs fails create, names the path, and leaves nothing.
+#[test]
+fn create_with_missing_rootfs_leaves_nothing() {
+    let runtime = Runtime::new();
+    let bundle = Bundle::new(&["true"]);
+    bundle.edit(|c| c["root"]["path"] = Value::from("/nonexistent/bigbang-rootfs"));
+    let id = unique("norootfs");
+    let (status, err) = runtime.create(&bundle, &id, &[]);
+    assert!(!status.success());
+    assert!(err.starts_with("bang-oci: ") && err.contains("/nonexistent/bigbang-rootfs"), "{err}");
+    assert_nothing_left(&runtime, &id);
+}
+
+/// A malformed config.json fails create with file:line:column, and leaves nothing.
+#[test]
+fn create_with_malformed_config_leaves_nothing() {
+    let runtime = Runtime::new();
+    let bundle = Bundle::new(&["true"]);
+    fs::write(bundle.config_path(), "{\"ociVersion\": \"1.0.2\",\n  \"process\": [}").unwrap();
+    let id = unique("malformed");
+    let (status, err) = runtime.create(&bundle, &id, &[]);
+    assert!(!status.success());
+    assert!(err.contains("config.json:2:"), "{err}");
+    assert_nothing_left(&runtime, &id);
+}
+
+/// A payload that does not exist fails create (not start), and leaves no process.
+#[test]
+fn create_with_missing_payload_leaves_nothing() {
+    let runtime = Runtime::new();
+    let bundle = Bundle::new(&["no-such-program"]);
+    let id = unique("nopayload");
+    let log = runtime.logs.path().join("log.json");
+    let err = runtime.logs.path().join("err");
+    let status = runtime
+        .cmd()
+        .arg("--log")
+        .arg(&log)
+        .args(["--log-format", "json", "create", "--bundle"])
+        .arg(bundle.path())
+        .arg(&id)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(&err).unwrap())
+        .status()
+        .unwrap();
+    assert!(!status.success());
+    let err = fs::read_to_string(err).unwrap();
+    assert!(err.contains("\"no-such-program\": executable file not found"), "{err}");
+    let line: Value =
+        serde_json::from_str(fs::read_to_string(&log).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(line["level"], "error");
+    assert!(line["msg"].as_str().unwrap().contains("no-such-program"));
+    assert!(line["time"].as_str().unwrap().ends_with('Z'));
+    assert_nothing_left(&runtime, &id);
+    let ps = Command::new("ps").args(["-eo", "args"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&ps.stdout).contains(&id));
+}
+
+/// `list` shows each container with its live status, as a table and as JSON.
+#[test]
+fn list_shows_live_status() {
+    let runtime = Runtime::new();
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    let id = unique("list");
+    assert!(runtime.create(&bundle, &id, &[]).0.success());
+    let table = runtime.ok(&["list"]);
+    let row = table.lines().find(|l| l.starts_with(&id)).unwrap_or_else(|| panic!("{table}"));
+    assert!(row.contains(" created "), "{row}");
+    let json: Value = serde_json::from_str(&runtime.ok(&["list", "--format", "json"])).unwrap();
+    assert_eq!(json[0]["id"], id.as_str());
+    assert_eq!(json[0]["status"], "created");
+    runtime.ok(&["kill", &id, "KILL"]);
+    runtime.wait_status(&id, "stopped");
+    let json: Value = serde_json::from_str(&runtime.ok(&["list", "--format", "json"])).unwrap();
+    assert_eq!(json[0]["status"], "stopped");
+}
+
+/// 50 create/start/delete cycles leave no mounts, cgroups, state directories or processes.
+#[test]
+fn fifty_cycles_leave_nothing_behind() {
+    let runtime = Runtime::new();
+    let bundle = Bundle::new(&["true"]);
+    let mut pids = Vec::new();
+    for i in 0..50 {
+        let id = unique(&format!("cycle{i}"));
+        let (status, err) = runtime.create(&bundle, &id, &[]);
+        assert!(status.success(), "cycle {i}: {err}");
+        pids.push(runtime.state(&id)["pid"].as_i64().unwrap());
+        runtime.ok(&["start", &id]);
+        runtime.wait_status(&id, "stopped");
+        runtime.ok(&["delete", &id]);
+        assert!(cgroup_leftovers(&id).is_empty(), "cycle {i}: {:?}", cgroup_leftovers(&id));
+    }
+    assert!(runtime.state_dirs().is_empty());
+    let rootfs = bundle.rootfs.path().to_str().unwrap().to_string();
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mountinfo.contains(&rootfs), "mounts of {rootfs} left behind");
+    for pid in pids {
+        assert!(!alive(pid), "pid {pid} still runs");
+    }
+}
+
+/// runc, when installed at /usr/sbin/runc (as on the book's machine).
+fn runc(root: &Path) -> Option<Command> {
+    let path = Path::new("/usr/sbin/runc");
+    path.exists().then(|| {
+        let mut command = Command::new(path);
+        command.arg("--root").arg(root);
+        command
+    })
+}
+
+/// The same bundle under runc and bang-oci: the same `run` exit codes, and the same
+/// runtime-spec fields in `state` of a created container.
+#[test]
+fn runc_and_bang_oci_agree() {
+    let runtime = Runtime::new();
+    let runc_root = tempfile::Builder::new().prefix("bigbang-runc-root-").tempdir().unwrap();
+    let Some(_) = runc(runc_root.path()) else {
+        panic!("runc is not installed at /usr/sbin/runc; install it (apt-get install runc) to compare");
+    };
+    for code in [0, 3, 255] {
+        let bundle = Bundle::new(&["sh", "-c", &format!("exit {code}")]);
+        let id = unique(&format!("cmp{code}"));
+        let theirs = runc(runc_root.path())
+            .unwrap()
+            .args(["run", "--bundle"])
+            .arg(bundle.path())
+            .arg(format!("runc-{id}"))
+            .stdin(Stdio::null())
+            .status()
+            .unwrap();
+        let ours = runtime
+            .cmd()
+            .args(["run", "--bundle"])
+            .arg(bundle.path())
+            .arg(&id)
+            .stdin(Stdio::null())
+            .status()
+            .unwrap();
+        assert_eq!(theirs.code(), Some(code), "runc");
+        assert_eq!(ours.code(), theirs.code());
+    }
+
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    let id = unique("cmpstate");
+    let runc_id = format!("runc-{id}");
+    let created = runc(runc_root.path())
+        .unwrap()
+        .args(["create", "--bundle"])
+        .arg(bundle.path())
+        .arg(&runc_id)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(created.success(), "runc create failed");
+    let state = runc(runc_root.path()).unwrap().args(["state", &runc_id]).output().unwrap();
+    let _ = runc(runc_root.path()).unwrap().args(["delete", "--force", &runc_id]).status();
+    let theirs: Value = serde_json::from_slice(&state.stdout).unwrap();
+    assert!(runtime.create(&bundle, &id, &[]).0.success());
+    let ours = runtime.state(&id);
+    for field in ["ociVersion", "status", "bundle"] {
+        assert_eq!(ours[field], theirs[field], "{field}");
+    }
+    assert_eq!(theirs["id"], runc_id.as_str());
+    assert!(ours["pid"].as_i64().unwrap() > 0 && theirs["pid"].as_i64().unwrap() > 0);
+}
+
+/// A hook that runs `script` with sh (the host's, or the container's for startContainer).
+fn hook(script: &str) -> Value {
+    serde_json::json!({ "path": "/bin/sh", "args": ["sh", "-c", script], "timeout": 10 })
+}
+
+/// Each hook kind runs at its moment, with the state on stdin: createRuntime and
+/// createContainer during create, startContainer inside the container, poststart
+/// after start, poststop during delete.
+#[test]
+fn hooks_run_at_their_moments_with_the_state() {
+    let runtime = Runtime::new();
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    let out = runtime.logs.path().to_str().unwrap().to_string();
+    bundle.edit(|c| {
+        c["hooks"] = serde_json::json!({
+            "createRuntime": [hook(&format!("cat > {out}/createRuntime.json"))],
+            "createContainer": [hook(&format!("cat > {out}/createContainer.json"))],
+            "startContainer": [hook("cat > /dev/shm/startContainer.json")],
+            "poststart": [hook(&format!("cat > {out}/poststart.json"))],
+            "poststop": [hook(&format!("cat > {out}/poststop.json"))],
+        });
+    });
+    let id = unique("hooks");
+    let (status, err) = runtime.create(&bundle, &id, &[]);
+    assert!(status.success(), "{err}");
+    let pid = runtime.state(&id)["pid"].as_i64().unwrap();
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&fs::read_to_string(runtime.logs.path().join(name)).unwrap()).unwrap()
+    };
+    let created = read("createRuntime.json");
+    assert_eq!(created["status"], "creating");
+    assert_eq!(created["pid"], pid);
+    assert_eq!(read("createContainer.json")["id"], id.as_str());
+    assert!(!runtime.logs.path().join("poststart.json").exists());
+
+    runtime.ok(&["start", &id]);
+    assert_eq!(read("poststart.json")["status"], "running");
+    wait_for_exec(pid);
+    let inside: Value = serde_json::from_str(
+        &fs::read_to_string(format!("/proc/{pid}/root/dev/shm/startContainer.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(inside["id"], id.as_str());
+
+    runtime.ok(&["delete", "--force", &id]);
+    assert_eq!(read("poststop.json")["status"], "stopped");
+}
+
+/// A failing createRuntime hook fails create, and leaves nothing.
+#[test]
+fn failing_create_runtime_hook_leaves_nothing() {
+    let runtime = Runtime::new();
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    bundle.edit(|c| c["hooks"] = serde_json::json!({ "createRuntime": [hook("exit 7")] }));
+    let id = unique("hookfail");
+    let (status, err) = runtime.create(&bundle, &id, &[]);
+    assert!(!status.success());
+    assert!(err.contains("createRuntime"), "{err}");
+    assert_nothing_left(&runtime, &id);
+}
+
+/// The payload runs as `process.user` (uid and gid 65534 here), and still gets past
+/// the exec fifo, which it reopens after changing user.
+#[test]
+fn payload_runs_as_process_user() {
+    let runtime = Runtime::new();
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    bundle.edit(|c| c["process"]["user"] = serde_json::json!({ "uid": 65534, "gid": 65534 }));
+    let id = unique("user");
+    let (status, err) = runtime.create(&bundle, &id, &[]);
+    assert!(status.success(), "{err}");
+    runtime.ok(&["start", &id]);
+    let pid = runtime.state(&id)["pid"].as_i64().unwrap();
+    wait_for_exec(pid);
+    assert_eq!(status_field(pid, "Uid"), "65534\t65534\t65534\t65534");
+    assert_eq!(status_field(pid, "Gid"), "65534\t65534\t65534\t65534");
+}
+
+/// With a user namespace, the container's root is host uid 100000: the parent wrote
+/// the id maps, and the payload runs as that id on the host.
+#[test]
+fn user_namespace_maps_root_elsewhere() {
+    let runtime = Runtime::new();
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    bundle.edit(|c| {
+        c["linux"]["namespaces"].as_array_mut().unwrap().push(serde_json::json!({ "type": "user" }));
+        let map = serde_json::json!([{ "containerID": 0, "hostID": 100000, "size": 65536 }]);
+        c["linux"]["uidMappings"] = map.clone();
+        c["linux"]["gidMappings"] = map;
+    });
+    let id = unique("userns");
+    let (status, err) = runtime.create(&bundle, &id, &[]);
+    assert!(status.success(), "{err}");
+    runtime.ok(&["start", &id]);
+    let pid = runtime.state(&id)["pid"].as_i64().unwrap();
+    wait_for_exec(pid);
+    let uid_map = fs::read_to_string(format!("/proc/{pid}/uid_map")).unwrap();
+    assert_eq!(uid_map.split_whitespace().collect::<Vec<_>>(), ["0", "100000", "65536"]);
+    assert_ne!(
+        fs::read_link("/proc/self/ns/user").unwrap(),
+        fs::read_link(format!("/proc/{pid}/ns/user")).unwrap()
+    );
+    assert_eq!(status_field(pid, "Uid"), "100000\t100000\t100000\t100000");
+}
+
+/// `--no-pivot` moves the rootfs onto / and chroots instead: the payload still runs
+/// in it (it finds busybox's sh) and its mount namespace is its own.
+#[test]
+fn no_pivot_runs_the_payload_too() {
+    let runtime = Runtime::new();
+    let bundle = Bundle::new(&["sh", "-c", "test -x /bin/busybox && exit 7"]);
+    let id = unique("nopivot");
+    let status = runtime
+        .cmd()
+        .args(["run", "--no-pivot", "--bundle"])
+        .arg(bundle.path())
+        .arg(&id)
+        .stdin(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(7));
+    assert!(runtime.state_dirs().is_empty());
+}

@@ -1,0 +1,262 @@
+//! `bang-oci create` (chapter 6): from a bundle to a container whose init waits for
+//! `start`. Loads and checks config.json, records the container, makes its cgroup,
+//! starts `bang-oci init` and hands it the spec, and writes the pid file. A failure at
+//! any step undoes the earlier ones: no state directory, cgroup or process is left.
+//! Read the runtime-spec's runtime.md ("create") and runc-create(8).
+
+use std::io::{BufRead, BufReader};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::SystemTime;
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::{Gid, Pid, Uid};
+
+use super::delete::wait_gone;
+use super::fifo::ExecFifo;
+use super::hooks::{run_hooks, HookKind};
+use super::init::{send, InitMessage, InitRequest, INIT_FD};
+use super::state::{ContainerRecord, InitProcess, Status};
+use super::store::{write_pid_file, ContainerLock, Store};
+use super::{LifecycleError, PROC};
+use crate::cgroups::{self, CgroupManager, Hierarchies};
+use crate::namespaces::Namespace;
+use crate::spec::Spec;
+
+/// The flags of `create` (and `run`).
+#[derive(Debug, Clone)]
+pub struct CreateOptions {
+    pub id: String,
+    /// The bundle directory (config.json and, usually, the rootfs).
+    pub bundle: PathBuf,
+    /// Where to write the init's host pid (podman's conmon reads it).
+    pub pid_file: Option<PathBuf>,
+    /// Move the rootfs onto / and chroot instead of pivot_root (runc --no-pivot).
+    pub no_pivot: bool,
+    /// The runtime binary to re-execute as `init` (normally /proc/self/exe).
+    pub runtime: PathBuf,
+}
+
+/// The cgroup of a container whose config.json names none: `bang-oci/<id>`.
+pub fn default_cgroup_path(id: &str) -> PathBuf {
+    Path::new("bang-oci").join(id)
+}
+
+/// What `create` has made so far, undone in reverse on failure.
+#[derive(Default)]
+struct Rollback {
+    stage0: Option<Child>,
+    init_pid: Option<i32>,
+    cgroup: Option<Box<dyn CgroupManager>>,
+    lock: Option<ContainerLock>,
+}
+
+impl Rollback {
+    fn undo(mut self) {
+        if let Some(pid) = self.init_pid {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+            let _ = wait_gone(pid);
+        }
+        if let Some(mut child) = self.stage0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if let Some(cgroup) = self.cgroup.take() {
+            let _ = cgroup.remove();
+        }
+        if let Some(lock) = self.lock.take() {
+            let _ = lock.remove();
+        }
+    }
+}
+
+/// Checks everything that can be checked before anything is created: a bad
+/// config.json leaves not even a state directory.
+fn check(spec: &Spec, bundle: &Path) -> Result<(), LifecycleError> {
+    let plan = spec.namespace_plan()?;
+    if !plan.join.is_empty() {
+        let (kind, path) = &plan.join[0];
+        return Err(LifecycleError::Unsupported {
+            what: format!("joining the {kind} namespace {}", path.display()),
+            advice: "remove the `path` of the namespace entry so that a new one is created",
+        });
+    }
+    if !plan.create.contains(Namespace::Mount) {
+        return Err(LifecycleError::Unsupported {
+            what: "a container without a mount namespace".into(),
+            advice: "add {\"type\": \"mount\"} to linux.namespaces",
+        });
+    }
+    spec.rootfs_config(bundle)?.validate()?;
+    spec.cgroup_resources()?;
+    spec.cgroup_path()?;
+    super::init::security_profile(spec)?.prepare()?;
+    if spec.process.as_ref().is_some_and(|p| p.terminal) {
+        return Err(LifecycleError::Unsupported {
+            what: "process.terminal (a pseudo-terminal, passed over --console-socket)".into(),
+            advice: "set process.terminal to false; the container then uses the runtime's standard streams",
+        });
+    }
+    Ok(())
+}
+
+// ANCHOR: create
+/// Creates container `options.id` in `store` from its bundle, and returns its record
+/// (status `created`, init waiting on the exec fifo).
+pub fn create(store: &Store, options: &CreateOptions) -> Result<ContainerRecord, LifecycleError> {
+    let bundle = std::fs::canonicalize(&options.bundle)
+        .map_err(|source| LifecycleError::Bundle { path: options.bundle.clone(), source })?;
+    let spec = Spec::load(&bundle)?;
+    check(&spec, &bundle)?;
+    let cgroup_path = spec.cgroup_path()?.unwrap_or_else(|| default_cgroup_path(&options.id));
+    let rootfs = spec.rootfs_config(&bundle)?.validate()?;
+    let mut record = ContainerRecord {
+        id: options.id.clone(),
+        oci_version: spec.oci_version.clone(),
+        status: Status::Creating,
+        init: None,
+        bundle: bundle.clone(),
+        rootfs,
+        cgroup_path: Some(cgroup_path.clone()),
+        created: SystemTime::now(),
+        owner: nix::unistd::geteuid().as_raw(),
+        annotations: spec.annotations.clone(),
+    };
+    let mut rollback = Rollback { lock: Some(store.create(&record)?), ..Rollback::default() };
+    match create_steps(&spec, &bundle, &cgroup_path, options, &mut record, &mut rollback) {
+        Ok(()) => Ok(record),
+        Err(err) => {
+            rollback.undo();
+            Err(err)
+        }
+    }
+}
+// ANCHOR_END: create
+
+fn create_steps(
+    spec: &Spec,
+    bundle: &Path,
+    cgroup_path: &Path,
+    options: &CreateOptions,
+    record: &mut ContainerRecord,
+    rollback: &mut Rollback,
+) -> Result<(), LifecycleError> {
+    let dir = rollback.lock.as_ref().expect("locked").dir().to_path_buf();
+    let fifo = ExecFifo::create(&dir)?;
+    // ANCHOR: chown_fifo
+    // In a user namespace the container's root is some other host id, which must own
+    // the fifo to reopen it through /proc/self/fd (its capabilities do not reach
+    // files whose owner its namespace does not map).
+    let plan = spec.namespace_plan()?;
+    if plan.create.contains(Namespace::User) {
+        let host =
+            |map: &[crate::namespaces::IdMap]| map.iter().find(|m| m.container_id == 0).map(|m| m.host_id);
+        let (uid, gid) = (host(&plan.uid_map), host(&plan.gid_map));
+        nix::unistd::chown(fifo.path(), uid.map(Uid::from_raw), gid.map(Gid::from_raw))
+            .map_err(|source| LifecycleError::Chown { path: fifo.path().to_path_buf(), source })?;
+    }
+    // ANCHOR_END: chown_fifo
+    let hierarchies = Hierarchies::here()?;
+    let cgroup =
+        rollback.cgroup.insert(cgroups::create(&hierarchies, cgroup_path, &spec.cgroup_resources()?)?);
+
+    // ANCHOR: spawn_init
+    let (mut ours, theirs) = UnixStream::pair().map_err(|source| LifecycleError::Pipe { source })?;
+    let theirs = OwnedFd::from(theirs);
+    let theirs_fd = theirs.as_raw_fd();
+    let mut command = Command::new(&options.runtime);
+    command.arg("init").arg("--fd").arg(INIT_FD.to_string());
+    // SAFETY: dup2 and fcntl are async-signal-safe; the numbers were taken before fork.
+    unsafe {
+        command.pre_exec(move || {
+            if theirs_fd == INIT_FD {
+                // dup2 onto itself keeps close-on-exec: clear it by hand.
+                if libc::fcntl(INIT_FD, libc::F_SETFD, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            } else if libc::dup2(theirs_fd, INIT_FD) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
+    };
+    let child = command
+        .spawn()
+        .map_err(|source| LifecycleError::Spawn { runtime: options.runtime.clone(), source })?;
+    drop(theirs);
+    let stage0_pid = child.id() as i32;
+    rollback.stage0 = Some(child);
+    // Stage 0 joins the cgroup before it clones, so the container init is born in it
+    // and no process of the container ever runs outside its limits.
+    cgroup.join(stage0_pid)?;
+    let request = InitRequest {
+        spec: spec.clone(),
+        bundle: bundle.to_path_buf(),
+        fifo: fifo.path().to_path_buf(),
+        no_pivot: options.no_pivot,
+    };
+    let mut line = serde_json::to_string(&request).expect("an InitRequest always serializes");
+    line.push('\n');
+    std::io::Write::write_all(&mut ours, line.as_bytes())
+        .map_err(|source| LifecycleError::Pipe { source })?;
+    // ANCHOR_END: spawn_init
+
+    // ANCHOR: wait_ready
+    let mut reader = BufReader::new(ours.try_clone().map_err(|source| LifecycleError::Pipe { source })?);
+    let pid = match next_message(&mut reader)? {
+        InitMessage::Pid(pid) => pid,
+        InitMessage::Error(message) => return Err(LifecycleError::InitFailed { message }),
+        other => return Err(LifecycleError::Protocol { what: format!("expected the pid, got {other:?}") }),
+    };
+    rollback.init_pid = Some(pid);
+    record.init = Some(InitProcess::of(pid, Path::new(PROC))?);
+    let status = rollback
+        .stage0
+        .as_mut()
+        .expect("spawned")
+        .wait()
+        .map_err(|source| LifecycleError::Pipe { source })?;
+    rollback.stage0 = None;
+    if !status.success() {
+        return Err(LifecycleError::InitFailed {
+            message: format!("stage 0 of the container's init exited with {status}"),
+        });
+    }
+    // ANCHOR: create_runtime_hooks
+    // The namespaces exist, nothing is mounted yet: prestart (deprecated, the same
+    // moment) and createRuntime hooks run here, on the host, with the init's pid.
+    let state = record.state(Status::Creating);
+    let hooks = spec.hooks.clone().unwrap_or_default();
+    run_hooks(HookKind::Prestart, &hooks.prestart, &state)?;
+    run_hooks(HookKind::CreateRuntime, &hooks.create_runtime, &state)?;
+    send(&mut ours, &InitMessage::Continue(state)).map_err(|source| LifecycleError::Pipe { source })?;
+    // ANCHOR_END: create_runtime_hooks
+    match next_message(&mut reader)? {
+        InitMessage::Ready => {}
+        InitMessage::Error(message) => return Err(LifecycleError::InitFailed { message }),
+        other => return Err(LifecycleError::Protocol { what: format!("expected ready, got {other:?}") }),
+    }
+    // ANCHOR_END: wait_ready
+    record.status = Status::Created;
+    rollback.lock.as_ref().expect("locked").save(record)?;
+    if let Some(path) = &options.pid_file {
+        write_pid_file(path, pid)?;
+    }
+    Ok(())
+}
+
+/// The next message from the init; end-of-file means it died without a word.
+fn next_message(reader: &mut BufReader<UnixStream>) -> Result<InitMessage, LifecycleError> {
+    let mut line = String::new();
+    let n = reader.read_line(&mut line).map_err(|source| LifecycleError::Pipe { source })?;
+    if n == 0 {
+        return Err(LifecycleError::InitFailed {
+            message: "the container's init exited without a word (see its standard error)".into(),
+        });
+    }
+    serde_json::from_str(&line)
+        .map_err(|err| LifecycleError::Protocol { what: format!("bad message {line:?}: {err}") })
+}
