@@ -421,6 +421,18 @@ fn delete_refuses_running_unless_forced() {
     assert!(cgroup_leftovers(&id).is_empty(), "{:?}", cgroup_leftovers(&id));
 }
 
+/// `delete --force` of an id that does not exist succeeds, as runc's does; without
+/// --force it is an error naming the id.
+#[test]
+fn forced_delete_of_an_unknown_id_succeeds() {
+    let runtime = Runtime::new();
+    let id = unique("never-created");
+    runtime.ok(&["delete", "--force", &id]);
+    let err = runtime.fails(&["delete", &id]);
+    assert!(err.contains(&id), "{err}");
+    assert!(runtime.state_dirs().is_empty());
+}
+
 /// A created container (never started) is deleted without --force, as runc does.
 #[test]
 fn delete_of_a_created_container_kills_its_init() {

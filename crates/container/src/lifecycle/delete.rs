@@ -12,7 +12,7 @@ use nix::unistd::Pid;
 
 use super::hooks::{run_hooks, HookError, HookKind};
 use super::state::{pidfd_open, Status};
-use super::store::Store;
+use super::store::{Store, StoreError};
 use super::{LifecycleError, PROC};
 use crate::cgroups::{self, CgroupError, Hierarchies};
 use crate::spec::Spec;
@@ -44,8 +44,15 @@ pub fn wait_gone(pid: i32) -> Result<(), LifecycleError> {
 /// Deletes container `id`. A created container is deleted (its init never ran the
 /// payload, as runc does); a running or paused one only with `force`, which
 /// SIGKILLs it first. Returns the failures of poststop hooks, which are warnings.
+///
+/// With `force`, an id that does not exist is not an error: the container is gone,
+/// which is what was asked. runc behaves so, and podman relies on it: after a failed
+/// create it calls `delete --force` for a container that was never recorded.
 pub fn delete(store: &Store, id: &str, force: bool) -> Result<Vec<HookError>, LifecycleError> {
-    let lock = store.lock(id)?;
+    let lock = match store.lock(id) {
+        Err(StoreError::UnknownId { .. }) if force => return Ok(Vec::new()),
+        other => other?,
+    };
     let record = lock.load()?;
     let status = record.live_status(Path::new(PROC))?;
     match status {

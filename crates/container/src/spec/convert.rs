@@ -72,6 +72,15 @@ impl Spec {
                 "chapter 3 creates only the default devices (/dev/null, zero, full, random, urandom, tty); drop the entries",
             ));
         }
+        // runc's `tmpcopyup` fills a new tmpfs with what the directory held; the kernel
+        // knows no such option, and chapter 3 does not implement the copy yet.
+        if let Some(i) = self.mounts.iter().position(|m| m.options.iter().any(|o| o == "tmpcopyup")) {
+            return Err(unsupported(
+                format!("mounts[{i}].options"),
+                "\"tmpcopyup\" (runc's copy-up of the directory into the new tmpfs)".to_string(),
+                "not implemented yet; drop the option (podman: --read-only-tmpfs=false)",
+            ));
+        }
         let propagation = match &linux.rootfs_propagation {
             Some(value) => Propagation::parse(value)?,
             // What runc does when the field is absent.
@@ -271,5 +280,15 @@ mod tests {
         let mut spec = Spec::runc_default();
         spec.process.as_mut().unwrap().apparmor_profile = Some("docker-default".into());
         assert!(spec.security_profile().unwrap_err().to_string().starts_with("process.apparmorProfile"));
+    }
+
+    /// runc's `tmpcopyup` mount option is refused by name, not handed to the kernel.
+    #[test]
+    fn tmpcopyup_is_refused_by_name() {
+        let mut spec = Spec::runc_default();
+        spec.mounts[1].options.push("tmpcopyup".into());
+        let err = spec.rootfs_config(Path::new("/bundle")).unwrap_err();
+        assert!(err.to_string().contains("mounts[1].options"), "{err}");
+        assert!(err.to_string().contains("tmpcopyup"), "{err}");
     }
 }

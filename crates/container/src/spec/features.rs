@@ -60,7 +60,6 @@ const MOUNT_OPTION_CANDIDATES: &[&str] = &[
     "suid",
     "symfollow",
     "sync",
-    "tmpcopyup",
     "unbindable",
 ];
 
