@@ -489,23 +489,8 @@ pub fn try_unshare_in_userns(ns: Namespace) -> Result<Attempt, ProbeError> {
 /// Where cgroup hierarchies are mounted on every distribution the workshop supports.
 pub const CGROUP_MOUNT: &str = "/sys/fs/cgroup";
 
-/// The cgroup v1 controllers a kernel may offer (cgroups(7)).
-pub const V1_CONTROLLERS: &[&str] = &[
-    "blkio",
-    "cpu",
-    "cpuacct",
-    "cpuset",
-    "devices",
-    "freezer",
-    "hugetlb",
-    "memory",
-    "misc",
-    "net_cls",
-    "net_prio",
-    "perf_event",
-    "pids",
-    "rdma",
-];
+/// The cgroup v1 controllers a kernel may offer (cgroups(7)): the product's list.
+pub use bigbang_container::cgroups::V1_CONTROLLERS;
 
 /// The controllers chapter 4 uses.
 pub const WORKSHOP_CONTROLLERS: &[&str] = &["cpu", "memory", "pids"];
