@@ -1,0 +1,272 @@
+//! What the podman interop tests share (tests/podman*.rs): the bang-oci binary built
+//! for them, podman with bang-oci as its runtime, a per-test image imported from a
+//! busybox rootfs, and the checks that nothing is left behind. See tests/podman.rs
+//! for the flags and why.
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use bigbang_testkit::probe;
+use bigbang_testkit::rootfs::BusyboxRootfs;
+
+/// Where bang-oci keeps its container state. podman 4.3.1 running as root passes no
+/// `--root` to its runtime (only rootless podman does), so bang-oci uses its default.
+pub const STATE_ROOT: &str = "/run/bang-oci";
+
+/// The flags every `podman run` here gets (see the header).
+pub const RUN_FLAGS: &[&str] =
+    &["--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"];
+
+/// The bang-oci binary, built once per test process.
+///
+/// Why build it here rather than take target/debug/bang-oci next to the test executable:
+/// `cargo test -p bigbang` builds only this package's targets, so that file may be
+/// missing or, worse, left over from an older commit, and the tests would pass or fail
+/// against a runtime nobody is looking at. The nested cargo gets a target directory of
+/// its own (target/interop) so that it never waits for the lock the outer cargo holds
+/// on target/; it is incremental, so after the first run this takes well under a second.
+pub fn bang_oci() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let target = workspace.join("target").join("interop");
+        let output = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "-p", "bang", "--bin", "bang-oci"])
+            .current_dir(workspace)
+            .env("CARGO_TARGET_DIR", &target)
+            .output()
+            .expect("running cargo to build bang-oci");
+        assert!(
+            output.status.success(),
+            "cargo build -p bang --bin bang-oci failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        target.join("debug").join("bang-oci")
+    })
+}
+
+/// Fails with one line unless this test can run: root, and podman installed.
+pub fn require() {
+    assert!(
+        probe::is_root(),
+        "these tests run podman as root: run `sudo -E env PATH=\"$PATH\" cargo test -p bigbang --test podman`"
+    );
+    podman_path();
+}
+
+/// podman's path (on PATH, or in /usr/bin and the other usual directories).
+pub fn podman_path() -> &'static Path {
+    static PODMAN: OnceLock<Option<PathBuf>> = OnceLock::new();
+    PODMAN.get_or_init(|| probe::program("podman")).as_deref().expect("apt-get install podman")
+}
+
+/// `podman` with bang-oci as its runtime.
+pub fn podman() -> Command {
+    let mut command = Command::new(podman_path());
+    command.arg("--runtime").arg(bang_oci()).args(["--cgroup-manager", "cgroupfs"]);
+    command.stdin(Stdio::null());
+    command
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs podman and insists on success; returns its standard output.
+pub fn podman_ok(args: &[&str]) -> String {
+    let output = podman().args(args).output().expect("running podman");
+    assert!(output.status.success(), "podman {args:?} failed ({}):\n{}", output.status, text(&output.stderr));
+    text(&output.stdout)
+}
+
+/// A test's image, imported from a fresh busybox rootfs, and the containers the test
+/// made from it. `finish` removes them and checks that nothing is left; dropping it
+/// without `finish` (a test that panicked) still removes them.
+pub struct Fixture {
+    /// Unique per test and per test run: the image's name and every container's prefix.
+    pub name: String,
+    /// Container names, for `podman rm -f`.
+    pub containers: Vec<String>,
+    /// Full container ids, for the leftover checks.
+    pub ids: Vec<String>,
+    pub scratch: tempfile::TempDir,
+    pub finished: bool,
+}
+
+impl Fixture {
+    pub fn new(test: &str) -> Fixture {
+        require();
+        let name = format!("bigbang-podman-{test}-{}", std::process::id());
+        let rootfs = BusyboxRootfs::new().expect("busybox rootfs (is busybox-static installed?)");
+        // The fixture first, so that its Drop removes a half-imported image too.
+        let fixture = Fixture {
+            name,
+            containers: Vec::new(),
+            ids: Vec::new(),
+            scratch: tempfile::Builder::new().prefix("bigbang-podman-").tempdir().unwrap(),
+            finished: false,
+        };
+        let mut tar = Command::new("tar")
+            .arg("-C")
+            .arg(rootfs.path())
+            .args(["-c", "."])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("running tar");
+        let import = podman()
+            .args(["import", "-", &fixture.name])
+            .stdin(tar.stdout.take().unwrap())
+            .output()
+            .expect("running podman import");
+        let tarred = tar.wait().unwrap();
+        assert!(tarred.success(), "tar -c {} failed: {tarred}", rootfs.path().display());
+        assert!(import.status.success(), "podman import failed:\n{}", text(&import.stderr));
+        fixture
+    }
+
+    /// A new container name, removed at the end.
+    pub fn container(&mut self, what: &str) -> String {
+        let name = format!("{}-{what}", self.name);
+        self.containers.push(name.clone());
+        name
+    }
+
+    /// `podman run` with the common flags, in the scratch directory: conmon inherits
+    /// podman's working directory and writes a file called `oom` there when the
+    /// container's memory cgroup reports an OOM kill (podman 4.3 passes it no
+    /// --persist-dir), which must not land in the workspace.
+    pub fn podman_run(&self) -> Command {
+        let mut command = podman();
+        command.arg("run").args(RUN_FLAGS).current_dir(self.scratch.path());
+        command
+    }
+
+    /// `podman run --rm <flags> <image> <cmd>`, in the foreground; the container's id
+    /// is kept (through --cidfile) for the leftover checks.
+    pub fn run_rm(&mut self, flags: &[&str], cmd: &[&str]) -> Output {
+        let name = self.container(&format!("rm{}", self.containers.len()));
+        let cidfile = self.scratch.path().join(&name);
+        let output = self
+            .podman_run()
+            .args(["--rm", "--name", &name, "--cidfile"])
+            .arg(&cidfile)
+            .args(flags)
+            .arg(&self.name)
+            .args(cmd)
+            .output()
+            .expect("running podman run");
+        if let Ok(id) = fs::read_to_string(&cidfile) {
+            self.ids.push(id.trim().to_string());
+        }
+        output
+    }
+
+    /// `podman run -d`; returns the container's name and id.
+    pub fn run_detached(&mut self, what: &str, flags: &[&str], cmd: &[&str]) -> (String, String) {
+        let name = self.container(what);
+        let output = self
+            .podman_run()
+            .args(["-d", "--name", &name])
+            .args(flags)
+            .arg(&self.name)
+            .args(cmd)
+            .output()
+            .expect("running podman run -d");
+        assert!(output.status.success(), "podman run -d failed:\n{}", text(&output.stderr));
+        let id = text(&output.stdout).trim().to_string();
+        self.ids.push(id.clone());
+        (name, id)
+    }
+
+    pub fn remove_all(&mut self) {
+        if !self.containers.is_empty() {
+            let mut args = vec!["rm", "--force", "--ignore", "--time", "0"];
+            args.extend(self.containers.iter().map(String::as_str));
+            let _ = podman().args(&args).output();
+        }
+        let _ = podman().args(["rmi", "--force", &self.name]).output();
+    }
+
+    /// Removes the test's containers and image, then checks nothing of them is left.
+    pub fn finish(mut self) {
+        self.remove_all();
+        self.finished = true;
+        let ps = podman_ok(&["ps", "-a", "--format", "{{.Names}}"]);
+        let prefix = format!("{}-", self.name);
+        assert!(
+            !ps.lines().any(|l| l.starts_with(&prefix)),
+            "podman ps -a still lists containers of {}:\n{ps}",
+            self.name
+        );
+        let images = podman_ok(&["images", "--format", "{{.Repository}}"]);
+        let image = format!("localhost/{}", self.name);
+        assert!(!images.lines().any(|l| l == image), "podman images still lists {image}:\n{images}");
+        for id in &self.ids {
+            assert_no_leftovers(id);
+        }
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.remove_all();
+        }
+    }
+}
+
+/// Checks that container `id` has no state directory, no cgroup and no mount left.
+pub fn assert_no_leftovers(id: &str) {
+    let state = Path::new(STATE_ROOT).join(id);
+    assert!(!state.exists(), "bang-oci's state directory {} is left", state.display());
+    for hierarchy in fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
+        let cgroup = hierarchy.path().join("libpod_parent").join(format!("libpod-{id}"));
+        assert!(!cgroup.exists(), "cgroup {} is left", cgroup.display());
+    }
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let mounts: Vec<&str> = mountinfo.lines().filter(|l| l.contains(id)).collect();
+    assert!(mounts.is_empty(), "mounts of {id} are left:\n{}", mounts.join("\n"));
+}
+
+/// `podman inspect --format <format> <name>`, trimmed.
+pub fn inspect(name: &str, format: &str) -> String {
+    podman_ok(&["inspect", "--format", format, name]).trim().to_string()
+}
+
+/// Waits (at most 20 s, then fails) until the container's log has a line `line`.
+pub fn wait_for_log(name: &str, line: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let output = podman().args(["logs", name]).output().expect("running podman logs");
+        let log = text(&output.stdout) + &text(&output.stderr);
+        if log.lines().any(|l| l.trim() == line) {
+            return log;
+        }
+        assert!(Instant::now() < deadline, "{name} never logged {line:?}; its log:\n{log}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The directory of the running container `name` in cgroup v1 hierarchy `controller`,
+/// as the kernel reports it in /proc/<pid>/cgroup.
+pub fn cgroup_dir(name: &str, controller: &str) -> PathBuf {
+    let pid = inspect(name, "{{.State.Pid}}");
+    let cgroups = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let path = cgroups
+        .lines()
+        .find_map(|l| {
+            let mut fields = l.splitn(3, ':');
+            let (_, controllers, path) = (fields.next()?, fields.next()?, fields.next()?);
+            controllers.split(',').any(|c| c == controller).then(|| path.to_string())
+        })
+        .unwrap_or_else(|| panic!("pid {pid} of {name} is in no {controller} cgroup:\n{cgroups}"));
+    Path::new("/sys/fs/cgroup").join(controller).join(path.trim_start_matches('/'))
+}
+
+pub fn read_trimmed(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display())).trim().to_string()
+}
