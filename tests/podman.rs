@@ -187,15 +187,16 @@ fn volume_is_shared_with_the_host() {
     fx.finish();
 }
 
-/// `--read-only` mounts the root read-only: a write to / fails with EROFS.
-///
-/// `--read-only-tmpfs=false`: podman's default adds tmpfs mounts on /tmp, /run and
-/// /var/tmp with the `tmpcopyup` option, which bang-oci does not implement yet.
+/// `--read-only` mounts the root read-only: a write to / fails with EROFS. podman then
+/// also mounts tmpfs on /tmp, /run and /var/tmp with runc's `tmpcopyup` option: they
+/// are writable, and /tmp starts with what the image's /tmp held (the fixture's image
+/// has a file there).
 #[test]
 fn read_only_root_refuses_writes() {
     let mut fx = Fixture::new("readonly");
-    let script = "touch /written; echo touch=$?; grep ' / / ' /proc/self/mountinfo";
-    let output = fx.run_rm(&["--read-only", "--read-only-tmpfs=false"], &["sh", "-c", script]);
+    let script = "touch /written; echo touch=$?; grep ' / / ' /proc/self/mountinfo; \
+                  echo x > /tmp/new && echo tmp=ok; cat /tmp/from-the-image; grep ' /tmp ' /proc/self/mountinfo";
+    let output = fx.run_rm(&["--read-only"], &["sh", "-c", script]);
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "podman run failed:\n{}", text(&output.stderr));
     assert!(stdout.lines().any(|l| l == "touch=1"), "the write to / did not fail:\n{stdout}");
@@ -203,6 +204,12 @@ fn read_only_root_refuses_writes() {
     let root = stdout.lines().find(|l| l.contains(" / / ")).expect("the root in mountinfo");
     let mount_options = root.split_whitespace().nth(5).unwrap();
     assert!(mount_options.split(',').any(|o| o == "ro"), "/ is not read-only: {root}");
+    assert!(stdout.lines().any(|l| l == "tmp=ok"), "/tmp is not writable:\n{stdout}");
+    assert!(stdout.lines().any(|l| l == "seeded"), "/tmp did not start with the image's file:\n{stdout}");
+    assert!(
+        stdout.lines().any(|l| l.contains(" /tmp ") && l.contains(" - tmpfs ")),
+        "/tmp is no tmpfs:\n{stdout}"
+    );
     fx.finish();
 }
 

@@ -71,6 +71,8 @@ pub enum RootfsError {
     Inspect { path: PathBuf, source: io::Error },
     #[error("cannot create {path}: {source}; is the rootfs writable?")]
     Create { path: PathBuf, source: io::Error },
+    #[error("cannot copy the contents of {destination} into its new tmpfs (tmpcopyup): {source}; is the tmpfs large enough (size=)?")]
+    CopyUp { destination: PathBuf, source: io::Error },
     #[error("cannot mount {source_path} ({kind}) on {target}: {errno}{}", hint(*errno))]
     Mount { source_path: String, target: PathBuf, kind: String, errno: Errno },
     #[error("cannot remount {target} with new flags: {errno}{}", hint(*errno))]

@@ -100,7 +100,11 @@ pub fn mount_entry(root: &Path, entry: &Mount) -> Result<(), RootfsError> {
     if !entry.destination.is_absolute() {
         return Err(RootfsError::RelativeDestination { destination: entry.destination.clone() });
     }
-    let options = parse_options(&entry.options);
+    // runc's `tmpcopyup` is not a mount option the kernel knows: it is taken out here
+    // and done after the mount (copy_up below).
+    let copy_up = entry.kind == "tmpfs" && entry.options.iter().any(|o| o == TMPCOPYUP);
+    let kept: Vec<String> = entry.options.iter().filter(|o| *o != TMPCOPYUP).cloned().collect();
+    let options = parse_options(&kept);
     let dest = resolve_in_root(root, &entry.destination)?;
     let bind = entry.is_bind();
     let source_is_dir = if bind {
@@ -138,12 +142,61 @@ pub fn mount_entry(root: &Path, entry: &Mount) -> Result<(), RootfsError> {
     // The descriptor still names the directory under the new mount: open it again to
     // reach the mount itself for the remount and the propagation changes.
     let mounted = Target::open(root, &dest)?;
+    if copy_up {
+        // `target` still names the directory the tmpfs now covers: its contents are
+        // reachable through it, and nowhere else any more.
+        copy_tree(&target.proc_path(), &mounted.proc_path())
+            .map_err(|source| RootfsError::CopyUp { destination: entry.destination.clone(), source })?;
+    }
     if bind && options.flags.intersects(REMOUNT_FLAGS) {
         remount_bind(&mounted.proc_path(), options.flags)?;
     }
     for change in options.propagation {
         mount_flags(&mounted.proc_path(), change)
             .map_err(|errno| RootfsError::Propagation { path: entry.destination.clone(), errno })?;
+    }
+    Ok(())
+}
+
+/// The mount option with which runc (and podman's `--read-only`) asks for a tmpfs that
+/// starts with a copy of what the directory held in the image.
+pub const TMPCOPYUP: &str = "tmpcopyup";
+
+/// Copies the tree under `from` into the existing directory `to`: directories, regular
+/// files, symlinks, device nodes, fifos and sockets, with their modes and owners
+/// (lchown: a symlink's own), and `to` takes `from`'s mode and owner. Hard links
+/// become copies, as in runc's copy-up. Used for `tmpcopyup` only, on a tree that is
+/// the image's: it does not follow symlinks, so a hostile one is copied as a link.
+pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{lchown, symlink, MetadataExt, PermissionsExt};
+    // metadata, not symlink_metadata: `from` may be a /proc/self/fd/N link, whose own
+    // mode is the descriptor's (0 for O_PATH), not the directory's.
+    let meta = fs::metadata(from)?;
+    fs::set_permissions(to, fs::Permissions::from_mode(meta.mode() & 0o7777))?;
+    lchown(to, Some(meta.uid()), Some(meta.gid()))?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let (source, target) = (entry.path(), to.join(entry.file_name()));
+        let meta = fs::symlink_metadata(&source)?;
+        let kind = meta.file_type();
+        if kind.is_dir() {
+            fs::create_dir(&target)?;
+            copy_tree(&source, &target)?;
+            continue;
+        } else if kind.is_symlink() {
+            symlink(fs::read_link(&source)?, &target)?;
+        } else if kind.is_file() {
+            fs::copy(&source, &target)?;
+        } else {
+            // Devices, fifos and sockets: a new node of the same kind and numbers.
+            let mode = nix::sys::stat::Mode::from_bits_truncate(meta.mode());
+            let kind = nix::sys::stat::SFlag::from_bits_truncate(meta.mode() & nix::libc::S_IFMT);
+            nix::sys::stat::mknod(&target, kind, mode, meta.rdev()).map_err(std::io::Error::from)?;
+        }
+        if !kind.is_symlink() {
+            fs::set_permissions(&target, fs::Permissions::from_mode(meta.mode() & 0o7777))?;
+        }
+        lchown(&target, Some(meta.uid()), Some(meta.gid()))?;
     }
     Ok(())
 }

@@ -18,12 +18,14 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
 use super::{
-    check_path, flat_keyed, read_file, read_max, read_procs, read_u64, write_file, CgroupError,
-    CgroupManager, Cpu, CpuStats, Memory, MemoryStats, Pids, PidsStats, Resources, Stats, Version,
-    DEFAULT_CPU_PERIOD,
+    check_path, devices, flat_keyed, limits, read_file, read_max, read_procs, read_u64, write_file,
+    CgroupError, CgroupManager, Cpu, CpuStats, FreezerState, Memory, MemoryStats, Pids, PidsStats, Resources,
+    Stats, Version, DEFAULT_CPU_PERIOD, FREEZE_TIMEOUT,
 };
 
-/// The controllers a container's cgroup gets, when the tree offers them.
+/// The controllers a container's cgroup gets, when the tree offers them. Others
+/// (cpuset, io, hugetlb, rdma) are enabled by `apply` when the limits need them, so
+/// that a container without such limits changes no ancestor's `cgroup.subtree_control`.
 pub const CONTROLLERS: &[&str] = &["cpu", "memory", "pids"];
 
 /// How long [`V2Cgroup::kill`] waits for killed tasks to leave, and rmdir retries on EBUSY.
@@ -127,6 +129,21 @@ impl V2Cgroup {
     /// The cgroup's directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Enables `wanted` controllers (those the tree's root offers) in every ancestor
+    /// of the cgroup, from the root down, so that their files appear in it.
+    fn enable_on_ancestors(&self, wanted: &[&str]) -> Result<(), CgroupError> {
+        let depth = self.path.components().count();
+        let Some(root) = self.dir.ancestors().nth(depth) else { return Ok(()) };
+        let offered = controllers(&root.join("cgroup.controllers"))?;
+        let wanted: Vec<&str> = wanted.iter().copied().filter(|c| offered.iter().any(|o| o == c)).collect();
+        let mut ancestor = root.to_owned();
+        for part in self.path.components() {
+            enable(&ancestor, &wanted)?;
+            ancestor.push(part);
+        }
+        Ok(())
     }
 
     /// A missing control file means the controller was not handed down to this cgroup.
@@ -280,16 +297,43 @@ impl CgroupManager for V2Cgroup {
 
     fn apply(&self, resources: &Resources) -> Result<(), CgroupError> {
         resources.validate()?;
+        resources.supported(Version::V2)?;
+        let wanted: Vec<&str> = [
+            ("cpuset", limits::wants_cpuset(&resources.cpu)),
+            ("io", limits::wants_io(&resources.block_io)),
+            ("hugetlb", !resources.hugepage_limits.is_empty()),
+            ("rdma", !resources.rdma.is_empty()),
+        ]
+        .into_iter()
+        .filter_map(|(controller, needed)| needed.then_some(controller))
+        .collect();
+        if !wanted.is_empty() {
+            self.enable_on_ancestors(&wanted)?;
+        }
         if let Some(memory) = &resources.memory {
+            limits::check_before_update(&self.dir, "memory.current", memory)
+                .map_err(self.controller("memory"))?;
             self.set_memory(memory)?;
+            limits::set_memory_extra_v2(&self.dir, memory).map_err(self.controller("memory"))?;
         }
         if let Some(cpu) = &resources.cpu {
             self.set_cpu(cpu)?;
+            limits::set_cpu_extra(&self.dir, cpu, true).map_err(self.controller("cpu"))?;
+            limits::set_cpuset(&self.dir, cpu).map_err(self.controller("cpuset"))?;
         }
         if let Some(pids) = &resources.pids {
             self.set_pids(pids)?;
         }
-        Ok(())
+        if !resources.devices.is_empty() {
+            devices::apply_v2(&self.dir, &resources.devices)?;
+        }
+        if let Some(io) = &resources.block_io {
+            limits::set_io_v2(&self.dir, io).map_err(self.controller("io"))?;
+        }
+        limits::set_hugetlb(&self.dir, &resources.hugepage_limits, true)
+            .map_err(self.controller("hugetlb"))?;
+        limits::set_rdma(&self.dir, &resources.rdma).map_err(self.controller("rdma"))?;
+        limits::set_unified(&self.dir, &resources.unified)
     }
 
     fn join(&self, pid: i32) -> Result<(), CgroupError> {
@@ -355,5 +399,34 @@ impl CgroupManager for V2Cgroup {
     fn remove(&self) -> Result<(), CgroupError> {
         self.kill()?;
         remove_tree(&self.dir)
+    }
+
+    /// `cgroup.freeze` (Linux 5.2+): 1 asks the kernel to stop every task of the
+    /// subtree, and `cgroup.events` says `frozen 1` once they all have; 0 thaws.
+    fn set_freezer(&self, state: FreezerState) -> Result<(), CgroupError> {
+        let file = self.dir.join("cgroup.freeze");
+        if state != FreezerState::Frozen {
+            return write_file(&file, "0");
+        }
+        write_file(&file, "1")?;
+        let deadline = Instant::now() + FREEZE_TIMEOUT;
+        while Instant::now() < deadline {
+            if self.freezer_state()? == FreezerState::Frozen {
+                return Ok(());
+            }
+            sleep(Duration::from_millis(10));
+        }
+        write_file(&file, "0")?;
+        Err(CgroupError::FreezeTimeout { path: file, seconds: FREEZE_TIMEOUT.as_secs() })
+    }
+
+    fn freezer_state(&self) -> Result<FreezerState, CgroupError> {
+        let asked = read_file(&self.dir.join("cgroup.freeze"))?.trim() == "1";
+        let events = read_file(&self.dir.join("cgroup.events"))?;
+        Ok(match (asked, flat_keyed(&events, "frozen") == Some(1)) {
+            (_, true) => FreezerState::Frozen,
+            (true, false) => FreezerState::Freezing,
+            (false, false) => FreezerState::Thawed,
+        })
     }
 }

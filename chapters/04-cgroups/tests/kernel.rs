@@ -50,14 +50,18 @@ fn join_places_the_process_in_every_hierarchy() {
 fn over_the_memory_limit_is_oom_killed() {
     let limit = 32 << 20;
     let cg = TestCgroup::new();
-    let with_swap =
-        Resources { memory: Some(Memory { limit: Some(limit), swap: Some(limit) }), ..Resources::default() };
+    let with_swap = Resources {
+        memory: Some(Memory { limit: Some(limit), swap: Some(limit), ..Memory::default() }),
+        ..Resources::default()
+    };
     match cg.cgroup.apply(&with_swap) {
         Ok(()) => {}
         Err(CgroupError::SwapAccountingOff { .. }) => {
             eprintln!("note: swap accounting is off here; limiting memory only");
-            let memory_only =
-                Resources { memory: Some(Memory { limit: Some(limit), swap: None }), ..Resources::default() };
+            let memory_only = Resources {
+                memory: Some(Memory { limit: Some(limit), swap: None, ..Memory::default() }),
+                ..Resources::default()
+            };
             cg.cgroup.apply(&memory_only).unwrap();
         }
         Err(err) => panic!("apply a 32 MiB limit: {err}"),
@@ -185,7 +189,7 @@ fn refused_limits_are_reported() {
         .cgroup
         .apply(&Resources {
             pids: Some(Pids { limit: 5 }),
-            memory: Some(Memory { limit: Some(-5), swap: None }),
+            memory: Some(Memory { limit: Some(-5), swap: None, ..Memory::default() }),
             ..Resources::default()
         })
         .unwrap_err();
@@ -201,7 +205,7 @@ fn refused_limits_are_reported() {
         let err = cg
             .cgroup
             .apply(&Resources {
-                memory: Some(Memory { limit: Some(4 << 20), swap: Some(4 << 20) }),
+                memory: Some(Memory { limit: Some(4 << 20), swap: Some(4 << 20), ..Memory::default() }),
                 ..Resources::default()
             })
             .unwrap_err();

@@ -1,6 +1,6 @@
 //! Chapter 4's v2 checks: your `v2.rs` against fixture trees in a tempdir, written and
 //! read as on a real v2 host (memory.max, memory.events, cpu.max, pids.max,
-//! cgroup.procs, cgroup.subtree_control). No root needed: `cargo test -p chapter-4 --test v2`.
+//! cgroup.procs, cgroup.subtree_control, cgroup.freeze). No root needed: `cargo test -p chapter-4 --test v2`.
 
 mod common;
 
@@ -8,7 +8,7 @@ use std::fs;
 use std::path::Path;
 
 use chapter_4::cgroups::v2::{cpu_max, V2Cgroup};
-use chapter_4::cgroups::{CgroupError, CgroupManager, Cpu, Memory, Pids, Resources};
+use chapter_4::cgroups::{CgroupError, CgroupManager, Cpu, FreezerState, Memory, Pids, Resources};
 use common::{populate_v2_cgroup, read, v2_fixture};
 
 /// A fixture cgroup `name` below a fresh v2 root, populated as the kernel would.
@@ -20,7 +20,10 @@ fn fixture_cgroup(name: &str) -> (tempfile::TempDir, V2Cgroup) {
 }
 
 fn memory(limit: i64, swap: Option<i64>) -> Resources {
-    Resources { memory: Some(Memory { limit: Some(limit), swap }), ..Resources::default() }
+    Resources {
+        memory: Some(Memory { limit: Some(limit), swap, ..Memory::default() }),
+        ..Resources::default()
+    }
 }
 
 fn cpu(cpu: Cpu) -> Resources {
@@ -120,7 +123,7 @@ fn invalid_values_write_nothing() {
     let (_root, cgroup) = fixture_cgroup("bad");
     let err = cgroup
         .apply(&Resources {
-            memory: Some(Memory { limit: Some(-5), swap: None }),
+            memory: Some(Memory { limit: Some(-5), swap: None, ..Memory::default() }),
             pids: Some(Pids { limit: 3 }),
             ..Resources::default()
         })
@@ -172,4 +175,23 @@ fn stats_read_the_counters() {
     fs::write(dir.join("memory.max"), "max\n").unwrap();
     let memory = cgroup.memory_stats().unwrap();
     assert_eq!((memory.max_usage, memory.limit, memory.oom_kills), (None, None, 2));
+}
+
+/// The freezer's state comes from cgroup.freeze (asked) and cgroup.events (done), and
+/// freezing writes 1 and returns once the kernel says `frozen 1`.
+#[test]
+fn freezer_state_reads_freeze_and_events() {
+    let (_root, cgroup) = fixture_cgroup("frozen");
+    assert_eq!(cgroup.freezer_state().unwrap(), FreezerState::Thawed);
+    fs::write(cgroup.dir().join("cgroup.freeze"), "1\n").unwrap();
+    assert_eq!(cgroup.freezer_state().unwrap(), FreezerState::Freezing);
+    // The kernel has stopped every task.
+    fs::write(cgroup.dir().join("cgroup.events"), "populated 1\nfrozen 1\n").unwrap();
+    assert_eq!(cgroup.freezer_state().unwrap(), FreezerState::Frozen);
+    cgroup.set_freezer(FreezerState::Frozen).unwrap();
+    assert_eq!(read(cgroup.dir().join("cgroup.freeze")), "1");
+    cgroup.set_freezer(FreezerState::Thawed).unwrap();
+    assert_eq!(read(cgroup.dir().join("cgroup.freeze")), "0");
+    fs::write(cgroup.dir().join("cgroup.events"), "populated 1\nfrozen 0\n").unwrap();
+    assert_eq!(cgroup.freezer_state().unwrap(), FreezerState::Thawed);
 }

@@ -7,7 +7,7 @@
 //! specification's runtime.md and features.md.
 //!
 //! Commands: `spec`, `features`, and the lifecycle `create`, `start`, `state`,
-//! `kill`, `delete`, `run`, `list` (plus the hidden `init`, the container's init that
+//! `kill`, `delete`, `run`, `list`, `exec`, `ps`, `pause`, `resume`, `update` (plus the hidden `init`, the container's init that
 //! `create` re-executes this binary as). The global flags
 //! podman passes to every runtime (`--root`, `--log`, `--log-format`, `--debug`,
 //! `--systemd-cgroup`) are accepted already, so that the command lines match runc's.
@@ -32,9 +32,10 @@ use clap::{Parser, Subcommand, ValueEnum};
     about = "An OCI container runtime built in the bigbang book (chapter 6), driven like runc"
 )]
 struct Cli {
-    /// Directory holding the state of containers, one subdirectory per container id.
-    #[arg(long, value_name = "DIR", default_value = "/run/bang-oci", global = true)]
-    root: PathBuf,
+    /// Directory holding the state of containers, one subdirectory per container id
+    /// [default: /run/bang-oci for root, $XDG_RUNTIME_DIR/bang-oci for other users].
+    #[arg(long, value_name = "DIR", global = true)]
+    root: Option<PathBuf>,
     /// Write log messages to FILE instead of standard error (errors go to both).
     #[arg(long, value_name = "FILE", global = true)]
     log: Option<PathBuf>,
@@ -107,6 +108,21 @@ enum Command {
         #[arg(short, long)]
         detach: bool,
     },
+    /// Freeze every process of a running container (the cgroup freezer).
+    Pause {
+        /// The container's id.
+        id: String,
+    },
+    /// Thaw a paused container.
+    Resume {
+        /// The container's id.
+        id: String,
+    },
+    /// Change a container's cgroup limits, from a linux.resources JSON or from flags.
+    Update {
+        #[command(flatten)]
+        update: UpdateArgs,
+    },
     /// List the containers.
     List {
         /// table or json.
@@ -115,6 +131,22 @@ enum Command {
         /// Print only the ids.
         #[arg(short, long)]
         quiet: bool,
+    },
+    /// Run a new process in a running container; exits with its status (255 when it cannot start).
+    Exec {
+        #[command(flatten)]
+        exec: ExecArgs,
+    },
+    /// List the processes of a container: their host pids as JSON, or ps(1) rows.
+    Ps {
+        /// table (the host's ps, filtered) or json (an array of pids).
+        #[arg(short, long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+        /// The container's id.
+        id: String,
+        /// Options for ps(1) in table form (default -ef); put them after `--`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "PS_ARGS")]
+        ps_args: Vec<String>,
     },
     /// The container's init: started by `create`, not by people.
     #[command(hide = true)]
@@ -136,18 +168,94 @@ struct CreateArgs {
     /// Use move and chroot instead of pivot_root (for a rootfs on ramfs).
     #[arg(long)]
     no_pivot: bool,
-    /// A pseudo-terminal socket. Not supported: use process.terminal false.
+    /// A unix socket to send the master of the container's terminal to (process.terminal true).
     #[arg(long, value_name = "PATH")]
     console_socket: Option<PathBuf>,
     /// The container's id.
     id: String,
 }
 
+/// The flags of `exec`, as runc-exec(8) has them.
+#[derive(clap::Args)]
+struct ExecArgs {
+    /// A runtime-spec process object (JSON) to run instead of config.json's process and COMMAND.
+    #[arg(short, long, value_name = "FILE")]
+    process: Option<PathBuf>,
+    /// Return once the process runs instead of waiting for it.
+    #[arg(short, long)]
+    detach: bool,
+    /// Write the process's host pid to FILE.
+    #[arg(long, value_name = "FILE")]
+    pid_file: Option<PathBuf>,
+    /// Give the process a terminal (its master goes to --console-socket).
+    #[arg(short, long)]
+    tty: bool,
+    /// A unix socket to send the master of the process's terminal to.
+    #[arg(long, value_name = "PATH")]
+    console_socket: Option<PathBuf>,
+    /// The working directory inside the container.
+    #[arg(long, value_name = "DIR")]
+    cwd: Option<String>,
+    /// Add an environment variable (repeatable).
+    #[arg(short, long, value_name = "K=V")]
+    env: Vec<String>,
+    /// Run as UID, or UID:GID.
+    #[arg(short, long, value_name = "UID[:GID]")]
+    user: Option<String>,
+    /// Add a capability to the bounding, effective and permitted sets (repeatable).
+    #[arg(short, long, value_name = "CAP")]
+    cap: Vec<String>,
+    /// Set no_new_privs for the process.
+    #[arg(long)]
+    no_new_privs: bool,
+    /// Pass descriptors 3 .. 3+N on to the process.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    preserve_fds: u32,
+    /// The container's id.
+    id: String,
+    /// The command and its arguments (without --process).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+impl ExecArgs {
+    fn options(&self) -> anyhow::Result<lifecycle::ExecOptions> {
+        validate_id(&self.id)?;
+        let flags = lifecycle::ProcessFlags {
+            args: self.command.clone(),
+            tty: self.tty,
+            cwd: self.cwd.clone(),
+            env: self.env.clone(),
+            user: self.user.clone(),
+            caps: self.cap.clone(),
+            no_new_privs: self.no_new_privs,
+        };
+        let process = match &self.process {
+            None => lifecycle::ExecProcess::Flags(flags),
+            // podman passes --tty along with a file that has a terminal: allowed.
+            Some(path) if lifecycle::ProcessFlags { tty: false, ..flags } == Default::default() => {
+                lifecycle::ExecProcess::File { path: path.clone(), tty: self.tty }
+            }
+            Some(path) => bail!(
+                "--process {} replaces the whole process: drop COMMAND and --cwd, --env, --user, --cap, --no-new-privs, or put them in the file",
+                path.display()
+            ),
+        };
+        let runtime = std::fs::read_link("/proc/self/exe").context("cannot find this runtime's binary")?;
+        Ok(lifecycle::ExecOptions {
+            id: self.id.clone(),
+            process,
+            detach: self.detach,
+            pid_file: self.pid_file.clone(),
+            console_socket: self.console_socket.clone(),
+            preserve_fds: self.preserve_fds,
+            runtime,
+        })
+    }
+}
+
 impl CreateArgs {
     fn options(&self) -> anyhow::Result<CreateOptions> {
-        if let Some(socket) = &self.console_socket {
-            bail!("--console-socket {} is not supported: this runtime has no terminal support yet; set process.terminal to false and drop the flag", socket.display());
-        }
         validate_id(&self.id)?;
         let runtime = std::fs::read_link("/proc/self/exe").context("cannot find this runtime's binary")?;
         Ok(CreateOptions {
@@ -156,7 +264,110 @@ impl CreateArgs {
             pid_file: self.pid_file.clone(),
             no_pivot: self.no_pivot,
             runtime,
+            console_socket: self.console_socket.clone(),
         })
+    }
+}
+
+/// runc-update(8)'s command line.
+#[derive(clap::Args)]
+struct UpdateArgs {
+    /// A file holding a runtime-spec linux.resources object, or - for standard input.
+    /// The flags below are for when there is none.
+    #[arg(short, long, value_name = "FILE")]
+    resources: Option<PathBuf>,
+    /// Block I/O weight, 10 to 1000.
+    #[arg(long, value_name = "WEIGHT")]
+    blkio_weight: Option<u16>,
+    /// CFS period in microseconds.
+    #[arg(long, value_name = "USEC")]
+    cpu_period: Option<u64>,
+    /// CFS quota in microseconds per period (-1: no limit).
+    #[arg(long, value_name = "USEC", allow_hyphen_values = true)]
+    cpu_quota: Option<i64>,
+    /// Quota carried over between periods, in microseconds.
+    #[arg(long, value_name = "USEC")]
+    cpu_burst: Option<u64>,
+    /// CPU shares (relative weight).
+    #[arg(long, value_name = "SHARES")]
+    cpu_share: Option<u64>,
+    /// Real-time period in microseconds.
+    #[arg(long, value_name = "USEC")]
+    cpu_rt_period: Option<u64>,
+    /// Real-time runtime per period in microseconds.
+    #[arg(long, value_name = "USEC", allow_hyphen_values = true)]
+    cpu_rt_runtime: Option<i64>,
+    /// The CPUs to run on (0-1,3).
+    #[arg(long, value_name = "LIST")]
+    cpuset_cpus: Option<String>,
+    /// The memory nodes to allocate from.
+    #[arg(long, value_name = "LIST")]
+    cpuset_mems: Option<String>,
+    /// 1: SCHED_IDLE for the cgroup.
+    #[arg(long, value_name = "0|1")]
+    cpu_idle: Option<i64>,
+    /// Memory limit (bytes, or 64M, 1G; -1: none).
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    memory: Option<String>,
+    /// Memory plus swap (-1: unlimited swap).
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    memory_swap: Option<String>,
+    /// Soft limit.
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    memory_reservation: Option<String>,
+    /// Refused: kernels ignore kernel memory limits.
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    kernel_memory: Option<String>,
+    /// TCP buffer limit (cgroup v1).
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    kernel_memory_tcp: Option<String>,
+    /// The most tasks (0 or -1: no limit).
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pids_limit: Option<i64>,
+    /// Intel RDT L3 cache schema: not supported.
+    #[arg(long, value_name = "SCHEMA")]
+    l3_cache_schema: Option<String>,
+    /// Intel RDT memory bandwidth schema: not supported.
+    #[arg(long, value_name = "SCHEMA")]
+    mem_bw_schema: Option<String>,
+    /// The container's id.
+    id: String,
+}
+
+impl UpdateArgs {
+    fn resources(&self) -> anyhow::Result<crate::spec::LinuxResources> {
+        if self.l3_cache_schema.is_some() || self.mem_bw_schema.is_some() {
+            bail!("--l3-cache-schema and --mem-bw-schema (Intel RDT) are not supported by this runtime; drop them");
+        }
+        let flags = lifecycle::update::UpdateFlags {
+            blkio_weight: self.blkio_weight,
+            cpu_period: self.cpu_period,
+            cpu_quota: self.cpu_quota,
+            cpu_burst: self.cpu_burst,
+            cpu_share: self.cpu_share,
+            cpu_rt_period: self.cpu_rt_period,
+            cpu_rt_runtime: self.cpu_rt_runtime,
+            cpuset_cpus: self.cpuset_cpus.clone(),
+            cpuset_mems: self.cpuset_mems.clone(),
+            cpu_idle: self.cpu_idle,
+            memory: self.memory.clone(),
+            memory_swap: self.memory_swap.clone(),
+            memory_reservation: self.memory_reservation.clone(),
+            kernel_memory: self.kernel_memory.clone(),
+            kernel_memory_tcp: self.kernel_memory_tcp.clone(),
+            pids_limit: self.pids_limit,
+        };
+        match &self.resources {
+            // runc ignores the flags when --resources is given; saying so is kinder.
+            Some(_) if !flags.is_empty() => {
+                bail!("give either --resources or the limit flags, not both; put everything in the resources file")
+            }
+            Some(path) => Ok(lifecycle::update::read_resources(path)?),
+            None if flags.is_empty() => {
+                bail!("nothing to update: give --resources FILE or a limit flag such as --memory 64M")
+            }
+            None => Ok(flags.resources()?),
+        }
     }
 }
 
@@ -264,6 +475,11 @@ fn list(store: &Store, format: ListFormat, quiet: bool) -> anyhow::Result<()> {
         let status = record.live_status(Path::new(PROC))?;
         rows.push((record, status));
     }
+    // Broken entries are reported whatever the format: a quiet listing that silently
+    // skipped a container would hide it from `bang-oci list -q | xargs …` cleanups.
+    for (name, err) in &listing.broken {
+        eprintln!("bang-oci: skipping {name}: {err}");
+    }
     if quiet {
         for (record, _) in &rows {
             print(&record.id)?;
@@ -310,9 +526,6 @@ fn list(store: &Store, format: ListFormat, quiet: bool) -> anyhow::Result<()> {
             print(out.trim_end())?;
         }
     }
-    for (name, err) in &listing.broken {
-        eprintln!("bang-oci: skipping {name}: {err}");
-    }
     Ok(())
 }
 
@@ -339,8 +552,30 @@ enum Outcome {
     Exit(i32),
 }
 
+/// The state root: `--root`, or runc's defaults (`/run/runc` for root,
+/// `$XDG_RUNTIME_DIR/runc` for other users) with our name. An unprivileged user
+/// cannot write /run, and a shared directory would let users see each other's
+/// containers.
+fn state_root(given: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if let Some(root) = given {
+        return Ok(root.to_path_buf());
+    }
+    if nix::unistd::geteuid().is_root() {
+        return Ok(PathBuf::from("/run/bang-oci"));
+    }
+    match std::env::var_os("XDG_RUNTIME_DIR").filter(|dir| !dir.is_empty()) {
+        Some(dir) => Ok(Path::new(&dir).join("bang-oci")),
+        None => bail!("XDG_RUNTIME_DIR is not set, and an unprivileged user cannot keep state in /run/bang-oci; pass --root DIR (a directory of your own) or log in with a session that sets XDG_RUNTIME_DIR"),
+    }
+}
+
 fn run(cli: &Cli, log: &Log) -> anyhow::Result<Outcome> {
-    log.debug(&format!("state root {}", cli.root.display()));
+    // Only the verbs that keep state need (and so compute) the state root.
+    let root = || -> anyhow::Result<PathBuf> {
+        let root = state_root(cli.root.as_deref())?;
+        log.debug(&format!("state root {}", root.display()));
+        Ok(root)
+    };
     if cli.systemd_cgroup {
         bail!("--systemd-cgroup is not supported: this runtime manages cgroups through the cgroup filesystem itself; drop the flag (with podman: --cgroup-manager cgroupfs)");
     }
@@ -355,37 +590,63 @@ fn run(cli: &Cli, log: &Log) -> anyhow::Result<Outcome> {
         }
         Command::Create { create } => {
             let options = create.options()?;
-            let record = lifecycle::create(&Store::open(&cli.root)?, &options)?;
+            let record = lifecycle::create(&Store::open(&root()?)?, &options)?;
             log.debug(&format!("created {} with init pid {:?}", record.id, record.init.map(|i| i.pid)));
         }
         Command::Start { id } => {
-            for warning in lifecycle::start(&Store::open(&cli.root)?, id)? {
+            for warning in lifecycle::start(&Store::open(&root()?)?, id)? {
                 log.warn(&warning.to_string());
             }
         }
         Command::State { id } => {
-            let record = Store::open(&cli.root)?.load(id)?;
+            let record = Store::open(&root()?)?.load(id)?;
             let state = record.state(record.live_status(Path::new(PROC))?);
             print(&serde_json::to_string_pretty(&state)?)?;
         }
         Command::Kill { all, id, signal } => {
             let signal = lifecycle::parse_signal(signal)?;
-            lifecycle::kill(&Store::open(&cli.root)?, id, signal, *all)?;
+            lifecycle::kill(&Store::open(&root()?)?, id, signal, *all)?;
         }
         Command::Delete { force, id } => {
-            for warning in lifecycle::delete(&Store::open(&cli.root)?, id, *force)? {
+            for warning in lifecycle::delete(&Store::open(&root()?)?, id, *force)? {
                 log.warn(&warning.to_string());
             }
         }
         Command::Run { create, detach } => {
             let options = create.options()?;
-            let outcome = lifecycle::run(&Store::open(&cli.root)?, &options, *detach)?;
+            let outcome = lifecycle::run(&Store::open(&root()?)?, &options, *detach)?;
             for warning in outcome.warnings {
                 log.warn(&warning.to_string());
             }
             return Ok(Outcome::Exit(outcome.code));
         }
-        Command::List { format, quiet } => list(&Store::open(&cli.root)?, *format, *quiet)?,
+        Command::List { format, quiet } => list(&Store::open(&root()?)?, *format, *quiet)?,
+        Command::Pause { id } => lifecycle::pause(&Store::open(&root()?)?, id)?,
+        Command::Resume { id } => lifecycle::resume(&Store::open(&root()?)?, id)?,
+        Command::Update { update } => {
+            let resources = update.resources()?;
+            lifecycle::update(&Store::open(&root()?)?, &update.id, &resources)?;
+        }
+        Command::Exec { exec } => {
+            // As runc: 255 when the process cannot start, so that it is not taken
+            // for the process's own exit status.
+            let code =
+                exec.options().and_then(|options| Ok(lifecycle::exec(&Store::open(&root()?)?, &options)?));
+            return match code {
+                Ok(code) => Ok(Outcome::Exit(code)),
+                Err(err) => {
+                    log.error(&format!("exec failed: {err:#}"));
+                    Ok(Outcome::Exit(255))
+                }
+            };
+        }
+        Command::Ps { format, id, ps_args } => {
+            let pids = lifecycle::ps(&Store::open(&root()?)?, id)?;
+            match format {
+                ListFormat::Json => print(&serde_json::to_string(&pids)?)?,
+                ListFormat::Table => print(lifecycle::ps::ps_table(&pids, ps_args)?.trim_end())?,
+            }
+        }
         Command::Init { fd } => lifecycle::init::main(*fd),
     }
     Ok(Outcome::Done)

@@ -9,6 +9,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use assert_cmd::prelude::*;
+use bigbang_container::security::seal;
 use bigbang_testkit::probe;
 use bigbang_testkit::rootfs::BusyboxRootfs;
 use serde_json::Value;
@@ -222,8 +223,8 @@ fn create_start_kill_delete_walks_the_states() {
         let container = fs::read_link(format!("/proc/{pid}/ns/{ns}")).unwrap();
         assert_ne!(host, container, "the container shares the host's {ns} namespace");
     }
-    let exe = fs::read_link(format!("/proc/{pid}/exe")).unwrap();
-    assert!(exe.to_string_lossy().starts_with("/memfd:"), "the init runs from a sealed copy, not {exe:?}");
+    let exe = fs::File::open(format!("/proc/{pid}/exe")).unwrap();
+    assert!(seal::is_sealed_exe(&exe), "the init runs from its binary on disk, not a sealed view or copy");
     let procs = fs::read_to_string(format!("/sys/fs/cgroup/pids/bang-oci/{id}/cgroup.procs")).unwrap();
     assert_eq!(procs.trim(), pid.to_string(), "the init is in the container's cgroup");
 
@@ -761,4 +762,54 @@ fn no_pivot_runs_the_payload_too() {
         .unwrap();
     assert_eq!(status.code(), Some(7));
     assert!(runtime.state_dirs().is_empty());
+}
+
+/// CVE-2019-5736 stays closed: the attack of chapter 5 (hold the init's
+/// /proc/<pid>/exe, let the init die so the file is no longer busy, reopen it for
+/// writing) cannot change the runtime's binary (a copy here), even as the host's root.
+#[test]
+fn the_runtime_binary_cannot_be_written_through_the_init() {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+
+    let runtime = Runtime::new();
+    let copy = runtime.logs.path().join("bang-oci-copy");
+    fs::copy(assert_cmd::cargo::cargo_bin("bang-oci"), &copy).unwrap();
+    fs::set_permissions(&copy, fs::Permissions::from_mode(0o755)).unwrap();
+    let before = fs::read(&copy).unwrap();
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    let id = unique("sealed");
+    let pid_file = runtime.logs.path().join("sealed.pid");
+    let status = Command::new(&copy)
+        .arg("--root")
+        .arg(runtime.root.path())
+        .args(["create", "--bundle"])
+        .arg(bundle.path())
+        .arg("--pid-file")
+        .arg(&pid_file)
+        .arg(&id)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(runtime.logs.path().join("sealed.err")).unwrap())
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "create failed: {}",
+        fs::read_to_string(runtime.logs.path().join("sealed.err")).unwrap()
+    );
+    let pid: i64 = fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+    let held = fs::File::open(format!("/proc/{pid}/exe")).unwrap();
+    assert!(seal::is_sealed_exe(&held), "the init runs from the copy on disk");
+    // While the init runs, the kernel refuses writers (ETXTBSY); the attack waits.
+    runtime.ok(&["delete", "--force", &id]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while alive(pid) {
+        assert!(Instant::now() < deadline, "the init {pid} outlived delete --force");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let reopened = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&held));
+    let written = fs::OpenOptions::new().write(true).open(&reopened).and_then(|mut f| f.write_all(b"pwned"));
+    assert!(written.is_err(), "the host's root wrote to the init's executable");
+    assert!(fs::read(&copy).unwrap() == before, "the runtime's binary on the host changed");
 }

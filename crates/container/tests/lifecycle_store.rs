@@ -64,7 +64,8 @@ fn hostile_ids_are_rejected_everywhere() {
     assert!(entries(store.root()).is_empty());
 }
 
-/// Ordinary ids are accepted, up to 1024 bytes.
+/// Ordinary ids are accepted, up to 200 bytes; the longest makes a real state
+/// directory (its temporary name must fit in NAME_MAX too).
 #[test]
 fn ordinary_ids_are_accepted() {
     let long = "a".repeat(MAX_ID_LEN);
@@ -72,6 +73,10 @@ fn ordinary_ids_are_accepted() {
         validate_id(id).unwrap_or_else(|e| panic!("{id:?} was refused: {e}"));
     }
     assert!(validate_id(&"a".repeat(MAX_ID_LEN + 1)).is_err());
+    let (_dir, store) = store();
+    let lock =
+        store.create(&record(&long)).unwrap_or_else(|e| panic!("the longest id cannot be stored: {e}"));
+    lock.remove().unwrap();
 }
 
 /// A created container loads back equal, and its directory holds exactly the lock and state.json.

@@ -191,15 +191,22 @@ fn unknown_fields_are_tolerated() {
     load(&value);
 }
 
-/// Resource limits chapter 4 does not apply are kept, and refused by the conversion.
+/// Every resource field converts into chapter 4's `Resources` (hugepage limits
+/// included), and one no cgroup version applies is refused by its JSON path.
 #[test]
 fn unapplied_limits_are_kept_and_refused_by_name() {
     let mut value = fixture(RUNC);
     set(&mut value, "/linux/resources/hugepageLimits", json!([{"pageSize": "2MB", "limit": 0}]));
+    set(&mut value, "/linux/resources/memory", json!({"kernel": 1048576}));
     let spec = load(&value);
     let written: Value = serde_json::from_str(&spec.to_json()).unwrap();
     assert_eq!(written["linux"]["resources"]["hugepageLimits"][0]["pageSize"], "2MB");
-    insta::assert_snapshot!(spec.cgroup_resources().unwrap_err().to_string());
+    let resources = spec.cgroup_resources().unwrap();
+    assert_eq!(resources.hugepage_limits[0].page_size, "2MB");
+    insta::assert_snapshot!(resources
+        .supported(bigbang_container::cgroups::Version::V1)
+        .unwrap_err()
+        .to_string());
 }
 
 /// `save` writes a bundle's config.json and refuses to overwrite one.

@@ -7,10 +7,12 @@
 //! - `unprivileged`: run the chapters that promise to work without root as uid 65534.
 //! - `book`: build the book, check every `{{#include}}` anchor and every internal link.
 //! - `ci`: everything CI runs, in order, with a summary.
+//! - `bench`: benchmarks that print a comparison (`bench runtime`: bang-oci next to runc).
 //!
 //! `layout` (folder ↔ package ↔ book part) lives in `bigbang_workshop::layout`,
 //! since the root package's tests check it too.
 
+mod bench;
 mod book;
 mod exercises;
 mod unprivileged;
@@ -57,6 +59,25 @@ enum Task {
     /// Everything CI runs: fmt, clippy, generated files, layout, tests, verify,
     /// unprivileged checks, the book.
     Ci,
+    /// Benchmarks that print a comparison table (never a pass/fail on speed).
+    Bench {
+        #[command(subcommand)]
+        what: Bench,
+    },
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// As root: time bang-oci and runc side by side on one busybox bundle
+    /// (`run`, and `create` + `start` + wait + `delete`).
+    Runtime {
+        /// Measured rounds (each runs every scenario once per runtime).
+        #[arg(long, default_value_t = 200)]
+        rounds: usize,
+        /// Rounds run first and not measured.
+        #[arg(long, default_value_t = 10)]
+        warmup: usize,
+    },
 }
 
 fn layout(ws: &Workspace) -> Result<()> {
@@ -139,5 +160,6 @@ fn main() -> Result<()> {
         Task::Unprivileged { chapters } => unprivileged::run(&ws, &chapters),
         Task::Book => book::run(&ws),
         Task::Ci => ci(&ws),
+        Task::Bench { what: Bench::Runtime { rounds, warmup } } => bench::runtime(&ws, rounds, warmup),
     }
 }

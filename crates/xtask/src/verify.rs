@@ -49,9 +49,56 @@ fn cargo_test(ws: &Workspace, chapter: &Chapter, solution: bool) -> Result<(Outc
     if solution {
         cmd.args(["--features", "solution"]);
     }
-    let out = cmd.output().with_context(|| format!("running cargo test for {}", chapter.package()))?;
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    Ok((outcome(out.status.success(), &text), text))
+    let (success, text) =
+        run_bounded(cmd).with_context(|| format!("running cargo test for {}", chapter.package()))?;
+    Ok((outcome(success, &text), text))
+}
+
+/// How long one `cargo test` of a chapter may take, compiling included, before verify
+/// calls it hung. A hole left open can hang a test (a container waiting for a `start`
+/// that panicked, a pipe a stray process holds): verify must report that, not wait.
+const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Runs `cmd` in a process group of its own with its output in files (a process it
+/// leaves behind cannot then hold a pipe open), killing the whole group after
+/// [`TEST_TIMEOUT`]. Returns whether it succeeded and its stdout and stderr.
+fn run_bounded(mut cmd: Command) -> Result<(bool, String)> {
+    use std::os::unix::process::CommandExt;
+    let out = tempfile::tempfile()?;
+    let err = tempfile::tempfile()?;
+    cmd.stdout(out.try_clone()?).stderr(err.try_clone()?).process_group(0);
+    let mut child = cmd.spawn()?;
+    let deadline = std::time::Instant::now() + TEST_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let group = nix::unistd::Pid::from_raw(child.id() as i32);
+            let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let read = |mut file: std::fs::File| -> Result<String> {
+        use std::io::{Read, Seek};
+        let mut text = String::new();
+        file.seek(std::io::SeekFrom::Start(0))?;
+        file.read_to_string(&mut text)?;
+        Ok(text)
+    };
+    let mut text = read(out)? + &read(err)?;
+    match status {
+        Some(status) => Ok((status.success(), text)),
+        None => {
+            text.push_str(&format!(
+                "\nverify: killed after {} s: a test hung (a container waiting for start? a child holding a pipe?)\n",
+                TEST_TIMEOUT.as_secs()
+            ));
+            Ok((false, text))
+        }
+    }
 }
 
 /// Puts the generated exercise files back when dropped.

@@ -194,6 +194,7 @@ pub fn populate_v2_cgroup(dir: &Path) {
         ("cgroup.subtree_control", ""),
         ("cgroup.procs", ""),
         ("cgroup.events", "populated 0\nfrozen 0\n"),
+        ("cgroup.freeze", "0\n"),
         ("cgroup.kill", ""),
         ("memory.max", "max\n"),
         ("memory.swap.max", "max\n"),

@@ -8,9 +8,14 @@
 //! - this file: the interface ([`CgroupManager`]), the limits ([`Resources`]) and the
 //!   counters ([`Stats`]) shaped after OCI's `linux.resources`, detection from
 //!   mountinfo, the errors, and the file helpers both drivers share.
-//! - `v1`: a cgroup made of one directory per v1 hierarchy (memory, cpu, cpuacct, pids, freezer).
+//! - `v1`: a cgroup made of one directory per v1 hierarchy (every one mounted).
 //! - `v2`: a cgroup as one directory of the unified hierarchy.
+//! - `limits`: the controllers beyond memory, cpu and pids (cpuset, block I/O, huge
+//!   pages, net_cls/net_prio, rdma, `unified`), as file writes both drivers share.
+//! - `devices`: the device rules, as v1 `devices.allow`/`devices.deny` lines or as the
+//!   eBPF program v2 runs; `ebpf`: the instruction encoding and bpf(2) calls for it.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
 use std::io::{self, Write};
@@ -19,6 +24,9 @@ use std::path::{Component, Path, PathBuf};
 use nix::errno::Errno;
 use serde::{Deserialize, Serialize};
 
+pub mod devices;
+pub mod ebpf;
+pub mod limits;
 pub mod v1;
 pub mod v2;
 
@@ -38,6 +46,16 @@ pub enum CgroupError {
     ControllerMissing { controller: &'static str, place: String },
     #[error("{field} = {value} is out of range: {expected}")]
     InvalidResource { field: &'static str, value: String, expected: &'static str },
+    #[error("{field} = {value} is not valid: {expected}")]
+    InvalidEntry { field: String, value: String, expected: &'static str },
+    #[error("linux.resources.{field} is not supported on cgroup {version}: {why}")]
+    NotSupported { field: String, version: Version, why: &'static str },
+    #[error("memory.limit = {limit} is below what cgroup {path} uses now ({usage} bytes) and memory.checkBeforeUpdate is set; raise the limit or free memory first")]
+    BelowUsage { path: PathBuf, limit: i64, usage: u64 },
+    #[error("the tasks of cgroup {path} did not freeze within {seconds} s (a task may be stuck in the kernel, state D); the cgroup was thawed again")]
+    FreezeTimeout { path: PathBuf, seconds: u64 },
+    #[error("cannot {what} the device program of cgroup {path}: {errno}{hint}")]
+    Bpf { what: &'static str, path: PathBuf, errno: Errno, hint: String },
     #[error("cgroup {path} already exists; pick another name, or remove it (rmdir) if a crashed run left it behind")]
     AlreadyExists { path: PathBuf },
     #[error("cgroup {path} does not exist; create it first, or check the name")]
@@ -75,16 +93,39 @@ pub enum CgroupError {
 // ANCHOR: resources
 /// The limits of a container, shaped after OCI `config.json`'s `linux.resources`
 /// (same field names and units), so that chapter 6 maps one onto the other.
-/// `None` leaves the kernel's value alone; `-1` means unlimited.
+/// `None` (or an empty list) leaves the kernel's value alone; `-1` means unlimited.
+/// Every field the runtime specification defines is here, so that none is lost on
+/// the way: each is either written to the kernel or refused by name (see
+/// [`Resources::supported`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Resources {
+    /// Which device nodes the cgroup's tasks may open or create, in order; the last
+    /// rule that matches a request decides (v1 `devices.allow`/`devices.deny`, v2 an
+    /// eBPF program, see `devices`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<DeviceRule>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<Memory>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu: Option<Cpu>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pids: Option<Pids>,
+    /// Block I/O weights and throttles (v1 blkio, v2 io).
+    #[serde(default, rename = "blockIO", skip_serializing_if = "Option::is_none")]
+    pub block_io: Option<BlockIo>,
+    /// Huge page limits per page size (the hugetlb controller).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hugepage_limits: Vec<HugepageLimit>,
+    /// Packet class and priorities (v1 net_cls and net_prio; v2 has neither).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<Network>,
+    /// RDMA handles and objects per device (the rdma controller).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rdma: BTreeMap<String, Rdma>,
+    /// Raw v2 files and values (`"memory.high": "64M"`), written as given; v2 only.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unified: BTreeMap<String, String>,
 }
 
 /// `linux.resources.memory`, in bytes.
@@ -97,6 +138,28 @@ pub struct Memory {
     /// Memory plus swap (v1's memsw); equal to `limit` means no swap at all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swap: Option<i64>,
+    /// A soft limit, reclaimed towards under pressure (v1 `memory.soft_limit_in_bytes`,
+    /// v2 `memory.low`, the protection below which the cgroup is not reclaimed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reservation: Option<i64>,
+    /// Kernel memory limit: refused (kernels ignore `memory.kmem.limit_in_bytes` now).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<i64>,
+    /// TCP buffer memory limit (v1 `memory.kmem.tcp.limit_in_bytes`).
+    #[serde(default, rename = "kernelTCP", skip_serializing_if = "Option::is_none")]
+    pub kernel_tcp: Option<i64>,
+    /// How eagerly anonymous memory is swapped, 0-100 (v1 `memory.swappiness`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swappiness: Option<u64>,
+    /// Pause tasks at the limit instead of OOM-killing them (v1 `memory.oom_control`).
+    #[serde(default, rename = "disableOOMKiller", skip_serializing_if = "Option::is_none")]
+    pub disable_oom_killer: Option<bool>,
+    /// v1's `memory.use_hierarchy`; the kernel is always hierarchical, so only `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_hierarchy: Option<bool>,
+    /// Refuse a new limit below the current usage instead of reclaiming towards it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_before_update: Option<bool>,
 }
 
 /// `linux.resources.cpu`.
@@ -113,9 +176,26 @@ pub struct Cpu {
     /// Microseconds of CPU time per `period` (−1: no limit). 20000 of 100000 is 20% of a core.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quota: Option<i64>,
+    /// Unused quota that may be carried into a later period, in microseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burst: Option<u64>,
     /// The CFS bandwidth period in microseconds (1000–1000000, default 100000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<u64>,
+    /// Real-time runtime per `realtimePeriod`, in microseconds (v1 `cpu.rt_runtime_us`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realtime_runtime: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realtime_period: Option<u64>,
+    /// The CPUs the tasks may run on, in cpuset list form (`0-1,3`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<String>,
+    /// The memory nodes they may allocate from (`0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mems: Option<String>,
+    /// 1 makes the cgroup SCHED_IDLE: it runs only when nothing else wants the CPU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle: Option<i64>,
 }
 
 /// `linux.resources.pids`.
@@ -127,6 +207,123 @@ pub struct Pids {
     pub limit: i64,
 }
 // ANCHOR_END: resources
+
+// ANCHOR: device_rule
+/// One rule of `linux.resources.devices`: allow or deny `access` to the devices of
+/// `type` with numbers `major`:`minor`, which, as a v1 `devices.allow` line, reads
+/// `c 1:5 rwm`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRule {
+    pub allow: bool,
+    /// `a` (all), `c` (character) or `b` (block); absent means all.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Absent (or negative): every major (or minor) number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub major: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minor: Option<i64>,
+    /// Some of `r` (read), `w` (write), `m` (mknod); absent means all three.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<String>,
+}
+// ANCHOR_END: device_rule
+
+/// `linux.resources.blockIO`: weights (10–1000) and throttles per device.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockIo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u16>,
+    /// CFQ's weight for the cgroup's own tasks against its children: refused, the
+    /// kernel removed CFQ (Linux 5.0) and with it every file that took it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leaf_weight: Option<u16>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weight_device: Vec<WeightDevice>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub throttle_read_bps_device: Vec<ThrottleDevice>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub throttle_write_bps_device: Vec<ThrottleDevice>,
+    #[serde(default, rename = "throttleReadIOPSDevice", skip_serializing_if = "Vec::is_empty")]
+    pub throttle_read_iops_device: Vec<ThrottleDevice>,
+    #[serde(default, rename = "throttleWriteIOPSDevice", skip_serializing_if = "Vec::is_empty")]
+    pub throttle_write_iops_device: Vec<ThrottleDevice>,
+}
+
+/// A weight for one block device.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WeightDevice {
+    pub major: i64,
+    pub minor: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leaf_weight: Option<u16>,
+}
+
+/// A rate (bytes or I/O operations per second) for one block device.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThrottleDevice {
+    pub major: i64,
+    pub minor: i64,
+    pub rate: u64,
+}
+
+/// One entry of `linux.resources.hugepageLimits`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HugepageLimit {
+    /// `2MB`, `1GB`: the size as the hugetlb controller's file names spell it.
+    pub page_size: String,
+    /// Bytes.
+    pub limit: u64,
+}
+
+/// `linux.resources.network`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Network {
+    /// The class id tagged on the cgroup's packets (`net_cls.classid`), for tc.
+    #[serde(default, rename = "classID", skip_serializing_if = "Option::is_none")]
+    pub class_id: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub priorities: Vec<InterfacePriority>,
+}
+
+/// The priority of the cgroup's traffic on one interface (`net_prio.ifpriomap`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterfacePriority {
+    pub name: String,
+    pub priority: u32,
+}
+
+/// One device's entry of `linux.resources.rdma`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rdma {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hca_handles: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hca_objects: Option<u32>,
+}
+
+/// What the freezer says of a cgroup (v1 `freezer.state`, v2 `cgroup.freeze` and the
+/// `frozen` line of `cgroup.events`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum FreezerState {
+    /// The tasks run.
+    Thawed,
+    /// Asked to freeze; some tasks have not stopped yet.
+    Freezing,
+    /// Every task is stopped in the kernel and will not run until thawed.
+    Frozen,
+}
+
+/// How long [`CgroupManager::set_freezer`] waits for the tasks to stop before it thaws
+/// them again and gives up.
+pub const FREEZE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The CFS period the kernel and runc use when none is given: 100 ms.
 pub const DEFAULT_CPU_PERIOD: u64 = 100_000;
@@ -199,9 +396,187 @@ impl Resources {
                     return Err(bad("cpu.quota", quota, "at least 1000 microseconds, or -1 for no limit"));
                 }
             }
+            if let Some(runtime) = cpu.realtime_runtime {
+                if runtime < -1 {
+                    return Err(bad("cpu.realtimeRuntime", runtime, "microseconds, or -1 for no limit"));
+                }
+            }
+            if cpu.realtime_period == Some(0) {
+                return Err(bad("cpu.realtimePeriod", 0, "a positive number of microseconds"));
+            }
+            for (field, list) in [("cpu.cpus", &cpu.cpus), ("cpu.mems", &cpu.mems)] {
+                if let Some(list) = list {
+                    if !is_cpu_list(list) {
+                        return Err(bad(field, format!("{list:?}"), "a list such as \"0-1,3\""));
+                    }
+                }
+            }
+            if let Some(idle) = cpu.idle {
+                if !(0..=1).contains(&idle) {
+                    return Err(bad("cpu.idle", idle, "0, or 1 for SCHED_IDLE"));
+                }
+            }
+        }
+        if let Some(memory) = &self.memory {
+            for (field, value) in
+                [("memory.reservation", memory.reservation), ("memory.kernelTCP", memory.kernel_tcp)]
+            {
+                if let Some(value) = value {
+                    if value != -1 && value <= 0 {
+                        return Err(bad(field, value, "a positive number of bytes, or -1 for no limit"));
+                    }
+                }
+            }
+            if let Some(swappiness) = memory.swappiness {
+                if swappiness > 100 {
+                    return Err(bad("memory.swappiness", swappiness, "0 to 100"));
+                }
+            }
+        }
+        let entry =
+            |field: String, value: String, expected| CgroupError::InvalidEntry { field, value, expected };
+        for (i, rule) in self.devices.iter().enumerate() {
+            if let Some(kind) = rule.kind.as_deref() {
+                if !matches!(kind, "a" | "b" | "c") {
+                    return Err(entry(
+                        format!("devices[{i}].type"),
+                        format!("{kind:?}"),
+                        "a (all), c (character) or b (block)",
+                    ));
+                }
+            }
+            if let Some(access) = rule.access.as_deref() {
+                if access.is_empty() || !access.chars().all(|c| matches!(c, 'r' | 'w' | 'm')) {
+                    return Err(entry(
+                        format!("devices[{i}].access"),
+                        format!("{access:?}"),
+                        "letters of rwm, e.g. \"rwm\"",
+                    ));
+                }
+            }
+        }
+        if let Some(io) = &self.block_io {
+            let weights = io.weight.iter().map(|w| ("blockIO.weight".to_owned(), *w)).chain(
+                io.weight_device
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, d)| Some((format!("blockIO.weightDevice[{i}].weight"), d.weight?))),
+            );
+            for (field, weight) in weights {
+                if !(10..=1000).contains(&weight) {
+                    return Err(entry(field, weight.to_string(), "10 to 1000"));
+                }
+            }
+        }
+        for (i, limit) in self.hugepage_limits.iter().enumerate() {
+            if hugepage_size(&limit.page_size).is_none() {
+                return Err(entry(
+                    format!("hugepageLimits[{i}].pageSize"),
+                    format!("{:?}", limit.page_size),
+                    "a size as the hugetlb files spell it: 2MB, 1GB, 64KB",
+                ));
+            }
+        }
+        for key in self.unified.keys() {
+            let plain = !key.is_empty() && !key.contains('/') && key != "." && key != "..";
+            if !plain || !key.contains('.') || key.starts_with("cgroup.") {
+                return Err(entry(
+                    format!("unified[{key:?}]"),
+                    format!("{key:?}"),
+                    "the name of a controller's file in the cgroup, such as memory.high (cgroup.* files are the runtime's)",
+                ));
+            }
         }
         Ok(())
     }
+
+    // ANCHOR: supported
+    /// Refuses, by field, what cgroup `version` (or any current kernel) cannot do, so
+    /// that nothing is dropped silently: a container never runs with less than its
+    /// configuration asked for. Checked before anything is created.
+    pub fn supported(&self, version: Version) -> Result<(), CgroupError> {
+        let no = |field: &str, why| Err(CgroupError::NotSupported { field: field.to_owned(), version, why });
+        if let Some(memory) = &self.memory {
+            // Refused, not ignored as runc does with a warning: the kernel accepts the
+            // write to memory.kmem.limit_in_bytes and logs that it has no effect.
+            if memory.kernel.is_some() {
+                return no("memory.kernel", "kernel memory limits have no effect on current kernels (memory.kmem.limit_in_bytes is deprecated and ignored); drop it, memory.limit counts kernel memory too");
+            }
+            if memory.use_hierarchy == Some(false) {
+                return no("memory.useHierarchy", "the memory controller is always hierarchical (the kernel refuses memory.use_hierarchy = 0); drop it or set true");
+            }
+        }
+        if let Some(io) = &self.block_io {
+            if io.leaf_weight.is_some() || io.weight_device.iter().any(|d| d.leaf_weight.is_some()) {
+                return no(
+                    "blockIO.leafWeight",
+                    "leaf weights were CFQ's, and the kernel removed CFQ (Linux 5.0); drop them",
+                );
+            }
+        }
+        match version {
+            Version::V1 => {
+                if !self.unified.is_empty() {
+                    return no(
+                        "unified",
+                        "it holds cgroup v2 files; give the limits in their named fields instead",
+                    );
+                }
+            }
+            Version::V2 => {
+                let memory = self.memory.clone().unwrap_or_default();
+                if memory.swappiness.is_some() {
+                    return no(
+                        "memory.swappiness",
+                        "v2 has no per-cgroup swappiness; drop it (memory.swap.max limits swap)",
+                    );
+                }
+                if memory.disable_oom_killer == Some(true) {
+                    return no(
+                        "memory.disableOOMKiller",
+                        "v2 cannot switch the OOM killer off for a cgroup; drop it, or raise memory.limit",
+                    );
+                }
+                if memory.kernel_tcp.is_some() {
+                    return no(
+                        "memory.kernelTCP",
+                        "v2 counts socket buffers in memory.max and has no separate limit; drop it",
+                    );
+                }
+                let cpu = self.cpu.clone().unwrap_or_default();
+                if cpu.realtime_runtime.is_some() || cpu.realtime_period.is_some() {
+                    return no("cpu.realtimeRuntime", "v2 has no real-time bandwidth per cgroup (the processes must run in the root cgroup); drop realtimeRuntime and realtimePeriod");
+                }
+                if self.network.is_some() {
+                    return no("network", "v2 has no net_cls or net_prio controller; classify packets by cgroup path with nftables (socket cgroupv2) or tc instead");
+                }
+            }
+        }
+        Ok(())
+    }
+    // ANCHOR_END: supported
+}
+
+/// Whether `text` is a cpuset list: numbers and ranges separated by commas (`0-1,3`).
+pub fn is_cpu_list(text: &str) -> bool {
+    let number = |n: &str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
+    !text.trim().is_empty()
+        && text.trim().split(',').all(|part| match part.split_once('-') {
+            Some((from, to)) => number(from) && number(to),
+            None => number(part),
+        })
+}
+
+/// The bytes of a hugetlb page size as its files spell it (`2MB`, `1GB`, `64KB`).
+pub fn hugepage_size(text: &str) -> Option<u64> {
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit())?);
+    let shift = match unit {
+        "KB" => 10,
+        "MB" => 20,
+        "GB" => 30,
+        _ => return None,
+    };
+    number.parse::<u64>().ok().filter(|n| *n > 0).map(|n| n << shift)
 }
 
 /// What a cgroup has used, read from its counters.
@@ -290,6 +665,11 @@ pub trait CgroupManager: fmt::Debug + Send + Sync {
     fn kill(&self) -> Result<(), CgroupError>;
     /// Kills what is left, then removes the cgroup's directories bottom-up.
     fn remove(&self) -> Result<(), CgroupError>;
+    /// Freezes (`Frozen`, returning once every task has stopped) or thaws (`Thawed`)
+    /// every task of the cgroup: what `pause` and `resume` do to a container.
+    fn set_freezer(&self, state: FreezerState) -> Result<(), CgroupError>;
+    /// What the freezer says now.
+    fn freezer_state(&self) -> Result<FreezerState, CgroupError>;
 }
 // ANCHOR_END: manager
 
@@ -303,6 +683,8 @@ pub fn create(
     resources: &Resources,
 ) -> Result<Box<dyn CgroupManager>, CgroupError> {
     resources.validate()?;
+    resources.supported(hierarchies.version()?)?;
+    devices::check_rules(&resources.devices)?;
     let cgroup: Box<dyn CgroupManager> = match hierarchies.version()? {
         Version::V1 => Box::new(v1::V1Cgroup::create(&hierarchies.v1, path)?),
         Version::V2 => {
@@ -317,6 +699,27 @@ pub fn create(
     Ok(cgroup)
 }
 // ANCHOR_END: create
+
+/// Whether this process may create cgroup `path`: in every hierarchy it would use, the
+/// nearest directory that exists on the way to it is writable and searchable by us
+/// (access(2)). Root always may; an unprivileged user only below a cgroup delegated to
+/// them. Asked before trying, so that a rootless `create` can decide to run without a
+/// cgroup instead of failing half way through making one.
+pub fn can_create(hierarchies: &Hierarchies, path: &Path) -> bool {
+    let relative = path.strip_prefix("/").unwrap_or(path);
+    let roots: Vec<&Path> = match hierarchies.version() {
+        Ok(Version::V1) => hierarchies.v1.iter().map(|h| h.mount_point.as_path()).collect(),
+        Ok(Version::V2) => hierarchies.unified.iter().map(PathBuf::as_path).collect(),
+        Err(_) => return false,
+    };
+    !roots.is_empty()
+        && roots.iter().all(|root| {
+            let target = root.join(relative);
+            let nearest = target.ancestors().find(|dir| dir.exists()).unwrap_or(root);
+            nix::unistd::access(nearest, nix::unistd::AccessFlags::W_OK | nix::unistd::AccessFlags::X_OK)
+                .is_ok()
+        })
+}
 
 /// Opens the existing cgroup `path`, e.g. to update, read or remove it later.
 pub fn open(hierarchies: &Hierarchies, path: &Path) -> Result<Box<dyn CgroupManager>, CgroupError> {
@@ -593,23 +996,57 @@ mod tests {
     /// Out-of-range limits are refused by field name before anything is written.
     #[test]
     fn validation_names_the_field() {
-        let bad =
-            Resources { pids: None, cpu: Some(Cpu { shares: Some(1), ..Cpu::default() }), memory: None };
+        let bad = Resources { cpu: Some(Cpu { shares: Some(1), ..Cpu::default() }), ..Resources::default() };
         assert!(matches!(bad.validate(), Err(CgroupError::InvalidResource { field: "cpu.shares", .. })));
         let bad = Resources {
-            memory: Some(Memory { limit: Some(64 << 20), swap: Some(32 << 20) }),
+            memory: Some(Memory { limit: Some(64 << 20), swap: Some(32 << 20), ..Memory::default() }),
             ..Resources::default()
         };
         assert!(matches!(bad.validate(), Err(CgroupError::InvalidResource { field: "memory.swap", .. })));
+        let bad = Resources {
+            cpu: Some(Cpu { cpus: Some("0-".into()), ..Cpu::default() }),
+            ..Resources::default()
+        };
+        assert!(matches!(bad.validate(), Err(CgroupError::InvalidResource { field: "cpu.cpus", .. })));
+        let bad = Resources {
+            unified: BTreeMap::from([("cgroup.procs".into(), "1".into())]),
+            ..Resources::default()
+        };
+        assert!(matches!(bad.validate(), Err(CgroupError::InvalidEntry { .. })));
         assert!(check_path(Path::new("../etc")).is_err());
         assert!(check_path(Path::new("/abs")).is_err());
         assert!(check_path(Path::new("bigbang/ok")).is_ok());
     }
 
+    /// What a version cannot do is refused by its JSON path, never dropped.
+    #[test]
+    fn unsupported_fields_are_refused_by_name() {
+        let swappiness = Resources {
+            memory: Some(Memory { swappiness: Some(10), ..Memory::default() }),
+            ..Resources::default()
+        };
+        assert!(swappiness.supported(Version::V1).is_ok());
+        let err = swappiness.supported(Version::V2).unwrap_err().to_string();
+        assert!(err.starts_with("linux.resources.memory.swappiness is not supported on cgroup v2"), "{err}");
+        let kernel = Resources {
+            memory: Some(Memory { kernel: Some(1 << 20), ..Memory::default() }),
+            ..Resources::default()
+        };
+        assert!(matches!(kernel.supported(Version::V1), Err(CgroupError::NotSupported { .. })));
+        let unified = Resources {
+            unified: BTreeMap::from([("memory.high".into(), "1M".into())]),
+            ..Resources::default()
+        };
+        assert!(unified.supported(Version::V1).is_err() && unified.supported(Version::V2).is_ok());
+        assert_eq!(hugepage_size("2MB"), Some(2 << 20));
+        assert_eq!(hugepage_size("2M"), None);
+        assert!(is_cpu_list("0-1,3") && !is_cpu_list("") && !is_cpu_list("a"));
+    }
+
     /// OCI's JSON spelling round-trips.
     #[test]
     fn oci_json() {
-        let json = r#"{"memory":{"limit":33554432,"swap":33554432},"cpu":{"shares":512,"quota":20000,"period":100000},"pids":{"limit":16}}"#;
+        let json = r#"{"devices":[{"allow":false,"access":"rwm"},{"allow":true,"type":"c","major":1,"minor":3,"access":"rwm"}],"memory":{"limit":33554432,"swap":33554432,"disableOOMKiller":false},"cpu":{"shares":512,"quota":20000,"period":100000,"cpus":"1"},"pids":{"limit":16},"blockIO":{"weight":100,"throttleReadIOPSDevice":[{"major":8,"minor":0,"rate":10}]},"hugepageLimits":[{"pageSize":"2MB","limit":0}],"network":{"classID":1},"unified":{"memory.high":"max"}}"#;
         let r: Resources = serde_json::from_str(json).unwrap();
         assert_eq!(r.pids, Some(Pids { limit: 16 }));
         assert_eq!(serde_json::to_string(&r).unwrap(), json);

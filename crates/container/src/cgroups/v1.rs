@@ -3,7 +3,8 @@
 //! In v1 each controller (memory, cpu, cpuacct, pids, freezer, …) is its own tree, so a
 //! container's cgroup is a directory of the same name in each, and a process joins by
 //! writing its pid into every one. Read cgroups(7) and the kernel's admin-guide/cgroup-v1/
-//! (memory.rst, pids.rst, freezer-subsystem.rst) and scheduler/sched-bwc.rst.
+//! (memory.rst, pids.rst, freezer-subsystem.rst, cpusets.rst, devices.rst) and
+//! scheduler/sched-bwc.rst.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -17,13 +18,10 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
 use super::{
-    check_path, flat_keyed, read_file, read_procs, read_u64, write_file, CgroupError, CgroupManager, Cpu,
-    CpuStats, Memory, MemoryStats, Pids, PidsStats, Resources, Stats, V1Hierarchy, Version,
+    check_path, devices, flat_keyed, limits, read_file, read_procs, read_u64, write_file, CgroupError,
+    CgroupManager, Cpu, CpuStats, FreezerState, Memory, MemoryStats, Pids, PidsStats, Resources, Stats,
+    V1Hierarchy, Version, FREEZE_TIMEOUT,
 };
-
-/// The controllers a container's cgroup is made in, when the machine mounts them.
-/// The freezer is there to stop a fork bomb while it is being killed.
-pub const CONTROLLERS: &[&str] = &["memory", "cpu", "cpuacct", "pids", "freezer"];
 
 /// How long [`V1Cgroup::kill`] waits for killed tasks to leave, and rmdir retries on EBUSY.
 pub const KILL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -46,18 +44,19 @@ pub struct V1Cgroup {
 }
 
 impl V1Cgroup {
-    /// The hierarchies of `hierarchies` that hold one of [`CONTROLLERS`], each once.
+    /// Every hierarchy of `hierarchies`, each once: a container's cgroup is made in all
+    /// of them, as runc does, so that no controller (the devices, cpuset, freezer or
+    /// blkio one) leaves the container in the cgroup of whoever started it.
     fn used(hierarchies: &[V1Hierarchy], path: &Path) -> Result<Vec<V1Dir>, CgroupError> {
         check_path(path)?;
         let dirs: Vec<V1Dir> = hierarchies
             .iter()
-            .filter(|h| h.controllers.iter().any(|c| CONTROLLERS.contains(&c.as_str())))
             .map(|h| V1Dir { controllers: h.controllers.clone(), dir: h.mount_point.join(path) })
             .collect();
         if dirs.is_empty() {
             return Err(CgroupError::ControllerMissing {
                 controller: "memory",
-                place: "as a cgroup v1 hierarchy (none of memory, cpu, pids is in /proc/self/mountinfo)"
+                place: "as a cgroup v1 hierarchy (no cgroup line with a controller in /proc/self/mountinfo)"
                     .into(),
             });
         }
@@ -65,9 +64,8 @@ impl V1Cgroup {
     }
 
     // ANCHOR: v1_create
-    /// Creates cgroup `path` in every hierarchy that holds a controller of
-    /// [`CONTROLLERS`]. If any directory cannot be made, the ones already made are
-    /// removed again, so a failure leaves nothing behind.
+    /// Creates cgroup `path` in every hierarchy. If any directory cannot be made, the
+    /// ones already made are removed again, so a failure leaves nothing behind.
     pub fn create(hierarchies: &[V1Hierarchy], path: &Path) -> Result<Self, CgroupError> {
         let dirs = Self::used(hierarchies, path)?;
         if let Some(existing) = dirs.iter().find(|d| d.dir.exists()) {
@@ -75,7 +73,13 @@ impl V1Cgroup {
         }
         let mut made: Vec<PathBuf> = Vec::new();
         for d in &dirs {
-            if let Err(err) = make_dirs(&d.dir, &mut made) {
+            let cpuset = d.controllers.iter().any(|c| c == "cpuset");
+            let first_made = made.len();
+            // Parents first (make_dirs records them top-down): each copies its parent's.
+            let result = make_dirs(&d.dir, &mut made).and_then(|()| {
+                made[first_made..].iter().filter(|_| cpuset).try_for_each(|dir| limits::init_cpuset(dir))
+            });
+            if let Err(err) = result {
                 // Undo deepest first: a parent can only go once its children have.
                 for dir in made.iter().rev() {
                     let _ = fs::remove_dir(dir);
@@ -288,14 +292,41 @@ impl CgroupManager for V1Cgroup {
 
     fn apply(&self, resources: &Resources) -> Result<(), CgroupError> {
         resources.validate()?;
+        resources.supported(Version::V1)?;
         if let Some(memory) = &resources.memory {
+            limits::check_before_update(self.need("memory")?, "memory.usage_in_bytes", memory)?;
             self.set_memory(memory)?;
+            limits::set_memory_extra_v1(self.need("memory")?, memory)?;
         }
         if let Some(cpu) = &resources.cpu {
             self.set_cpu(cpu)?;
+            limits::set_cpu_extra(self.need("cpu")?, cpu, false)?;
+            if limits::wants_cpuset(&resources.cpu) {
+                limits::set_cpuset(self.need("cpuset")?, cpu)?;
+            }
         }
         if let Some(pids) = &resources.pids {
             self.set_pids(pids)?;
+        }
+        if !resources.devices.is_empty() {
+            devices::apply_v1(self.need("devices")?, &resources.devices)?;
+        }
+        if let Some(io) = resources.block_io.as_ref().filter(|_| limits::wants_io(&resources.block_io)) {
+            limits::set_blkio_v1(self.need("blkio")?, io)?;
+        }
+        if !resources.hugepage_limits.is_empty() {
+            limits::set_hugetlb(self.need("hugetlb")?, &resources.hugepage_limits, false)?;
+        }
+        if let Some(network) = &resources.network {
+            if network.class_id.is_some() {
+                limits::set_net_cls(self.need("net_cls")?, network)?;
+            }
+            if !network.priorities.is_empty() {
+                limits::set_net_prio(self.need("net_prio")?, network)?;
+            }
+        }
+        if !resources.rdma.is_empty() {
+            limits::set_rdma(self.need("rdma")?, &resources.rdma)?;
         }
         Ok(())
     }
@@ -398,6 +429,39 @@ impl CgroupManager for V1Cgroup {
         // end exercise
     }
     // ANCHOR_END: v1_kill
+
+    // ANCHOR: v1_freezer
+    /// `freezer.state`: FROZEN asks the kernel to stop every task; the file reads
+    /// FREEZING until the last one has, then FROZEN. THAWED lets them run again.
+    fn set_freezer(&self, state: FreezerState) -> Result<(), CgroupError> {
+        let file = self.need("freezer")?.join("freezer.state");
+        if state != FreezerState::Frozen {
+            return write_file(&file, "THAWED");
+        }
+        write_file(&file, "FROZEN")?;
+        let deadline = Instant::now() + FREEZE_TIMEOUT;
+        while Instant::now() < deadline {
+            if self.freezer_state()? == FreezerState::Frozen {
+                return Ok(());
+            }
+            // Writing FROZEN again retries the tasks that could not stop yet, as runc does.
+            write_file(&file, "FROZEN")?;
+            sleep(Duration::from_millis(10));
+        }
+        write_file(&file, "THAWED")?;
+        Err(CgroupError::FreezeTimeout { path: file, seconds: FREEZE_TIMEOUT.as_secs() })
+    }
+
+    fn freezer_state(&self) -> Result<FreezerState, CgroupError> {
+        let file = self.need("freezer")?.join("freezer.state");
+        match read_file(&file)?.trim() {
+            "THAWED" => Ok(FreezerState::Thawed),
+            "FREEZING" => Ok(FreezerState::Freezing),
+            "FROZEN" => Ok(FreezerState::Frozen),
+            other => Err(CgroupError::Parse { path: file, text: other.to_owned() }),
+        }
+    }
+    // ANCHOR_END: v1_freezer
 
     // ANCHOR: v1_remove
     fn remove(&self) -> Result<(), CgroupError> {

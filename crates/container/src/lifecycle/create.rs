@@ -5,20 +5,20 @@
 //! Read the runtime-spec's runtime.md ("create") and runc-create(8).
 
 use std::io::{BufRead, BufReader};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Child;
 use std::time::SystemTime;
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::{Gid, Pid, Uid};
 
+use super::console::{self, check_terminal};
 use super::delete::wait_gone;
 use super::fifo::ExecFifo;
 use super::hooks::{run_hooks, HookKind};
-use super::init::{send, InitMessage, InitRequest, INIT_FD};
+use super::init::{send, spawn_sealed_init, CreateRequest, InitMessage, InitRequest, INIT_FD};
 use super::state::{ContainerRecord, InitProcess, Status};
 use super::store::{write_pid_file, ContainerLock, Store};
 use super::{LifecycleError, PROC};
@@ -38,6 +38,8 @@ pub struct CreateOptions {
     pub no_pivot: bool,
     /// The runtime binary to re-execute as `init` (normally /proc/self/exe).
     pub runtime: PathBuf,
+    /// The unix socket to send the terminal's master to (process.terminal true).
+    pub console_socket: Option<PathBuf>,
 }
 
 /// The cgroup of a container whose config.json names none: `bang-oci/<id>`.
@@ -75,14 +77,22 @@ impl Rollback {
 
 /// Checks everything that can be checked before anything is created: a bad
 /// config.json leaves not even a state directory.
-fn check(spec: &Spec, bundle: &Path) -> Result<(), LifecycleError> {
+fn check(spec: &Spec, bundle: &Path, console_socket: Option<&Path>) -> Result<(), LifecycleError> {
     let plan = spec.namespace_plan()?;
-    if !plan.join.is_empty() {
-        let (kind, path) = &plan.join[0];
-        return Err(LifecycleError::Unsupported {
-            what: format!("joining the {kind} namespace {}", path.display()),
-            advice: "remove the `path` of the namespace entry so that a new one is created",
-        });
+    for (kind, path) in &plan.join {
+        if *kind == Namespace::Mount {
+            return Err(LifecycleError::Unsupported {
+                what: format!("joining the mount namespace {}", path.display()),
+                advice: "remove the `path` of the mount entry: the container's root needs a mount namespace of its own",
+            });
+        }
+        if let Err(err) = std::fs::metadata(path) {
+            return Err(LifecycleError::JoinPath {
+                namespace: *kind,
+                path: path.clone(),
+                source: nix::errno::Errno::from_raw(err.raw_os_error().unwrap_or(libc::ENOENT)),
+            });
+        }
     }
     if !plan.create.contains(Namespace::Mount) {
         return Err(LifecycleError::Unsupported {
@@ -94,12 +104,9 @@ fn check(spec: &Spec, bundle: &Path) -> Result<(), LifecycleError> {
     spec.cgroup_resources()?;
     spec.cgroup_path()?;
     super::init::security_profile(spec)?.prepare()?;
-    if spec.process.as_ref().is_some_and(|p| p.terminal) {
-        return Err(LifecycleError::Unsupported {
-            what: "process.terminal (a pseudo-terminal, passed over --console-socket)".into(),
-            advice: "set process.terminal to false; the container then uses the runtime's standard streams",
-        });
-    }
+    // `create` always returns before the payload runs: a terminal needs a socket.
+    let terminal = spec.process.as_ref().is_some_and(|p| p.terminal);
+    check_terminal(terminal, console_socket, true)?;
     Ok(())
 }
 
@@ -110,8 +117,8 @@ pub fn create(store: &Store, options: &CreateOptions) -> Result<ContainerRecord,
     let bundle = std::fs::canonicalize(&options.bundle)
         .map_err(|source| LifecycleError::Bundle { path: options.bundle.clone(), source })?;
     let spec = Spec::load(&bundle)?;
-    check(&spec, &bundle)?;
-    let cgroup_path = spec.cgroup_path()?.unwrap_or_else(|| default_cgroup_path(&options.id));
+    check(&spec, &bundle, options.console_socket.as_deref())?;
+    let cgroup_path = cgroup_path_for(&spec, &options.id)?;
     let rootfs = spec.rootfs_config(&bundle)?.validate()?;
     let mut record = ContainerRecord {
         id: options.id.clone(),
@@ -120,13 +127,13 @@ pub fn create(store: &Store, options: &CreateOptions) -> Result<ContainerRecord,
         init: None,
         bundle: bundle.clone(),
         rootfs,
-        cgroup_path: Some(cgroup_path.clone()),
+        cgroup_path: cgroup_path.clone(),
         created: SystemTime::now(),
         owner: nix::unistd::geteuid().as_raw(),
         annotations: spec.annotations.clone(),
     };
     let mut rollback = Rollback { lock: Some(store.create(&record)?), ..Rollback::default() };
-    match create_steps(&spec, &bundle, &cgroup_path, options, &mut record, &mut rollback) {
+    match create_steps(&spec, &bundle, cgroup_path.as_deref(), options, &mut record, &mut rollback) {
         Ok(()) => Ok(record),
         Err(err) => {
             rollback.undo();
@@ -136,10 +143,38 @@ pub fn create(store: &Store, options: &CreateOptions) -> Result<ContainerRecord,
 }
 // ANCHOR_END: create
 
+// ANCHOR: rootless_cgroup
+/// The container's cgroup, or none for an unprivileged user who may not make one.
+///
+/// As root, always one: config.json's `linux.cgroupsPath`, or `bang-oci/<id>`. An
+/// unprivileged user (a `bang-oci spec --rootless` bundle) can write the cgroup tree
+/// only where it was delegated to them (a systemd user slice on cgroup v2): if the
+/// default place is writable, the container gets its cgroup there; otherwise it runs
+/// in the caller's cgroup, as runc's rootless mode does, provided config.json asks
+/// for no limits, which would then be silently void.
+fn cgroup_path_for(spec: &Spec, id: &str) -> Result<Option<PathBuf>, LifecycleError> {
+    let path = spec.cgroup_path()?.unwrap_or_else(|| default_cgroup_path(id));
+    if nix::unistd::geteuid().is_root() {
+        return Ok(Some(path));
+    }
+    let hierarchies = Hierarchies::here()?;
+    if cgroups::can_create(&hierarchies, &path) {
+        return Ok(Some(path));
+    }
+    if spec.linux.as_ref().is_some_and(|linux| linux.resources.is_some()) {
+        return Err(LifecycleError::Unsupported {
+            what: format!("linux.resources for an unprivileged user who may not create the cgroup {}", path.display()),
+            advice: "remove linux.resources from config.json, run as root, or delegate a cgroup subtree to this user (systemd: Delegate=yes)",
+        });
+    }
+    Ok(None)
+}
+// ANCHOR_END: rootless_cgroup
+
 fn create_steps(
     spec: &Spec,
     bundle: &Path,
-    cgroup_path: &Path,
+    cgroup_path: Option<&Path>,
     options: &CreateOptions,
     record: &mut ContainerRecord,
     rollback: &mut Rollback,
@@ -159,45 +194,37 @@ fn create_steps(
             .map_err(|source| LifecycleError::Chown { path: fifo.path().to_path_buf(), source })?;
     }
     // ANCHOR_END: chown_fifo
-    let hierarchies = Hierarchies::here()?;
-    let cgroup =
-        rollback.cgroup.insert(cgroups::create(&hierarchies, cgroup_path, &spec.cgroup_resources()?)?);
+    if let Some(cgroup_path) = cgroup_path {
+        let hierarchies = Hierarchies::here()?;
+        rollback.cgroup = Some(cgroups::create(&hierarchies, cgroup_path, &spec.cgroup_resources()?)?);
+    }
 
     // ANCHOR: spawn_init
+    // Connected here, on the host: the init, once in its own root, cannot reach the path.
+    let console = options.console_socket.as_deref().map(console::connect).transpose()?;
     let (mut ours, theirs) = UnixStream::pair().map_err(|source| LifecycleError::Pipe { source })?;
-    let theirs = OwnedFd::from(theirs);
-    let theirs_fd = theirs.as_raw_fd();
-    let mut command = Command::new(&options.runtime);
-    command.arg("init").arg("--fd").arg(INIT_FD.to_string());
-    // SAFETY: dup2 and fcntl are async-signal-safe; the numbers were taken before fork.
-    unsafe {
-        command.pre_exec(move || {
-            if theirs_fd == INIT_FD {
-                // dup2 onto itself keeps close-on-exec: clear it by hand.
-                if libc::fcntl(INIT_FD, libc::F_SETFD, 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-            } else if libc::dup2(theirs_fd, INIT_FD) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        })
-    };
-    let child = command
-        .spawn()
-        .map_err(|source| LifecycleError::Spawn { runtime: options.runtime.clone(), source })?;
-    drop(theirs);
+    let mut fds = vec![(theirs.as_raw_fd(), INIT_FD)];
+    if let Some(console) = &console {
+        fds.push((console.as_raw_fd(), INIT_FD + 1));
+    }
+    // The state directory is the spare layer of the init's read-only overlayfs view of
+    // the runtime: no copy of the binary at each start (see security::seal).
+    let child = spawn_sealed_init(&options.runtime, Some(&dir), &fds)?;
+    drop((theirs, console));
     let stage0_pid = child.id() as i32;
     rollback.stage0 = Some(child);
     // Stage 0 joins the cgroup before it clones, so the container init is born in it
     // and no process of the container ever runs outside its limits.
-    cgroup.join(stage0_pid)?;
-    let request = InitRequest {
+    if let Some(cgroup) = &rollback.cgroup {
+        cgroup.join(stage0_pid)?;
+    }
+    let request = InitRequest::Create(Box::new(CreateRequest {
         spec: spec.clone(),
         bundle: bundle.to_path_buf(),
         fifo: fifo.path().to_path_buf(),
         no_pivot: options.no_pivot,
-    };
+        console_socket: options.console_socket.as_ref().map(|_| INIT_FD + 1),
+    }));
     let mut line = serde_json::to_string(&request).expect("an InitRequest always serializes");
     line.push('\n');
     std::io::Write::write_all(&mut ours, line.as_bytes())

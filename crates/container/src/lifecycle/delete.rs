@@ -55,6 +55,7 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<Vec<HookError>, Li
     };
     let record = lock.load()?;
     let status = record.live_status(Path::new(PROC))?;
+    // exercise: running or paused without force → StillRunning; stopped → nothing to kill; otherwise (created, or forced) SIGKILL the init (ESRCH is fine), thaw a paused one (super::pause::thaw_after_kill) and wait_gone(init.pid)
     match status {
         Status::Running | Status::Paused if !force => {
             return Err(LifecycleError::StillRunning { id: id.to_string(), status })
@@ -68,9 +69,13 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<Vec<HookError>, Li
                     return Err(LifecycleError::Signal { pid: init.pid, signal: Signal::SIGKILL, source })
                 }
             }
+            if status == Status::Paused {
+                super::pause::thaw_after_kill(&record)?;
+            }
             wait_gone(init.pid)?;
         }
     }
+    // end exercise
     // The cgroup kills what is left (processes the payload forked that escaped the
     // pid namespace's end cannot exist, but `--all` and v1 do not know that).
     if let Some(path) = &record.cgroup_path {

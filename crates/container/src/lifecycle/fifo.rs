@@ -124,6 +124,7 @@ impl ExecFifo {
         let Some(pidfd) = pidfd else {
             return self.after_exit(&fifo, init.pid);
         };
+        // exercise: poll(2) the fifo and the pidfd together (PollFlags::POLLIN on both, PollTimeout::NONE, retry on EINTR); fifo readable: read one byte, 1 byte → self.started(), 0 bytes → ClosedWithoutSignal, EAGAIN → poll again; pidfd readable → self.after_exit(&fifo, init.pid)
         loop {
             let mut fds =
                 [PollFd::new(fifo.as_fd(), PollFlags::POLLIN), PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
@@ -148,6 +149,7 @@ impl ExecFifo {
                 return self.after_exit(&fifo, init.pid);
             }
         }
+        // end exercise
     }
     // ANCHOR_END: start
 
@@ -194,6 +196,7 @@ impl StartGate {
     /// Blocks until `start` opens the fifo for reading, then writes the byte that
     /// tells it the init is through. The caller execs the payload next.
     pub fn wait_for_start(self) -> Result<(), FifoError> {
+        // exercise: reopen the fifo through "/proc/self/fd/N" (N = self.fd) with O_WRONLY | O_CLOEXEC (this blocks until start opens it for reading; retry on EINTR), then write GO to it
         let reopen = format!("/proc/self/fd/{}", self.fd.as_raw_fd());
         let writer = loop {
             // open(2) of a FIFO for writing blocks until a reader opens it.
@@ -205,6 +208,7 @@ impl StartGate {
         };
         write(&writer, GO).map_err(|source| FifoError::Write { path: self.path.clone(), source })?;
         Ok(())
+        // end exercise
     }
 }
 // ANCHOR_END: start_gate

@@ -18,7 +18,11 @@
 //! Stage 0 writes the child's id maps (it still has the capabilities outside the
 //! user namespace), sends the child's host pid, releases it and exits; the container
 //! init is then reparented to the nearest subreaper (conmon, `bang-oci run`) or to
-//! the host's init.
+//! the host's init. With process.terminal, the container init opens a pty in its new
+//! root and sends the master over the inherited console socket (`console`).
+//!
+//! The same `init` verb serves `exec`: the request's first line says which, and an
+//! exec request goes to `exec::exec_stage0` (setns instead of clone).
 //!
 //! Why a socket and not the environment: the spec is tens of kilobytes (a podman
 //! seccomp profile), environments are visible in /proc/<pid>/environ to the
@@ -29,14 +33,18 @@
 use std::ffi::CString;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
 
 use nix::sys::signal::SigSet;
 use serde::{Deserialize, Serialize};
 
+use super::console::set_up_terminal;
+use super::exec::{exec_stage0, ExecRequest};
 use super::fifo::StartGate;
 use super::hooks::{run_hooks, HookKind};
 use super::state::{State, Status};
@@ -47,17 +55,27 @@ use crate::namespaces::spawn::{clone_into, Cloned, Handshake};
 use crate::namespaces::uts::set_hostname;
 use crate::namespaces::{Namespace, Setgroups};
 use crate::rootfs::{prepare_rootfs, RootChange, RootfsConfig};
-use crate::security::seal::ensure_sealed;
+use crate::security::seal::{ensure_sealed, fd_path, sealed_overlay};
 use crate::security::{set_user, Profile, User};
 use crate::spec::Spec;
 
 /// The descriptor number the init socket is given in `bang-oci init`.
 pub const INIT_FD: RawFd = 3;
 
+/// What the runtime asks of `bang-oci init`, the first line on its socket: to be a
+/// new container's init (`create`), or to start a process in a running one (`exec`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum InitRequest {
+    // Boxed: both are large, and the enum is only ever passed along.
+    Create(Box<CreateRequest>),
+    Exec(Box<ExecRequest>),
+}
+
 /// What `create` sends the init: everything it needs, already validated.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct InitRequest {
+pub struct CreateRequest {
     pub spec: Spec,
     /// The absolute bundle path (a relative `root.path` is relative to it).
     pub bundle: PathBuf,
@@ -65,6 +83,9 @@ pub struct InitRequest {
     pub fifo: PathBuf,
     /// `--no-pivot`: move the rootfs onto / and chroot instead of pivot_root.
     pub no_pivot: bool,
+    /// The inherited socket to `--console-socket`, when process.terminal is true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console_socket: Option<RawFd>,
 }
 
 /// What the init sends back, one JSON object per line.
@@ -109,7 +130,22 @@ pub fn main(fd: RawFd) -> ! {
     // dup2 cleared close-on-exec; the payload must not inherit the socket.
     // SAFETY: fcntl on a descriptor we own.
     unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
-    if let Err(err) = stage0(&mut socket) {
+    let done = read_request(&socket).and_then(|request| {
+        let console = match &request {
+            InitRequest::Create(create) => create.console_socket,
+            InitRequest::Exec(exec) => exec.console_socket,
+        };
+        if let Some(console) = console {
+            // Nor the console socket, nor the hooks the init runs.
+            // SAFETY: fcntl on a descriptor the runtime handed us.
+            unsafe { libc::fcntl(console, libc::F_SETFD, libc::FD_CLOEXEC) };
+        }
+        match &request {
+            InitRequest::Create(create) => stage0(&mut socket, create),
+            InitRequest::Exec(exec) => exec_stage0(&mut socket, exec),
+        }
+    });
+    if let Err(err) = done {
         fail(&mut socket, &err.to_string());
     }
     std::process::exit(0);
@@ -137,11 +173,18 @@ fn read_request(socket: &UnixStream) -> Result<InitRequest, LifecycleError> {
 /// Reads one message from the runtime. One byte at a time: a buffered reader could
 /// swallow bytes meant for a later read, and messages are rare and short.
 pub fn read_message(socket: &mut UnixStream) -> Result<InitMessage, LifecycleError> {
+    next_message(socket)?
+        .ok_or_else(|| LifecycleError::Protocol { what: "the runtime closed the socket".into() })
+}
+
+/// The next message, or `None` at end-of-file (every writer closed its end).
+pub fn next_message(socket: &mut UnixStream) -> Result<Option<InitMessage>, LifecycleError> {
     let mut line = Vec::new();
     let mut byte = [0u8; 1];
     loop {
         match socket.read(&mut byte) {
-            Ok(0) => return Err(LifecycleError::Protocol { what: "the runtime closed the socket".into() }),
+            Ok(0) if line.is_empty() => return Ok(None),
+            Ok(0) => return Err(LifecycleError::Protocol { what: "a message was cut short".into() }),
             Ok(_) if byte[0] == b'\n' => break,
             Ok(_) => line.push(byte[0]),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -149,8 +192,63 @@ pub fn read_message(socket: &mut UnixStream) -> Result<InitMessage, LifecycleErr
         }
     }
     serde_json::from_slice(&line)
+        .map(Some)
         .map_err(|err| LifecycleError::Protocol { what: format!("bad message: {err}") })
 }
+
+// ANCHOR: spawn_init
+/// Starts `runtime init --fd N`, a fresh single-threaded copy of the runtime, with
+/// the descriptors `fds` (here, number in the init) placed at their numbers; the
+/// first is the socket and N its number. All else the runtime holds is
+/// close-on-exec and stays behind.
+pub fn spawn_init(runtime: &Path, fds: &[(RawFd, RawFd)]) -> Result<Child, LifecycleError> {
+    spawn_sealed_init(runtime, None, fds)
+}
+
+/// As [`spawn_init`], but when `spare_dir` is given, executes `runtime` through a
+/// read-only overlayfs view of it ([`sealed_overlay`], `spare_dir` its spare layer):
+/// the init then runs sealed (CVE-2019-5736) without copying itself. Where the view
+/// cannot be made, the init copies itself into a sealed memfd, as before.
+pub fn spawn_sealed_init(
+    runtime: &Path,
+    spare_dir: Option<&Path>,
+    fds: &[(RawFd, RawFd)],
+) -> Result<Child, LifecycleError> {
+    // Numbered 10 or above (SEALED_FD_MIN): no dup2 below can close it before execve.
+    let sealed = spare_dir.and_then(|dir| sealed_overlay(runtime, dir).ok());
+    // Each source is first duplicated above every target, so that placing one
+    // descriptor can never overwrite another still to be placed (dup2 onto a number
+    // that is also a source). The copies are close-on-exec and die with `staged`.
+    let above = fds.iter().map(|&(_, to)| to).max().unwrap_or(2) + 1;
+    let mut staged = Vec::new();
+    for &(from, to) in fds {
+        let copy = nix::fcntl::fcntl(
+            // SAFETY: the caller's descriptor is open for the duration of this call.
+            unsafe { std::os::fd::BorrowedFd::borrow_raw(from) },
+            nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(above),
+        )
+        .map_err(|errno| LifecycleError::Pipe { source: errno.into() })?;
+        // SAFETY: fcntl just made this descriptor; nothing else owns it.
+        staged.push((unsafe { OwnedFd::from_raw_fd(copy) }, to));
+    }
+    let moves: Vec<(RawFd, RawFd)> = staged.iter().map(|(fd, to)| (fd.as_raw_fd(), *to)).collect();
+    let mut command = Command::new(sealed.as_ref().map_or_else(|| runtime.to_path_buf(), fd_path));
+    command.arg0(runtime).arg("init").arg("--fd").arg(fds[0].1.to_string());
+    // SAFETY: dup2 is async-signal-safe, and `moves` was built before the fork.
+    unsafe {
+        command.pre_exec(move || {
+            for &(from, to) in &moves {
+                // dup2 onto another number leaves the copy without close-on-exec.
+                if libc::dup2(from, to) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        })
+    };
+    command.spawn().map_err(|source| LifecycleError::Spawn { runtime: runtime.to_path_buf(), source })
+}
+// ANCHOR_END: spawn_init
 
 fn mnt_inode(pid: &str) -> Result<u64, LifecycleError> {
     let path = PathBuf::from(format!("/proc/{pid}/ns/mnt"));
@@ -158,14 +256,14 @@ fn mnt_inode(pid: &str) -> Result<u64, LifecycleError> {
 }
 
 // ANCHOR: stage0
-fn stage0(socket: &mut UnixStream) -> Result<(), LifecycleError> {
-    let request = read_request(socket)?;
+fn stage0(socket: &mut UnixStream, request: &CreateRequest) -> Result<(), LifecycleError> {
     let plan = request.spec.namespace_plan()?;
     let before = mnt_inode("self")?;
     // Taken here, by a process that is still root on the host, and inherited by the
     // clone: in a user namespace the container's root may not search the state
     // directory (mode 0700, owned by the host's root) to open the fifo itself.
     let gate = StartGate::open(&request.fifo)?;
+    join_by_path(&plan.join)?;
     let handshake = Handshake::new()?;
     match clone_into(&plan.create)? {
         Cloned::Parent { child } => {
@@ -189,7 +287,7 @@ fn stage0(socket: &mut UnixStream) -> Result<(), LifecycleError> {
                 std::process::exit(1);
             }
             // container_init only returns on failure.
-            let err = container_init(socket, &request, gate, before);
+            let err = container_init(socket, request, gate, before);
             fail(socket, &err.to_string());
         }
     }
@@ -200,7 +298,7 @@ fn stage0(socket: &mut UnixStream) -> Result<(), LifecycleError> {
 /// The container's init, in its new namespaces. Returns only on failure.
 fn container_init(
     socket: &mut UnixStream,
-    request: &InitRequest,
+    request: &CreateRequest,
     gate: StartGate,
     host_mnt: u64,
 ) -> LifecycleError {
@@ -214,7 +312,7 @@ enum Never {}
 
 fn set_up(
     socket: &mut UnixStream,
-    request: &InitRequest,
+    request: &CreateRequest,
     gate: StartGate,
     host_mnt: u64,
 ) -> Result<Never, LifecycleError> {
@@ -244,6 +342,18 @@ fn set_up(
     if let Some(hostname) = spec.hostname.as_deref() {
         set_hostname(hostname)?;
     }
+    if let Some(domainname) = spec.domainname.as_deref() {
+        set_domainname(domainname)?;
+    }
+    if let Some(linux) = &spec.linux {
+        write_sysctls(&linux.sysctl)?;
+    }
+    if let Some(adj) = spec.process.as_ref().and_then(|p| p.oom_score_adj) {
+        // proc(5): inherited by every process the payload forks. Lowering it needs
+        // CAP_SYS_RESOURCE, which the init still has here (or not at all, see the error).
+        fs::write("/proc/self/oom_score_adj", adj.to_string())
+            .map_err(|source| LifecycleError::OomScoreAdj { value: adj, source })?;
+    }
     let mut rootfs = spec.rootfs_config(&request.bundle)?;
     if Hierarchies::here()?.version()? == Version::V1 {
         replace_v1_cgroup_mounts(&mut rootfs);
@@ -254,10 +364,28 @@ fn set_up(
     prepare_rootfs(&rootfs)?;
     let prepared = security_profile(spec)?.prepare()?;
     let process = spec.process.as_ref().expect("security_profile checked process");
-    let env: Vec<CString> = process.env.iter().map(|e| cstring(e)).collect::<Result<_, _>>()?;
+    // ANCHOR: init_terminal
+    // Inside the new root, so the pty is the container's /dev/pts/N; before the
+    // lock-down, which closes the socket and may forbid the mount.
+    if let Some(fd) = request.console_socket {
+        // SAFETY: `create` passed this descriptor for the init alone; stage 0's copy
+        // closed when it exited.
+        let console = unsafe { OwnedFd::from_raw_fd(fd) };
+        set_up_terminal(console, process.console_size, true)?;
+    }
+    // ANCHOR_END: init_terminal
+    if let Some(umask) = process.user.umask {
+        nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(umask));
+    }
+    let env: Vec<CString> =
+        with_home(&process.env, process.user.id.uid).iter().map(|e| cstring(e)).collect::<Result<_, _>>()?;
     let args: Vec<CString> = process.args.iter().map(|a| cstring(a)).collect::<Result<_, _>>()?;
     // Last: the lock-down, then nothing but the wait and execve.
     prepared.apply(&[gate.raw_fd(), socket.as_raw_fd()])?;
+    // apply cleared close-on-exec on what it kept: the payload must not inherit the
+    // socket. (The gate closes in wait_for_start.)
+    // SAFETY: fcntl on a descriptor we own.
+    unsafe { libc::fcntl(socket.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
     let program = find_program(&process.args[0], &process.env)?;
     let program = cstring(&program.to_string_lossy())?;
     send(socket, &InitMessage::Ready).map_err(|source| LifecycleError::Pipe { source })?;
@@ -274,6 +402,90 @@ fn set_up(
     std::process::exit(127);
 }
 // ANCHOR_END: container_init
+
+/// setdomainname(2), in the container's UTS namespace (the NIS domain name, which
+/// `hostname -d`-like tools and /proc/sys/kernel/domainname show).
+fn set_domainname(name: &str) -> Result<(), LifecycleError> {
+    // SAFETY: setdomainname reads `len` bytes of the buffer we pass.
+    if unsafe { libc::setdomainname(name.as_ptr().cast(), name.len()) } != 0 {
+        return Err(LifecycleError::Domainname {
+            name: name.to_string(),
+            source: std::io::Error::last_os_error(),
+        });
+    }
+    Ok(())
+}
+
+// ANCHOR: join_by_path
+/// Joins the namespaces config.json names by path (`{"type": "network", "path":
+/// "/proc/42/ns/net"}`: a Kubernetes pod's containers share the network namespace of
+/// its first one), before the clone, so that the container's init is born in them.
+/// setns(2) checks that each file is a namespace of the given type (EINVAL if not).
+fn join_by_path(join: &[(Namespace, PathBuf)]) -> Result<(), LifecycleError> {
+    let mut namespaces = Vec::new();
+    for (namespace, path) in join {
+        let fd = nix::fcntl::open(
+            path,
+            nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .map_err(|source| LifecycleError::JoinPath {
+            namespace: *namespace,
+            path: path.clone(),
+            source,
+        })?;
+        namespaces.push((*namespace, fd));
+    }
+    super::exec::join_in_order(namespaces, |namespace, source| {
+        let path =
+            join.iter().find(|(kind, _)| *kind == namespace).map(|(_, p)| p.clone()).unwrap_or_default();
+        LifecycleError::JoinPath { namespace, path, source }
+    })
+}
+// ANCHOR_END: join_by_path
+
+/// `env` with a `HOME` when it has none, as runc sets it: the home directory of `uid`
+/// in the container's /etc/passwd (this runs inside the new root), or `/`. Programs
+/// (shells, git, pip) misbehave without one.
+pub fn with_home(env: &[String], uid: u32) -> Vec<String> {
+    let mut env = env.to_vec();
+    if env.iter().any(|e| e.starts_with("HOME=")) {
+        return env;
+    }
+    let home = fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|passwd| {
+            passwd.lines().find_map(|line| {
+                let fields: Vec<&str> = line.split(':').collect();
+                (fields.len() >= 6 && fields[2] == uid.to_string()).then(|| fields[5].to_string())
+            })
+        })
+        .filter(|home| !home.is_empty())
+        .unwrap_or_else(|| "/".to_string());
+    env.push(format!("HOME={home}"));
+    env
+}
+
+// ANCHOR: sysctl
+/// Sets `linux.sysctl`: each `a.b.c` is written to `/proc/sys/a/b/c`. Validation let
+/// through only parameters of a namespace the container has (net.*, the IPC ones,
+/// hostname/domainname), and those files act on the namespaces of the process that
+/// writes them, not on those of the /proc mount: so this works here, in the new
+/// namespaces but before the container's own /proc is mounted, and before chapter 3
+/// makes /proc/sys read-only. runc writes them at the same point.
+pub fn write_sysctls(sysctl: &std::collections::BTreeMap<String, String>) -> Result<(), LifecycleError> {
+    for (key, value) in sysctl {
+        let path = Path::new("/proc/sys").join(key.replace('.', "/"));
+        fs::write(&path, value).map_err(|source| LifecycleError::Sysctl {
+            key: key.clone(),
+            value: value.clone(),
+            path: path.clone(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+// ANCHOR_END: sysctl
 
 // ANCHOR: v1_cgroup_mount
 /// On a cgroup v1 host, a `cgroup` mount (runc's default has one on /sys/fs/cgroup)
@@ -306,7 +518,7 @@ pub fn security_profile(spec: &Spec) -> Result<Profile, LifecycleError> {
 }
 // ANCHOR_END: security_profile
 
-fn cstring(text: &str) -> Result<CString, LifecycleError> {
+pub fn cstring(text: &str) -> Result<CString, LifecycleError> {
     CString::new(text).map_err(|_| LifecycleError::Protocol { what: format!("{text:?} holds a NUL byte") })
 }
 

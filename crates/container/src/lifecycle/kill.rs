@@ -31,6 +31,7 @@ pub fn parse_signal(text: &str) -> Result<Signal, LifecycleError> {
 /// Sends `signal` to container `id`'s init (created, running or paused), or with
 /// `all` to every process of its cgroup.
 pub fn kill(store: &Store, id: &str, signal: Signal, all: bool) -> Result<(), LifecycleError> {
+    // exercise: load the record, take its live_status; a stopped container (or one without an init) → NotRunning; signal the init, or with `all` every pid of cgroups::open(&Hierarchies::here()?, path)?.procs(); a process gone meanwhile (ESRCH) is fine; SIGKILL to a paused container: then super::pause::thaw_after_kill(&record)
     let record = store.load(id)?;
     let status = record.live_status(Path::new(PROC))?;
     let init = match (status, record.init) {
@@ -52,7 +53,11 @@ pub fn kill(store: &Store, id: &str, signal: Signal, all: bool) -> Result<(), Li
             Err(source) => return Err(LifecycleError::Signal { pid, signal, source }),
         }
     }
+    if status == Status::Paused && signal == Signal::SIGKILL {
+        super::pause::thaw_after_kill(&record)?;
+    }
     Ok(())
+    // end exercise
 }
 // ANCHOR_END: kill
 

@@ -16,6 +16,12 @@
 //!   `create`, the clone into the namespaces, the set-up, the wait and the execve.
 //! - `create`, `start`, `kill`, `delete`, `run`: one verb each, as youki has them;
 //!   the `bang-oci` binary only parses its command line and prints.
+//! - `pause`, `update`: freeze and thaw a container's cgroup, and change its limits
+//!   while it runs (runc-pause(8), runc-update(8)).
+//! - `exec`, `ps`: a new process in a running container (setns into its init's
+//!   namespaces, its cgroup, its own security profile); the container's pids.
+//! - `console`: `process.terminal`, a pty from the container's devpts whose master
+//!   goes to the caller over `--console-socket` (SCM_RIGHTS).
 //!
 //! # How `create` hands over to `start`
 //! `create` and `start` are two processes, and the init must be fully set up (its
@@ -37,16 +43,21 @@
 //! containerd-shim is) adds a process whose crash strands the container; a signal
 //! (SIGCONT to a stopped init) can be sent by anyone, and is lost if it comes early.
 
+pub mod console;
 pub mod create;
 pub mod delete;
+pub mod exec;
 pub mod fifo;
 pub mod hooks;
 pub mod init;
 pub mod kill;
+pub mod pause;
+pub mod ps;
 pub mod run;
 pub mod start;
 pub mod state;
 pub mod store;
+pub mod update;
 
 use std::io;
 use std::path::PathBuf;
@@ -59,9 +70,13 @@ use crate::spec::SpecError;
 
 pub use create::{create, CreateOptions};
 pub use delete::delete;
+pub use exec::{exec, ExecOptions, ExecProcess, ProcessFlags};
 pub use kill::{kill, parse_signal};
+pub use pause::{pause, resume};
+pub use ps::ps;
 pub use run::{run, RunOutcome};
 pub use start::start;
+pub use update::update;
 
 /// Where the runtime reads processes from.
 pub const PROC: &str = "/proc";
@@ -112,6 +127,14 @@ pub enum LifecycleError {
     NotExecutable { name: String },
     #[error("{message}")]
     InitFailed { message: String },
+    #[error(
+        "cannot set the domain name to {name:?}: {source}; the container needs a uts namespace of its own"
+    )]
+    Domainname { name: String, source: io::Error },
+    #[error("cannot set process.oomScoreAdj to {value}: {source}; lowering it below the runtime's own needs CAP_SYS_RESOURCE")]
+    OomScoreAdj { value: i32, source: io::Error },
+    #[error("cannot set linux.sysctl {key:?} to {value:?} ({path}): {source}; check the name with `sysctl -a` and that the container has its namespace")]
+    Sysctl { key: String, value: String, path: PathBuf, source: io::Error },
     #[error("refusing to set up the container: the init is still in the runtime's mount namespace (mnt inode {inode}); unshare(CLONE_NEWNS) did not take effect")]
     SameMountNamespace { inode: u64 },
     #[error("container {id} is {status}, not created; only a created container can be started")]
@@ -130,4 +153,54 @@ pub enum LifecycleError {
     DoesNotDie { pid: i32, seconds: u64 },
     #[error("cannot wait for the container's init (pid {pid}): {source}")]
     Wait { pid: i32, source: nix::errno::Errno },
+    #[error("container {id} is {status}, not running; only a running container can be paused")]
+    CannotPause { id: String, status: state::Status },
+    #[error("container {id} is {status}, not paused; only a paused container can be resumed (`bang-oci pause {id}` first)")]
+    CannotResume { id: String, status: state::Status },
+    #[error(
+        "container {id} is {status}; only a created, running or paused container's limits can be updated"
+    )]
+    CannotUpdate { id: String, status: state::Status },
+    #[error("container {id} has no cgroup recorded (created by an older bang-oci?); it cannot be {what}")]
+    NoCgroup { id: String, what: &'static str },
+    #[error("--{flag} {text:?} is not a size; give bytes, or a number with k, m, g or t (64M, 1g), or -1 for no limit")]
+    BadSize { flag: &'static str, text: String },
+    #[error("cannot read the resources {path}: {reason}; give a runtime-spec linux.resources object, as `runc update --resources` takes")]
+    ResourcesFile { path: PathBuf, reason: String },
+    #[error("process.terminal is true but no --console-socket was given: the terminal's master side needs a receiver; pass --console-socket PATH (a unix socket you listen on), or set terminal to false")]
+    TerminalWithoutConsoleSocket,
+    #[error("a terminal for a process this runtime waits for in the foreground is not supported; pass --detach and --console-socket PATH, or set terminal to false (drop --tty)")]
+    TerminalInForeground,
+    #[error("--console-socket {path} was given but the process has no terminal; drop the flag, or set process.terminal to true (exec: --tty)")]
+    ConsoleSocketWithoutTerminal { path: PathBuf },
+    #[error("--console-socket {path} needs --detach: the runtime sends the terminal away and returns, as runc does")]
+    ConsoleSocketInForeground { path: PathBuf },
+    #[error("cannot connect to the console socket {path}: {source}; the caller must listen on it (a unix stream socket)")]
+    ConsoleSocket { path: PathBuf, source: io::Error },
+    #[error("cannot set up the process's terminal: {step}: {source}; the container needs a devpts on /dev/pts (newinstance, ptmxmode=0666)")]
+    Console { step: &'static str, source: nix::errno::Errno },
+    #[error("container {id} is {status}, not running; only a running container can execute a new process")]
+    CannotExec { id: String, status: state::Status },
+    #[error("cannot use the process file {path}: {reason}; it must hold a runtime-spec process object, as `runc exec --process` takes")]
+    ProcessFile { path: PathBuf, reason: String },
+    #[error("{what}; {advice}")]
+    ExecUsage { what: String, advice: &'static str },
+    #[error("bad --user {text:?}; give UID or UID:GID, numbers as in the container's /etc/passwd")]
+    BadUser { text: String },
+    #[error("cannot open {path}: {source}; the container's init (pid {pid}) may have exited")]
+    OpenNamespace { pid: i32, path: PathBuf, source: nix::errno::Errno },
+    #[error("cannot join the {namespace} namespace {path} (linux.namespaces[].path): {source}; it must be a namespace file of that type (/proc/<pid>/ns/{namespace}, /run/netns/NAME)")]
+    JoinPath { namespace: crate::namespaces::Namespace, path: PathBuf, source: nix::errno::Errno },
+    #[error("cannot join the {namespace} namespace of the container's init (pid {pid}): {source}")]
+    Join { namespace: crate::namespaces::Namespace, pid: i32, source: nix::errno::Errno },
+    #[error("cannot enter the container's root {path}: {source}")]
+    EnterRoot { path: PathBuf, source: nix::errno::Errno },
+    #[error("the container's init (pid {pid}) has exited; the container {id} is stopped")]
+    InitGone { id: String, pid: i32 },
+    #[error("cannot fork the process to execute in the container: {source}; the host may be out of processes (pids limit)")]
+    Fork { source: nix::errno::Errno },
+    #[error("cannot make the runtime's process non-dumpable (prctl PR_SET_DUMPABLE): {source}")]
+    Dumpable { source: nix::errno::Errno },
+    #[error("cannot run ps {args:?}: {reason}; `ps` (procps) must be installed on the host")]
+    Ps { args: Vec<String>, reason: String },
 }

@@ -75,6 +75,7 @@ impl Status {
     /// `paused`; any living status ends in `stopped` when the init exits or is killed.
     /// Nothing leaves `stopped`: `delete` removes the container instead.
     pub fn can_become(self, next: Status) -> bool {
+        // exercise: the state machine: list the (from, to) pairs runtime.md and runc allow (the doc comment above names them all; eight pairs)
         use Status::*;
         matches!(
             (self, next),
@@ -87,6 +88,7 @@ impl Status {
                 | (Paused, Running)
                 | (Paused, Stopped)
         )
+        // end exercise
     }
     // ANCHOR_END: transitions
 
@@ -173,15 +175,19 @@ impl InitProcess {
         }
     }
 
+    // ANCHOR: is_alive
     /// Whether this very process is still alive: `/proc/<pid>` exists, is not a
     /// zombie (it has exited, its parent just has not reaped it yet) and started at
     /// the recorded time (otherwise the pid now belongs to another process).
     pub fn is_alive(&self, proc_root: &Path) -> Result<bool, StateError> {
+        // exercise: read_proc_stat(self.pid, proc_root): no such process, a zombie or dead one (state Z, X or x), or another start time all mean "not alive"
         Ok(match read_proc_stat(self.pid, proc_root)? {
             None => false,
             Some(stat) => stat.start_time == self.start_time && !matches!(stat.state, 'Z' | 'X' | 'x'),
         })
+        // end exercise
     }
+    // ANCHOR_END: is_alive
 }
 
 /// The two fields of `/proc/<pid>/stat` the runtime needs.
@@ -268,11 +274,29 @@ impl ContainerRecord {
         match &self.init {
             // A `create` that crashed before starting its init: nothing runs.
             None => Ok(Status::Stopped),
-            Some(init) if init.is_alive(proc_root)? => Ok(self.status),
+            Some(init) if init.is_alive(proc_root)? => Ok(self.frozen_or_not(self.status)),
             Some(_) => Ok(Status::Stopped),
         }
     }
     // ANCHOR_END: live_status
+
+    // ANCHOR: frozen_or_not
+    /// A running container whose cgroup's freezer holds its tasks is `paused`, and a
+    /// paused one whose freezer let go (someone wrote THAWED by hand) is `running`: the
+    /// kernel, not the record, says which. When the freezer cannot be read (no freezer
+    /// hierarchy) the recorded status stands.
+    fn frozen_or_not(&self, status: Status) -> Status {
+        use crate::cgroups::{self, FreezerState, Hierarchies};
+        let (Status::Running | Status::Paused, Some(path)) = (status, &self.cgroup_path) else {
+            return status;
+        };
+        match Hierarchies::here().and_then(|h| cgroups::open(&h, path)).and_then(|c| c.freezer_state()) {
+            Ok(FreezerState::Frozen) => Status::Paused,
+            Ok(FreezerState::Thawed | FreezerState::Freezing) => Status::Running,
+            Err(_) => status,
+        }
+    }
+    // ANCHOR_END: frozen_or_not
 
     /// The OCI state with `status` (usually [`ContainerRecord::live_status`]); the pid
     /// is given only while the init is supposed to live, as runtime.md asks.

@@ -5,8 +5,10 @@
 
 use std::path::Path;
 
+use nix::fcntl::{open, OFlag};
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
-use nix::unistd::{chdir, chroot, pivot_root};
+use nix::sys::stat::Mode;
+use nix::unistd::{chdir, chroot, fchdir, pivot_root};
 
 use super::mounts::mount_flags;
 use super::RootfsError;
@@ -33,10 +35,21 @@ pub enum RootChange {
 /// top of the new one at `/`; unmounting `.` then takes the old root away, with
 /// MNT_DETACH because its mounts are busy (this process's own /proc among them). This is
 /// runc's trick: no temporary `put_old` directory to create in the rootfs and remove.
+///
+/// Which mount `.` names after the swap is subtle: the working directory is still the
+/// new root's top directory, and mount(2) does not look past a mount stacked on it,
+/// while umount(2) does. So `.` would make the NEW root's tree a slave (the container's
+/// own `shared` mounts would lose their peers) yet unmount the old one. Like runc, we
+/// hold a descriptor of the old root taken before the swap and fchdir(2) to it, so that
+/// both calls act on the old root.
 pub fn pivot_into(rootfs: &Path) -> Result<(), RootfsError> {
-    chdir(rootfs).map_err(|errno| RootfsError::PivotRoot { rootfs: rootfs.to_owned(), errno })?;
-    // exercise: Swap the roots with nix::unistd::pivot_root(".", ".") (RootfsError::PivotRoot), make the old root (now at ".") MS_SLAVE|MS_REC so its unmount cannot propagate anywhere, then detach it with umount2(".", MNT_DETACH) (RootfsError::DetachOldRoot).
-    pivot_root(".", ".").map_err(|errno| RootfsError::PivotRoot { rootfs: rootfs.to_owned(), errno })?;
+    let fail = |errno| RootfsError::PivotRoot { rootfs: rootfs.to_owned(), errno };
+    let old_root =
+        open("/", OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty()).map_err(fail)?;
+    chdir(rootfs).map_err(fail)?;
+    // exercise: Swap the roots with nix::unistd::pivot_root(".", ".") (RootfsError::PivotRoot), fchdir(&old_root) so that "." is the old root, make it MS_SLAVE|MS_REC so its unmount cannot propagate anywhere, then detach it with umount2(".", MNT_DETACH) (RootfsError::DetachOldRoot).
+    pivot_root(".", ".").map_err(fail)?;
+    fchdir(&old_root).map_err(fail)?;
     mount_flags(Path::new("."), MsFlags::MS_SLAVE | MsFlags::MS_REC)
         .map_err(|errno| RootfsError::DetachOldRoot { errno })?;
     umount2(".", MntFlags::MNT_DETACH).map_err(|errno| RootfsError::DetachOldRoot { errno })?;

@@ -240,9 +240,19 @@ pub fn set_user(user: &User) -> Result<(), SecurityError> {
         source,
     };
     let groups: Vec<libc::gid_t> = user.additional_gids.clone();
+    // In a user namespace an unprivileged user made, setgroups(2) is denied for good
+    // (user_namespaces(7), /proc/<pid>/setgroups "deny"): there is then no group list
+    // to drop, and one to set cannot be had.
+    let setgroups_denied =
+        std::fs::read_to_string("/proc/self/setgroups").is_ok_and(|text| text.trim() == "deny");
+    if setgroups_denied && !groups.is_empty() {
+        return Err(fail(io::Error::other(
+            "additional gids need setgroups(2), which this user namespace denies (it was made by an unprivileged user); remove process.user.additionalGids",
+        )));
+    }
     // SAFETY: the three calls read only the values and the slice we pass.
     unsafe {
-        if libc::setgroups(groups.len(), groups.as_ptr()) != 0 {
+        if !setgroups_denied && libc::setgroups(groups.len(), groups.as_ptr()) != 0 {
             return Err(fail(io::Error::last_os_error()));
         }
         if libc::setresgid(user.gid, user.gid, user.gid) != 0 {

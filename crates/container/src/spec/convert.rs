@@ -65,31 +65,50 @@ impl Spec {
     pub fn rootfs_config(&self, bundle: &Path) -> Result<RootfsConfig, SpecError> {
         let linux = self.linux_or_default();
         let root = self.root.as_ref().ok_or_else(|| SpecError::invalid("root", "missing"))?;
-        if !linux.devices.is_empty() {
-            return Err(unsupported(
-                "linux.devices",
-                format!("{} extra device node(s)", linux.devices.len()),
-                "chapter 3 creates only the default devices (/dev/null, zero, full, random, urandom, tty); drop the entries",
-            ));
-        }
-        // runc's `tmpcopyup` fills a new tmpfs with what the directory held; the kernel
-        // knows no such option, and chapter 3 does not implement the copy yet.
-        if let Some(i) = self.mounts.iter().position(|m| m.options.iter().any(|o| o == "tmpcopyup")) {
+        // Chapter 3 makes the default devices; the extra ones are bound from the host
+        // after every other mount (the /dev tmpfs among them).
+        let mut mounts = self.mounts.clone();
+        mounts.extend(super::devices::device_mounts(&linux.devices)?);
+        // runc's `tmpcopyup` fills a new tmpfs with what the directory held; chapter 3
+        // does the copy (rootfs::mounts::copy_tree), on tmpfs only.
+        if let Some(i) =
+            self.mounts.iter().position(|m| m.kind != "tmpfs" && m.options.iter().any(|o| o == "tmpcopyup"))
+        {
             return Err(unsupported(
                 format!("mounts[{i}].options"),
-                "\"tmpcopyup\" (runc's copy-up of the directory into the new tmpfs)".to_string(),
-                "not implemented yet; drop the option (podman: --read-only-tmpfs=false)",
+                format!("\"tmpcopyup\" on a {} mount", self.mounts[i].kind),
+                "tmpcopyup copies a directory into a new tmpfs: use it with \"type\": \"tmpfs\" only",
             ));
         }
-        let propagation = match &linux.rootfs_propagation {
+        let propagation = match linux.rootfs_propagation.as_deref() {
+            // Chapter 3 sets the propagation of the container's `/`, then binds the
+            // rootfs below it: under a shared `/` that bind joins the host's peer group,
+            // so every mount the container makes appears on the host as well, and
+            // pivot_root(2) then refuses it (EINVAL). runc makes the rootfs's parent
+            // mount private first; until chapter 3 does too, shared is refused by name.
+            Some(value @ ("shared" | "rshared")) => {
+                return Err(unsupported(
+                    "linux.rootfsPropagation",
+                    format!("{value:?} (a shared root, whose mounts would reach the host)"),
+                    "use private, rprivate, slave or rslave",
+                ))
+            }
+            Some(value @ ("unbindable" | "runbindable")) => {
+                return Err(unsupported(
+                    "linux.rootfsPropagation",
+                    format!("{value:?}"),
+                    "chapter 3 sets private, slave and shared propagation only; use private, rprivate, slave or rslave",
+                ))
+            }
             Some(value) => Propagation::parse(value)?,
-            // What runc does when the field is absent.
+            // The field absent: chapter 3's default. runc makes `/` rslave instead, so
+            // that the host's later mounts show in the container; rprivate shows none.
             None => Propagation::RPrivate,
         };
         Ok(RootfsConfig {
             rootfs: bundle.join(&root.path),
             propagation,
-            mounts: self.mounts.clone(),
+            mounts,
             devices: true,
             masked_paths: linux.masked_paths.iter().map(PathBuf::from).collect(),
             readonly_paths: linux.readonly_paths.iter().map(PathBuf::from).collect(),
@@ -103,23 +122,21 @@ impl Spec {
     // ANCHOR_END: rootfs_config
 
     // ANCHOR: cgroup_resources
-    /// `linux.resources` as chapter 4's limits. The device rules are not among them:
-    /// chapter 4 has no devices controller, so they stay in
-    /// [`LinuxResources::devices`](super::LinuxResources) for chapter 6 to enforce.
+    /// `linux.resources` as chapter 4's limits, which model every field of it: each is
+    /// applied, or refused by `cgroups::create` with its JSON path when this machine's
+    /// cgroup version cannot apply it. The device rules are wrapped as runc wraps them
+    /// (see [`device_rules`](super::devices::device_rules)); a configuration without
+    /// `linux.resources` at all (`runc spec --rootless`) leaves the cgroup's devices as
+    /// it inherits them, since an unprivileged runtime could not write them anyway.
     pub fn cgroup_resources(&self) -> Result<Resources, SpecError> {
-        let Some(resources) = self.linux_or_default().resources else {
+        let linux = self.linux_or_default();
+        let Some(mut resources) = linux.resources else {
             return Ok(Resources::default());
         };
-        if let Some(name) = resources.unsupported().first() {
-            return Err(unsupported(
-                format!("linux.resources.{name}"),
-                format!("the {name} limit"),
-                "chapter 4 applies memory, cpu and pids limits only; drop it",
-            ));
-        }
-        let limits = Resources { memory: resources.memory, cpu: resources.cpu, pids: resources.pids };
-        limits.validate()?;
-        Ok(limits)
+        resources.devices = super::devices::device_rules(&resources.devices, &linux.devices);
+        resources.validate()?;
+        crate::cgroups::devices::check_rules(&resources.devices)?;
+        Ok(resources)
     }
     // ANCHOR_END: cgroup_resources
 
@@ -176,7 +193,7 @@ impl Spec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{LinuxNamespace, LinuxResources};
+    use crate::spec::LinuxNamespace;
 
     #[test]
     fn runc_default_namespaces_are_created_not_joined() {
@@ -229,29 +246,30 @@ mod tests {
     }
 
     #[test]
-    fn rootfs_config_maps_propagation_and_refuses_extra_devices() {
+    fn rootfs_config_maps_propagation_and_refuses_unusable_devices() {
         let mut spec = Spec::runc_default();
         spec.linux.as_mut().unwrap().rootfs_propagation = Some("rslave".into());
         assert_eq!(spec.rootfs_config(Path::new("/b")).unwrap().propagation, Propagation::RSlave);
         spec.linux.as_mut().unwrap().devices.push(Default::default());
         let err = spec.rootfs_config(Path::new("/b")).unwrap_err().to_string();
-        assert!(err.starts_with("linux.devices: "), "{err}");
+        assert!(err.starts_with("linux.devices[0]: "), "{err}");
     }
 
     #[test]
-    fn cgroup_resources_keeps_memory_cpu_pids_and_refuses_the_rest() {
+    fn cgroup_resources_keeps_every_field_and_wraps_the_device_rules() {
         let mut spec = Spec::runc_default();
         let resources = spec.linux.as_mut().unwrap().resources.as_mut().unwrap();
         resources.pids = Some(crate::cgroups::Pids { limit: 64 });
-        resources.memory = Some(crate::cgroups::Memory { limit: Some(1 << 26), swap: None });
+        resources.memory = Some(crate::cgroups::Memory { limit: Some(1 << 26), ..Default::default() });
+        resources.block_io = Some(crate::cgroups::BlockIo { weight: Some(10), ..Default::default() });
         let limits = spec.cgroup_resources().unwrap();
         assert_eq!(limits.pids.unwrap().limit, 64);
         assert_eq!(limits.memory.unwrap().limit, Some(1 << 26));
+        assert_eq!(limits.block_io.unwrap().weight, Some(10));
         assert!(limits.cpu.is_none());
-        spec.linux.as_mut().unwrap().resources =
-            Some(LinuxResources { block_io: Some(serde_json::json!({"weight": 10})), ..Default::default() });
-        let err = spec.cgroup_resources().unwrap_err().to_string();
-        assert!(err.starts_with("linux.resources.blockIO: "), "{err}");
+        // runc's default denies everything; the default devices follow it.
+        assert!(limits.devices[0].is_wildcard() && !limits.devices[0].allow);
+        assert!(limits.devices.iter().any(|r| r.v1_line() == "c 1:3 rwm"));
         assert_eq!(Spec::rootless_default_for(0, 0).cgroup_resources().unwrap(), Resources::default());
     }
 
@@ -282,13 +300,34 @@ mod tests {
         assert!(spec.security_profile().unwrap_err().to_string().starts_with("process.apparmorProfile"));
     }
 
-    /// runc's `tmpcopyup` mount option is refused by name, not handed to the kernel.
+    /// runc's `tmpcopyup` is accepted on a tmpfs (chapter 3 does the copy) and refused
+    /// by name on any other mount, never handed to the kernel.
     #[test]
-    fn tmpcopyup_is_refused_by_name() {
+    fn tmpcopyup_is_for_tmpfs_only() {
         let mut spec = Spec::runc_default();
+        assert_eq!(spec.mounts[1].kind, "tmpfs");
         spec.mounts[1].options.push("tmpcopyup".into());
+        spec.rootfs_config(Path::new("/bundle")).expect("tmpcopyup on a tmpfs");
+        spec.mounts[0].options.push("tmpcopyup".into());
         let err = spec.rootfs_config(Path::new("/bundle")).unwrap_err();
-        assert!(err.to_string().contains("mounts[1].options"), "{err}");
-        assert!(err.to_string().contains("tmpcopyup"), "{err}");
+        assert!(err.to_string().contains("mounts[0].options"), "{err}");
+        assert!(err.to_string().contains("tmpcopyup\" on a proc mount"), "{err}");
+    }
+
+    /// A shared root (whose mounts would reach the host) and an unbindable one, which
+    /// chapter 3 cannot make, are refused by name; private and slave pass.
+    #[test]
+    fn shared_and_unbindable_root_propagation_are_refused_by_name() {
+        for value in ["shared", "rshared", "unbindable", "runbindable"] {
+            let mut spec = Spec::runc_default();
+            spec.linux.as_mut().unwrap().rootfs_propagation = Some(value.into());
+            let err = spec.rootfs_config(Path::new("/b")).unwrap_err().to_string();
+            assert!(err.starts_with("linux.rootfsPropagation: "), "{value}: {err}");
+        }
+        for (value, expected) in [("private", Propagation::Private), ("slave", Propagation::Slave)] {
+            let mut spec = Spec::runc_default();
+            spec.linux.as_mut().unwrap().rootfs_propagation = Some(value.into());
+            assert_eq!(spec.rootfs_config(Path::new("/b")).unwrap().propagation, expected);
+        }
     }
 }

@@ -69,7 +69,7 @@ const MOUNT_OPTION_CANDIDATES: &[&str] = &[
 pub struct Features {
     pub oci_version_min: String,
     pub oci_version_max: String,
-    /// Hook names the runtime runs: none yet (chapters 2 to 5 run no hooks).
+    /// Hook kinds the runtime runs, with their config.json names (chapter 6 runs all six).
     pub hooks: Vec<String>,
     pub mount_options: Vec<String>,
     pub linux: LinuxFeatures,
@@ -95,6 +95,8 @@ pub struct CgroupFeatures {
     pub v2: bool,
     pub systemd: bool,
     pub systemd_user: bool,
+    /// Whether `linux.resources.rdma` is applied (to `rdma.max`, on v1 and v2).
+    pub rdma: bool,
 }
 
 /// `linux.seccomp`.
@@ -130,17 +132,31 @@ impl Features {
         Features {
             oci_version_min: OCI_VERSION_MIN.to_owned(),
             oci_version_max: OCI_VERSION_MAX.to_owned(),
-            hooks: Vec::new(),
+            hooks: strings([
+                "prestart",
+                "createRuntime",
+                "createContainer",
+                "startContainer",
+                "poststart",
+                "poststop",
+            ]),
             mount_options: strings(
                 MOUNT_OPTION_CANDIDATES
                     .iter()
                     .copied()
-                    .filter(|option| parse_options(&[(*option).to_owned()]).data.is_empty()),
+                    .filter(|option| parse_options(&[(*option).to_owned()]).data.is_empty())
+                    .chain([crate::rootfs::mounts::TMPCOPYUP]),
             ),
             linux: LinuxFeatures {
                 namespaces: strings(Namespace::ALL.iter().map(|ns| ns.oci_name())),
                 capabilities: strings(CAPABILITIES.iter().map(|(name, _)| *name)),
-                cgroup: CgroupFeatures { v1: true, v2: true, systemd: false, systemd_user: false },
+                cgroup: CgroupFeatures {
+                    v1: true,
+                    v2: true,
+                    systemd: false,
+                    systemd_user: false,
+                    rdma: true,
+                },
                 seccomp: SeccompFeatures {
                     enabled: true,
                     actions: strings(

@@ -8,7 +8,6 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cgroups::{Cpu, Memory, Pids};
 use crate::namespaces::IdMap;
 use crate::security::seccomp::LinuxSeccomp;
 
@@ -74,69 +73,14 @@ impl LinuxNamespace {
 /// The namespace kinds the specification defines, by their config.json names.
 pub const NAMESPACE_TYPES: &[&str] = &["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"];
 
-/// `linux.resources`. Chapter 4's [`Resources`](crate::cgroups::Resources) carries the
-/// limits it applies (memory, cpu, pids) under the same names, so its parts are reused
-/// field by field; it is not reused whole because config.json's object also holds the
-/// device rules and limits chapter 4 does not implement, which must not vanish silently.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LinuxResources {
-    /// The device cgroup's allow/deny list, in order; the last match wins.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub devices: Vec<LinuxDeviceCgroup>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memory: Option<Memory>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cpu: Option<Cpu>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pids: Option<Pids>,
-    /// Limits kept as given, for round trips, and refused by the conversion:
-    /// chapter 4 does not apply them.
-    #[serde(default, rename = "blockIO", skip_serializing_if = "Option::is_none")]
-    pub block_io: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hugepage_limits: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rdma: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unified: Option<serde_json::Value>,
-}
+/// `linux.resources` is chapter 4's [`Resources`](crate::cgroups::Resources): it models
+/// every field of the specification's object under the same JSON names, so that each
+/// one is either applied or refused by name (see `Spec::cgroup_resources`); a separate
+/// type here would be a second list of fields to keep in step.
+pub use crate::cgroups::Resources as LinuxResources;
 
-impl LinuxResources {
-    /// The limits present that chapter 4 does not apply, by config.json name.
-    pub fn unsupported(&self) -> Vec<&'static str> {
-        [
-            ("blockIO", &self.block_io),
-            ("hugepageLimits", &self.hugepage_limits),
-            ("network", &self.network),
-            ("rdma", &self.rdma),
-            ("unified", &self.unified),
-        ]
-        .into_iter()
-        .filter(|(_, value)| value.as_ref().is_some_and(|v| !v.is_null()))
-        .map(|(name, _)| name)
-        .collect()
-    }
-}
-
-/// One rule of `linux.resources.devices`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LinuxDeviceCgroup {
-    pub allow: bool,
-    /// `a` (all), `c` (character) or `b` (block); absent means all.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// Absent: every major (or minor) number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub major: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub minor: Option<i64>,
-    /// Some of `r`, `w`, `m` (mknod); absent means all three.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access: Option<String>,
-}
+/// One rule of `linux.resources.devices`: chapter 4's [`DeviceRule`](crate::cgroups::DeviceRule).
+pub use crate::cgroups::DeviceRule as LinuxDeviceCgroup;
 
 /// One entry of `linux.devices`: a device node to create in the container.
 ///

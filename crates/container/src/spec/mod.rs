@@ -15,6 +15,7 @@
 //! - `validate`: the checks, each naming the JSON path of the field it rejects.
 //! - `defaults`: what `runc spec` and `runc spec --rootless` write.
 //! - `convert`: config.json → namespaces, rootfs, cgroup and security configurations.
+//! - `devices`: the default device rules, and `linux.devices` as binds of host nodes.
 //! - `features`: what this runtime implements, as `runc features` reports it.
 //!
 //! # Types shared with chapters 2 to 5
@@ -39,6 +40,7 @@ use crate::security::SecurityError;
 
 pub mod convert;
 pub mod defaults;
+pub mod devices;
 pub mod features;
 pub mod hooks;
 pub mod linux;
@@ -119,9 +121,11 @@ pub struct Spec {
     /// The root filesystem; required on Linux.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root: Option<Root>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Absent or `""`: the new UTS namespace keeps the name it starts with (runc's
+    /// reading: Go cannot tell an empty string from a missing field).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_as_none")]
     pub hostname: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "empty_as_none")]
     pub domainname: Option<String>,
     /// Mounts in order, after the root; chapter 3's type.
     #[serde(default, skip_serializing_if = "Vec::is_empty", serialize_with = "mounts::serialize")]
@@ -214,6 +218,12 @@ impl Spec {
     }
 }
 
+/// An empty string as no value at all (see [`Spec::hostname`]); without it, `""`
+/// would reach sethostname(2) as a request for an empty name.
+fn empty_as_none<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.filter(|s| !s.is_empty()))
+}
+
 /// serde_json's message without its trailing " at line L column C", which the error
 /// says in its own way.
 fn strip_position(err: &serde_json::Error) -> String {
@@ -221,5 +231,23 @@ fn strip_position(err: &serde_json::Error) -> String {
     match text.rfind(" at line ") {
         Some(at) => text[..at].to_owned(),
         None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `"hostname": ""` is no hostname, as runc reads it, not a request for an empty one.
+    #[test]
+    fn empty_hostname_and_domainname_are_absent() {
+        let mut value: serde_json::Value = serde_json::from_str(&Spec::runc_default().to_json()).unwrap();
+        value["hostname"] = "".into();
+        value["domainname"] = "".into();
+        let spec = Spec::parse(&value.to_string(), Path::new("config.json")).unwrap();
+        assert_eq!((spec.hostname, spec.domainname), (None, None));
+        value["hostname"] = "box1".into();
+        let spec = Spec::parse(&value.to_string(), Path::new("config.json")).unwrap();
+        assert_eq!(spec.hostname.as_deref(), Some("box1"));
     }
 }

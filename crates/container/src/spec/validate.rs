@@ -10,7 +10,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::cgroups::{CgroupError, Resources};
+use crate::cgroups::devices::check_rules;
+use crate::cgroups::CgroupError;
 use crate::namespaces::idmap::{check_map, IdKind};
 use crate::security::capabilities;
 use crate::security::rlimits::RLIMITS;
@@ -239,6 +240,13 @@ fn sysctl_namespace(key: &str) -> Option<&'static str> {
 fn check_sysctl(linux: &Linux) -> Check {
     for key in linux.sysctl.keys() {
         let field = format!("linux.sysctl[{key:?}]");
+        // The key becomes a path under /proc/sys: no `/`, no empty or `..` component.
+        if key.contains('/') || key.split('.').any(|part| part.is_empty()) {
+            return fail(
+                field,
+                "not a parameter name; write it with dots, as sysctl(8) prints it (net.ipv4.ip_forward)",
+            );
+        }
         match sysctl_namespace(key) {
             None => {
                 return fail(
@@ -352,17 +360,15 @@ fn check_linux(linux: &Linux) -> Check {
             }
         }
         // Chapter 4 knows the kernel's ranges; its field names are the paths below `linux.resources`.
-        let limits = Resources {
-            memory: resources.memory.clone(),
-            cpu: resources.cpu.clone(),
-            pids: resources.pids.clone(),
-        };
-        if let Err(err) = limits.validate() {
+        if let Err(err) = resources.validate().and_then(|()| check_rules(&resources.devices)) {
             return match err {
                 CgroupError::InvalidResource { field, value, expected } => fail(
                     format!("linux.resources.{field}"),
                     format!("{value} is out of range; use {expected}"),
                 ),
+                CgroupError::InvalidEntry { field, value, expected } => {
+                    fail(format!("linux.resources.{field}"), format!("{value} is not valid; use {expected}"))
+                }
                 other => fail("linux.resources", other.to_string()),
             };
         }

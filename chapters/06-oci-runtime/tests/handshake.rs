@@ -1,0 +1,83 @@
+//! Chapter 6: the create/start handshake through the exec fifo, observed from outside:
+//! after `create` the init exists, has written its pid file and waits; the payload
+//! has not run; `start` lets it run, once.
+
+mod common;
+
+use std::fs;
+
+use common::{process_lives, Bundle, Runtime};
+
+#[test]
+fn create_leaves_the_init_waiting_and_start_runs_the_payload() {
+    let runtime = Runtime::new();
+    let hs1 = runtime.id("hs1");
+    let bundle = Bundle::new(&["sh", "-c", "echo started > /started; echo hello; sleep 1000"]);
+    let pid = runtime.create(&bundle, &hs1);
+    let state = runtime.state(&hs1);
+    assert_eq!(state["status"], "created", "after create: {state}");
+    assert_eq!(state["pid"], pid, "the pid file and the state disagree: {state}");
+    assert!(process_lives(pid), "the init (pid {pid}) must wait for start, but it is gone");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(!bundle.file("started").exists(), "the payload ran before `start`: /started exists");
+    assert!(
+        runtime.state_dir(&hs1).join("exec.fifo").exists(),
+        "the init waits on exec.fifo, which is missing"
+    );
+
+    runtime.ok(&["start", &hs1]);
+    common::eventually("the payload writes /started", || bundle.file("started").exists());
+    assert_eq!(runtime.state(&hs1)["status"], "running");
+    common::eventually("the payload prints hello", || runtime.stdout(&hs1) == "hello\n");
+    assert!(!runtime.state_dir(&hs1).join("exec.fifo").exists(), "start must remove the exec fifo");
+    runtime.ok(&["delete", "--force", &hs1]);
+}
+
+#[test]
+fn a_container_starts_only_once() {
+    let runtime = Runtime::new();
+    let hs2 = runtime.id("hs2");
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    runtime.create(&bundle, &hs2);
+    runtime.ok(&["start", &hs2]);
+    let err = runtime.fails(&["start", &hs2]);
+    assert!(err.contains("running, not created") || err.contains("already been started"), "{err}");
+    runtime.ok(&["delete", "--force", &hs2]);
+}
+
+#[test]
+fn start_reports_an_init_that_died_while_waiting() {
+    let runtime = Runtime::new();
+    let hs3 = runtime.id("hs3");
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    let pid = runtime.create(&bundle, &hs3);
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).unwrap();
+    common::eventually("the killed init is gone", || !process_lives(pid));
+    let err = runtime.fails(&["start", &hs3]);
+    assert!(err.contains("stopped, not created") || err.contains("exited without waiting"), "{err}");
+    runtime.ok(&["delete", &hs3]);
+}
+
+#[test]
+fn a_payload_that_exits_at_once_still_counts_as_started() {
+    let runtime = Runtime::new();
+    let bundle = Bundle::new(&["true"]);
+    for round in 0..5 {
+        let id = runtime.id(&format!("hs4-{round}"));
+        runtime.create(&bundle, &id);
+        runtime.ok(&["start", &id]);
+        runtime.wait_status(&id, "stopped");
+        runtime.ok(&["delete", &id]);
+    }
+}
+
+#[test]
+fn run_creates_starts_waits_and_deletes() {
+    let runtime = Runtime::new();
+    let hs5 = runtime.id("hs5");
+    let bundle = Bundle::new(&["sh", "-c", "exit 7"]);
+    let status = runtime.run_container(&bundle, &hs5);
+    assert_eq!(status.code(), Some(7), "run must exit as the payload did ({status})");
+    assert!(!runtime.state_dir(&hs5).exists(), "run must delete the container afterwards");
+    assert!(fs::read_dir(runtime.state_dir("")).unwrap().next().is_none());
+}

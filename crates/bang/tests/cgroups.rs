@@ -1,0 +1,362 @@
+//! `bang-oci`'s cgroups on the real kernel (chapters 4 and 6): the container's cgroup
+//! in every v1 hierarchy, cpusets, device rules (v1 lists, and the eBPF program on the
+//! v2 tree), pause/resume with the freezer, and update. Asserted from outside:
+//! /proc/<pid>/cgroup and status, the cgroup files, what a process inside can open.
+//! They need root: `sudo -E env PATH="$PATH" cargo test -p bang --test cgroups`.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::prelude::*;
+use bigbang_container::cgroups::v2::V2Cgroup;
+use bigbang_container::cgroups::{ebpf, CgroupManager, DeviceRule, Hierarchies, Resources};
+use bigbang_testkit::probe;
+use bigbang_testkit::rootfs::BusyboxRootfs;
+use serde_json::{json, Value};
+
+fn require_root() {
+    assert!(
+        probe::is_root(),
+        "these tests create cgroups and containers and need root: run `sudo -E env PATH=\"$PATH\" cargo test -p bang --test cgroups`"
+    );
+}
+
+/// An id no other test (or test run) uses.
+fn unique(name: &str) -> String {
+    format!("cg-{name}-{}", std::process::id())
+}
+
+/// A bundle (busybox rootfs, the config.json of `bang-oci spec`, edited) and a state
+/// root of its own; every container left is force-deleted on drop, even on panic.
+struct Container {
+    id: String,
+    bundle: tempfile::TempDir,
+    _rootfs: BusyboxRootfs,
+    root: tempfile::TempDir,
+}
+
+impl Container {
+    fn new(name: &str, args: &[&str], change: impl FnOnce(&mut Value)) -> Container {
+        require_root();
+        let bundle = tempfile::Builder::new().prefix("bigbang-bundle-").tempdir().unwrap();
+        let rootfs = BusyboxRootfs::new().expect("busybox rootfs (is busybox-static installed?)");
+        Command::cargo_bin("bang-oci")
+            .unwrap()
+            .args(["spec", "--bundle"])
+            .arg(bundle.path())
+            .assert()
+            .success();
+        let path = bundle.path().join("config.json");
+        let mut config: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        config["root"]["path"] = Value::from(rootfs.path().to_str().unwrap());
+        config["process"]["terminal"] = Value::Bool(false);
+        config["process"]["args"] = args.iter().map(|a| Value::from(*a)).collect();
+        change(&mut config);
+        fs::write(&path, serde_json::to_string_pretty(&config).unwrap()).unwrap();
+        let root = tempfile::Builder::new().prefix("bigbang-oci-root-").tempdir().unwrap();
+        Container { id: unique(name), bundle, _rootfs: rootfs, root }
+    }
+
+    fn cmd(&self) -> Command {
+        let mut command = Command::cargo_bin("bang-oci").unwrap();
+        command.arg("--root").arg(self.root.path());
+        command
+    }
+
+    /// `bang-oci VERB… ID`, which must succeed; its standard output.
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.cmd().args(args).arg(&self.id).stdin(Stdio::null()).output().unwrap();
+        assert!(
+            output.status.success(),
+            "bang-oci {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// `bang-oci VERB… ID`, which must fail; its standard error.
+    fn fails(&self, args: &[&str]) -> String {
+        let output = self.cmd().args(args).arg(&self.id).stdin(Stdio::null()).output().unwrap();
+        assert!(!output.status.success(), "bang-oci {args:?} succeeded");
+        String::from_utf8(output.stderr).unwrap()
+    }
+
+    /// `run --detach`: the container's output goes to a file so that nobody waits on it.
+    fn start(&self) -> i64 {
+        let log = fs::File::create(self.bundle.path().join("out")).unwrap();
+        let status = self
+            .cmd()
+            .args(["run", "--detach", "--bundle"])
+            .arg(self.bundle.path())
+            .arg(&self.id)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .status()
+            .unwrap();
+        assert!(status.success(), "run --detach failed: {}", self.output());
+        self.state()["pid"].as_i64().unwrap()
+    }
+
+    /// `run` in the foreground: (exit code, standard output and error).
+    fn run(&self) -> (i32, String) {
+        let output = self
+            .cmd()
+            .args(["run", "--bundle"])
+            .arg(self.bundle.path())
+            .arg(&self.id)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let text =
+            String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+        (output.status.code().unwrap_or(-1), text)
+    }
+
+    fn output(&self) -> String {
+        fs::read_to_string(self.bundle.path().join("out")).unwrap_or_default()
+    }
+
+    fn state(&self) -> Value {
+        serde_json::from_str(&self.ok(&["state"])).unwrap()
+    }
+
+    /// The path of the container's cgroup (`bang-oci/<id>`) under each v1 hierarchy.
+    fn v1_dirs(&self) -> Vec<PathBuf> {
+        Hierarchies::here()
+            .unwrap()
+            .v1
+            .iter()
+            .map(|h| h.mount_point.join("bang-oci").join(&self.id))
+            .collect()
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = self.cmd().args(["delete", "--force", &self.id]).output();
+    }
+}
+
+fn status_field(pid: i64, field: &str) -> String {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status.lines().find_map(|l| l.strip_prefix(&format!("{field}:"))).unwrap().trim().to_string()
+}
+
+/// Waits (at most 10 s, then fails) until `done` holds.
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The container's init is in its own cgroup in every v1 hierarchy, cpuset, devices,
+/// blkio and freezer included; delete removes every one of them.
+#[test]
+fn every_v1_hierarchy_holds_the_init() {
+    let c = Container::new("hier", &["sleep", "1000"], |_| {});
+    let pid = c.start();
+    let cgroups = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let hierarchies = Hierarchies::here().unwrap();
+    assert!(hierarchies.v1.len() >= 4, "this test wants a v1 or hybrid host: {hierarchies:?}");
+    for h in &hierarchies.v1 {
+        let line = cgroups
+            .lines()
+            .find(|l| {
+                l.split(':')
+                    .nth(1)
+                    .is_some_and(|c| c.split(',').any(|c| h.controllers.contains(&c.to_string())))
+            })
+            .unwrap_or_else(|| panic!("no line for {:?} in\n{cgroups}", h.controllers));
+        assert!(line.ends_with(&format!(":/bang-oci/{}", c.id)), "{:?}: {line}", h.controllers);
+    }
+    for dir in c.v1_dirs() {
+        assert!(dir.is_dir(), "{} is missing", dir.display());
+    }
+    c.ok(&["delete", "--force"]);
+    for dir in c.v1_dirs() {
+        assert!(!dir.exists(), "{} is left after delete", dir.display());
+    }
+}
+
+/// cpu.cpus becomes the cpuset, and the kernel confines the init to it.
+#[test]
+fn cpuset_cpus_confines_the_init() {
+    let cpus = fs::read_to_string("/sys/fs/cgroup/cpuset/cpuset.effective_cpus").unwrap();
+    let last = cpus.trim().rsplit(['-', ',']).next().unwrap().to_string();
+    let c = Container::new("cpuset", &["sleep", "1000"], |config| {
+        config["linux"]["resources"]["cpu"] = json!({ "cpus": last });
+    });
+    let pid = c.start();
+    assert_eq!(status_field(pid, "Cpus_allowed_list"), last);
+    let dir = Path::new("/sys/fs/cgroup/cpuset/bang-oci").join(&c.id);
+    assert_eq!(fs::read_to_string(dir.join("cpuset.cpus")).unwrap().trim(), last);
+}
+
+/// Device rules in order: everything denied, then /dev/null allowed; /dev/zero, made by
+/// linux.devices (which drops its default rule, as in runc), cannot be opened (EPERM).
+#[test]
+fn device_rules_deny_what_they_do_not_allow() {
+    let c = Container::new(
+        "devices",
+        &["sh", "-c", "head -c1 /dev/zero >/dev/null; echo zero=$?; echo x > /dev/null && echo null=ok"],
+        |config| {
+            config["linux"]["devices"] = json!([{ "path": "/dev/zero", "type": "c", "major": 1, "minor": 5, "fileMode": 438, "uid": 0, "gid": 0 }]);
+            config["linux"]["resources"]["devices"] = json!([{ "allow": false, "access": "rwm" }, { "allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm" }]);
+        },
+    );
+    let (code, output) = c.run();
+    assert_eq!(code, 0, "{output}");
+    assert!(output.contains("Operation not permitted"), "{output}");
+    assert!(output.contains("zero=1") && output.contains("null=ok"), "{output}");
+}
+
+/// pause freezes every task (freezer.state FROZEN, the kernel shows the init in state
+/// D, `state` and `list` say paused), resume thaws; both refuse the wrong status; a
+/// paused container still dies of `kill KILL`.
+#[test]
+fn pause_freezes_and_resume_thaws() {
+    let c = Container::new("pause", &["sh", "-c", "while :; do :; done"], |_| {});
+    let pid = c.start();
+    let freezer = Path::new("/sys/fs/cgroup/freezer/bang-oci").join(&c.id).join("freezer.state");
+    assert!(c.fails(&["resume"]).contains("is running, not paused"));
+    c.ok(&["pause"]);
+    assert_eq!(fs::read_to_string(&freezer).unwrap().trim(), "FROZEN");
+    assert_eq!(c.state()["status"], "paused");
+    assert!(status_field(pid, "State").starts_with('D'), "{}", status_field(pid, "State"));
+    let list: Value = serde_json::from_str(&c.ok_list()).unwrap();
+    assert_eq!(list[0]["status"], "paused", "{list}");
+    assert!(c.fails(&["pause"]).contains("is paused, not running"));
+    c.ok(&["resume"]);
+    assert_eq!(fs::read_to_string(&freezer).unwrap().trim(), "THAWED");
+    assert_eq!(c.state()["status"], "running");
+    assert!(status_field(pid, "State").starts_with('R'), "a busy loop runs: {}", status_field(pid, "State"));
+    c.ok(&["pause"]);
+    let killed = c.cmd().args(["kill", &c.id, "KILL"]).output().unwrap();
+    assert!(killed.status.success(), "{}", String::from_utf8_lossy(&killed.stderr));
+    wait_until("the paused container to die of SIGKILL", || c.state()["status"] == "stopped");
+    c.ok(&["delete"]);
+}
+
+impl Container {
+    fn ok_list(&self) -> String {
+        let output = self.cmd().args(["list", "--format", "json"]).output().unwrap();
+        assert!(output.status.success());
+        String::from_utf8(output.stdout).unwrap()
+    }
+}
+
+/// A created container cannot be paused, and delete --force removes a paused one.
+#[test]
+fn only_running_containers_pause() {
+    let c = Container::new("created", &["sleep", "1000"], |_| {});
+    let status = c
+        .cmd()
+        .args(["create", "--bundle"])
+        .arg(c.bundle.path())
+        .arg(&c.id)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(c.fails(&["pause"]).contains("is created, not running"));
+    c.ok(&["start"]);
+    c.ok(&["pause"]);
+    c.ok(&["delete", "--force"]);
+    for dir in c.v1_dirs() {
+        assert!(!dir.exists(), "{} is left after delete --force of a paused container", dir.display());
+    }
+}
+
+/// update changes the limits of a running container, from flags and from a
+/// linux.resources file; a field the kernel cannot apply is refused by its JSON path.
+#[test]
+fn update_changes_the_limits() {
+    let c = Container::new("update", &["sleep", "1000"], |_| {});
+    c.start();
+    let memory = Path::new("/sys/fs/cgroup/memory/bang-oci").join(&c.id).join("memory.limit_in_bytes");
+    let pids = Path::new("/sys/fs/cgroup/pids/bang-oci").join(&c.id).join("pids.max");
+    c.ok(&["update", "--memory", "32M"]);
+    assert_eq!(fs::read_to_string(&memory).unwrap().trim(), (32 << 20).to_string());
+    let file = c.bundle.path().join("resources.json");
+    fs::write(&file, r#"{"memory": {"limit": 67108864}, "pids": {"limit": 42}}"#).unwrap();
+    c.ok(&["update", "--resources", file.to_str().unwrap()]);
+    assert_eq!(fs::read_to_string(&memory).unwrap().trim(), (64 << 20).to_string());
+    assert_eq!(fs::read_to_string(&pids).unwrap().trim(), "42");
+    let err = c.fails(&["update", "--kernel-memory", "64M"]);
+    assert!(err.contains("linux.resources.memory.kernel is not supported"), "{err}");
+    assert!(c.fails(&["update"]).contains("nothing to update"));
+}
+
+/// A configuration asking for what this kernel cannot do is refused by name before
+/// anything is made: no state, no cgroup.
+#[test]
+fn unsupported_resources_leave_nothing() {
+    let c = Container::new("refused", &["true"], |config| {
+        config["linux"]["resources"]["unified"] = json!({ "memory.high": "64M" });
+    });
+    let (code, output) = c.run();
+    assert_ne!(code, 0);
+    assert!(output.contains("linux.resources.unified is not supported on cgroup v1"), "{output}");
+    for dir in c.v1_dirs() {
+        assert!(!dir.exists(), "{} is left", dir.display());
+    }
+    assert_eq!(fs::read_dir(c.root.path()).unwrap().count(), 0, "a state directory is left");
+}
+
+/// A cgroup in the v2 tree (/sys/fs/cgroup/unified on a hybrid host), removed on drop.
+struct V2Fixture(V2Cgroup);
+
+impl Drop for V2Fixture {
+    fn drop(&mut self) {
+        let _ = self.0.remove();
+    }
+}
+
+/// On the v2 tree, device rules become an eBPF program attached to the cgroup: a
+/// process in it can write /dev/null but not read /dev/zero (EPERM); applying rules
+/// again replaces the program rather than adding one.
+#[test]
+fn ebpf_device_program_on_the_v2_tree() {
+    require_root();
+    let unified = Hierarchies::here()
+        .unwrap()
+        .unified
+        .expect("a cgroup2 tree (/sys/fs/cgroup/unified on this machine)");
+    let fixture = V2Fixture(V2Cgroup::create(&unified, Path::new(&unique("ebpf"))).unwrap());
+    let rules = Resources {
+        devices: vec![DeviceRule::deny_all(), DeviceRule::allow_char(Some(1), Some(3), "rwm")],
+        ..Resources::default()
+    };
+    fixture.0.apply(&rules).unwrap();
+    fixture.0.apply(&rules).unwrap();
+    assert_eq!(
+        ebpf::attached_programs(fixture.0.dir()).unwrap().len(),
+        1,
+        "the second apply replaced the program"
+    );
+    let mut child = Command::new("/bin/sh")
+        .args([
+            "-c",
+            "read go; head -c1 /dev/zero >/dev/null; echo zero=$?; echo x > /dev/null && echo null=ok",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    fixture.0.join(child.id() as i32).unwrap();
+    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    let text =
+        String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    assert!(text.contains("Operation not permitted") && text.contains("zero=1"), "{text}");
+    assert!(text.contains("null=ok"), "{text}");
+}

@@ -1,0 +1,1395 @@
+//! bang-oci against the OCI runtime specification (chapter 6): a suite mirroring the
+//! programs of opencontainers/runtime-tools' validation/ directory, one test per
+//! program, named after it. Each builds a bundle from `bang-oci spec` and a busybox
+//! rootfs, runs the real binary, and checks what config.json asked for from inside
+//! the container (the payload prints /proc/self/status, mountinfo, `hostname`, …) or
+//! from /proc/<pid> on the host. Where runtime-tools' expectation and runc differ, the
+//! test says which it follows. Read the runtime-spec's config.md, config-linux.md and
+//! runtime.md. Needs root: `sudo -E env PATH="$PATH" cargo test -p bang --test validation`.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+
+use serde_json::{json, Value};
+use support::*;
+
+const SUITE: &str = "validation";
+
+fn runtime() -> Runtime {
+    Runtime::new(SUITE)
+}
+
+/// Runs `commands` as the payload of a container from `bundle` to its end; returns
+/// what each printed.
+fn inside(
+    runtime: &Runtime,
+    bundle: &Bundle,
+    id: &str,
+    commands: &[(&str, &str)],
+) -> BTreeMap<String, String> {
+    bundle.set_args(&probe_args(commands));
+    sections(&runtime.run_to_end(bundle, id))
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value.as_array().map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect()).unwrap_or_default()
+}
+
+/// A hook running `script` with the host's sh, as config.md spells one.
+fn hook(script: &str) -> Value {
+    json!({ "path": "/bin/sh", "args": ["sh", "-c", script], "timeout": 10 })
+}
+
+/// A hook that fails: the host's /bin/false, as runtime-tools' *_fail programs use.
+fn failing_hook() -> Value {
+    json!({ "path": "/bin/false", "args": ["false"] })
+}
+
+/// The major and minor numbers of a device number (makedev(3), glibc's encoding).
+fn major_minor(rdev: u64) -> (u64, u64) {
+    ((rdev >> 8) & 0xfff | (rdev >> 32) & !0xfff, rdev & 0xff | (rdev >> 12) & !0xff)
+}
+
+/// runc's default config.json, as `bang-oci spec` writes it: the default filesystems,
+/// devices and symbolic links, the hostname, runc's three capabilities in every set
+/// but the inheritable and ambient ones, no_new_privs, RLIMIT_NOFILE 1024, a read-only
+/// root, the masked and read-only paths, and root in / (runtime-tools' `default`,
+/// which runs its whole runtimetest on the default configuration).
+#[test]
+fn default() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    let config = bundle.config();
+    let masked = strings(&config["linux"]["maskedPaths"]);
+    let readonly = strings(&config["linux"]["readonlyPaths"]);
+    let masked_probe: Vec<String> = masked
+        .iter()
+        .map(|p| {
+            format!(
+                "if [ -d {p} ]; then echo \"{p} $(ls -A {p} | wc -l)\"; elif [ -e {p} ]; then echo \"{p} $(head -c 4096 {p} | wc -c)\"; fi"
+            )
+        })
+        .collect();
+    let readonly_probe: Vec<String> = readonly.iter().map(|p| format!("[ -e {p} ] && echo {p}")).collect();
+    let seen = inside(
+        &runtime,
+        &bundle,
+        &unique("default"),
+        &[
+            ("status", "cat /proc/self/status"),
+            ("mountinfo", "cat /proc/self/mountinfo"),
+            ("hostname", "hostname"),
+            ("id", "id -u; id -g"),
+            ("cwd", "pwd"),
+            ("nofile", "ulimit -Sn; ulimit -Hn"),
+            ("devices", "for d in null zero full random urandom tty; do stat -c '%n %F %t:%T' /dev/$d; done"),
+            ("links", "for l in fd ptmx stdin stdout stderr; do echo /dev/$l $(readlink /dev/$l); done"),
+            ("rootfs", "touch /bigbang-probe"),
+            ("masked", &masked_probe.join("; ")),
+            ("readonly", &readonly_probe.join("; ")),
+        ],
+    );
+    let mounts = parse_mountinfo(&seen["mountinfo"]);
+    for (point, fstype) in [
+        ("/proc", "proc"),
+        ("/sys", "sysfs"),
+        ("/dev", "tmpfs"),
+        ("/dev/pts", "devpts"),
+        ("/dev/shm", "tmpfs"),
+        ("/dev/mqueue", "mqueue"),
+    ] {
+        let mount = mount_at(&mounts, point).unwrap_or_else(|| panic!("no mount at {point}: {mounts:?}"));
+        assert_eq!(mount.fstype, fstype, "{point}");
+    }
+    assert!(mount_at(&mounts, "/").unwrap().options.contains(&"ro".into()), "root.readonly");
+    assert!(seen["rootfs"].contains("Read-only file system"), "{}", seen["rootfs"]);
+    let devices: Vec<&str> = seen["devices"].lines().collect();
+    assert_eq!(
+        devices,
+        [
+            "/dev/null character special file 1:3",
+            "/dev/zero character special file 1:5",
+            "/dev/full character special file 1:7",
+            "/dev/random character special file 1:8",
+            "/dev/urandom character special file 1:9",
+            "/dev/tty character special file 5:0",
+        ]
+    );
+    assert_eq!(
+        seen["links"].lines().collect::<Vec<_>>(),
+        [
+            "/dev/fd /proc/self/fd",
+            "/dev/ptmx pts/ptmx",
+            "/dev/stdin /proc/self/fd/0",
+            "/dev/stdout /proc/self/fd/1",
+            "/dev/stderr /proc/self/fd/2",
+        ]
+    );
+    assert_eq!(seen["hostname"], "runc\n");
+    assert_eq!(seen["id"], "0\n0\n");
+    assert_eq!(seen["cwd"], "/\n");
+    assert_eq!(seen["nofile"], "1024\n1024\n");
+    let status = &seen["status"];
+    let caps = &config["process"]["capabilities"];
+    for (field, set) in [("CapBnd", "bounding"), ("CapEff", "effective"), ("CapPrm", "permitted")] {
+        assert_eq!(status_line(status, field).unwrap(), capability_mask(&strings(&caps[set])), "{field}");
+    }
+    assert_eq!(status_line(status, "CapInh").unwrap(), "0000000000000000");
+    // runc's default lists ambient capabilities it does not make inheritable: the
+    // kernel cannot raise them (capabilities(7)), so runc and bang-oci leave them out.
+    assert_eq!(status_line(status, "CapAmb").unwrap(), "0000000000000000");
+    assert_eq!(status_line(status, "NoNewPrivs").unwrap(), "1");
+    assert_eq!(status_line(status, "Seccomp").unwrap(), "0", "runc's default has no seccomp profile");
+    for line in seen["masked"].lines() {
+        assert!(line.ends_with(" 0"), "a masked path shows something: {line}");
+    }
+    assert!(!seen["readonly"].trim().is_empty(), "none of {readonly:?} exists");
+    for path in seen["readonly"].lines() {
+        let mount = mount_at(&mounts, path).unwrap_or_else(|| panic!("{path} is not a mount point"));
+        assert!(mount.options.contains(&"ro".into()), "{path} is not read-only: {mount:?}");
+    }
+}
+
+/// `create` without an id fails; with a new id it makes a container `state` reports;
+/// the same id again fails and leaves the first alone (runtime-tools' `create`).
+#[test]
+fn create() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["ls"]);
+    let err = runtime.fails(&["create", "--bundle", bundle.path().to_str().unwrap()]);
+    assert!(err.stderr.contains("<ID>"), "{}", err.stderr);
+    let id = unique("create");
+    runtime.created(&bundle, &id);
+    let state = runtime.state(&id);
+    assert_eq!(state["id"], id.as_str());
+    assert_eq!(state["status"], "created");
+    let (status, err) = runtime.create(&bundle, &id, &[]);
+    assert!(!status.success());
+    assert!(err.contains(&id) && err.contains("already exists"), "{err}");
+    assert_eq!(runtime.state(&id)["status"], "created");
+}
+
+/// `start` without an id, or of a container that does not exist, fails; the payload
+/// does not run before `start`, runs once after it, and a second `start` fails
+/// without running it again (runtime-tools' `start`). A configuration without
+/// `process` is refused: bang-oci refuses it at `create`, before anything exists,
+/// where runtime-tools expects `start` to fail.
+#[test]
+fn start() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["sh", "-c", "echo 'process called' >> /output"]);
+    bundle.writable();
+    let output = bundle.rootfs().join("output");
+    let id = unique("start");
+    assert!(runtime.fails(&["start"]).stderr.contains("<ID>"));
+    assert!(runtime.fails(&["start", &id]).stderr.contains(&id));
+    runtime.created(&bundle, &id);
+    assert!(!output.exists(), "process.args ran before start");
+    runtime.ok(&["start", &id]);
+    runtime.wait_status(&id, "stopped");
+    assert_eq!(fs::read_to_string(&output).unwrap(), "process called\n");
+    let err = runtime.fails(&["start", &id]);
+    assert!(err.stderr.contains("not created"), "{}", err.stderr);
+    assert_eq!(fs::read_to_string(&output).unwrap(), "process called\n", "a second start ran it again");
+    runtime.ok(&["delete", &id]);
+
+    bundle.edit(|c| {
+        c.as_object_mut().unwrap().remove("process");
+    });
+    assert_create_fails(&runtime, &bundle, &unique("start-noprocess"), &["process"]);
+}
+
+/// `state` without an id, or of an unknown one, fails; of a created container it
+/// prints the State of runtime.md: ociVersion, id, status, pid, bundle, annotations
+/// (runtime-tools' `state`).
+#[test]
+fn state() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    bundle.edit(|c| c["annotations"] = json!({ "org.opencontainers.runtime-tools": "state test" }));
+    let id = unique("state");
+    assert!(runtime.fails(&["state"]).stderr.contains("<ID>"));
+    assert!(runtime.fails(&["state", &id]).stderr.contains(&id));
+    runtime.created(&bundle, &id);
+    let state = runtime.state(&id);
+    assert_eq!(state["ociVersion"], bundle.config()["ociVersion"]);
+    assert_eq!(state["id"], id.as_str());
+    assert_eq!(state["status"], "created");
+    let pid = state["pid"].as_i64().unwrap();
+    assert!(pid > 0 && alive(pid), "pid {pid}");
+    assert_eq!(Path::new(state["bundle"].as_str().unwrap()), fs::canonicalize(bundle.path()).unwrap());
+    assert_eq!(state["annotations"], json!({ "org.opencontainers.runtime-tools": "state test" }));
+    runtime.ok(&["kill", &id, "KILL"]);
+    runtime.wait_status(&id, "stopped");
+}
+
+/// `kill` without an id, or of an unknown container, fails; KILL stops a created and
+/// a running container; a stopped one cannot be signalled (runtime-tools' `kill`).
+#[test]
+fn kill() {
+    let runtime = runtime();
+    let id = unique("kill");
+    assert!(runtime.fails(&["kill"]).stderr.contains("<ID>"));
+    assert!(runtime.fails(&["kill", &id, "KILL"]).stderr.contains(&id));
+
+    let created = Bundle::new(&["true"]);
+    runtime.created(&created, &id);
+    runtime.ok(&["kill", &id, "KILL"]);
+    runtime.wait_status(&id, "stopped");
+    let err = runtime.fails(&["kill", &id, "KILL"]);
+    assert!(err.stderr.contains("not running"), "{}", err.stderr);
+    runtime.ok(&["delete", &id]);
+
+    let running = Bundle::new(&["sleep", "30"]);
+    let id = unique("kill-running");
+    let pid = runtime.start_running(&running, &id);
+    runtime.ok(&["kill", &id, "KILL"]);
+    runtime.wait_status(&id, "stopped");
+    assert!(!alive(pid));
+}
+
+/// Signalling a stopped container fails and changes nothing in its state
+/// (runtime-tools' `kill_no_effect`).
+#[test]
+fn kill_no_effect() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    let id = unique("kill-no-effect");
+    runtime.created(&bundle, &id);
+    runtime.ok(&["start", &id]);
+    let before = runtime.wait_status(&id, "stopped");
+    runtime.fails(&["kill", &id, "KILL"]);
+    assert_eq!(runtime.state(&id), before);
+}
+
+/// `kill` delivers the signal named: a payload that traps TERM, USR1 or USR2 sees it
+/// (runtime-tools' `killsig`).
+#[test]
+fn killsig() {
+    let runtime = runtime();
+    for signal in ["TERM", "USR1", "USR2"] {
+        let script = format!("trap 'touch /{signal}' {signal}; touch /ready; sleep 30 & wait $!");
+        let bundle = Bundle::new(&["sh", "-c", &script]);
+        bundle.writable();
+        let id = unique(&format!("killsig-{signal}"));
+        runtime.created(&bundle, &id);
+        runtime.ok(&["start", &id]);
+        let deadline = std::time::Instant::now() + PATIENCE;
+        while !bundle.rootfs().join("ready").exists() {
+            assert!(std::time::Instant::now() < deadline, "the payload never trapped {signal}");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        runtime.ok(&["kill", &id, signal]);
+        runtime.wait_status(&id, "stopped");
+        assert!(bundle.rootfs().join(signal).exists(), "the payload never saw SIG{signal}");
+        runtime.ok(&["delete", &id]);
+    }
+}
+
+/// `delete` without an id fails; of a running container it fails and has no effect:
+/// the container keeps running and `state` still answers (runtime-tools' `delete`).
+/// runtime-tools also expects deleting a `created` container to fail; runc deletes it
+/// (killing its init), podman relies on that, and bang-oci follows runc
+/// (lifecycle.rs, delete_of_a_created_container_kills_its_init).
+#[test]
+fn delete() {
+    let runtime = runtime();
+    assert!(runtime.fails(&["delete"]).stderr.contains("<ID>"));
+    let bundle = Bundle::new(&["sleep", "30"]);
+    let id = unique("delete");
+    let pid = runtime.start_running(&bundle, &id);
+    let err = runtime.fails(&["delete", &id]);
+    assert!(err.stderr.contains("running"), "{}", err.stderr);
+    assert_eq!(runtime.state(&id)["status"], "running");
+    assert!(alive(pid));
+}
+
+/// The value of `file` in the cgroup `path` (relative to the cgroup root) of the
+/// v1 `controller`, or of the v2 tree.
+fn cgroup_file(controller: &str, path: &str, v1: &str, v2: &str) -> String {
+    let base = Path::new("/sys/fs/cgroup");
+    let file = if base.join("cgroup.controllers").exists() {
+        base.join(path).join(v2)
+    } else {
+        base.join(controller).join(path).join(v1)
+    };
+    fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display())).trim().to_string()
+}
+
+/// A container with `linux.cgroupsPath` gets that cgroup with its limits; `delete`
+/// removes it from every hierarchy (runtime-tools' `delete_resources`).
+#[test]
+fn delete_resources() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    let name = unique("bigbang-delete-resources");
+    bundle.edit(|c| {
+        c["linux"]["cgroupsPath"] = Value::from(format!("/{name}"));
+        c["linux"]["resources"]["pids"] = json!({ "limit": 1000 });
+    });
+    let id = unique("delete-resources");
+    runtime.created(&bundle, &id);
+    assert_eq!(cgroup_file("pids", &name, "pids.max", "pids.max"), "1000");
+    let procs = cgroup_file("pids", &name, "cgroup.procs", "cgroup.procs");
+    assert_eq!(procs, runtime.pid(&id).to_string());
+    runtime.ok(&["start", &id]);
+    runtime.wait_status(&id, "stopped");
+    runtime.ok(&["delete", &id]);
+    assert!(cgroup_leftovers(&name).is_empty(), "{:?}", cgroup_leftovers(&name));
+}
+
+/// A cgroup directory made by the test, removed on drop.
+struct ForeignCgroup(PathBuf);
+
+impl Drop for ForeignCgroup {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir(&self.0);
+    }
+}
+
+/// `delete` removes only what `create` made: a cgroup the container's init was moved
+/// into by someone else survives it (runtime-tools' `delete_only_create_resources`).
+#[test]
+fn delete_only_create_resources() {
+    require_root(SUITE);
+    let base = Path::new("/sys/fs/cgroup");
+    let pids = if base.join("cgroup.controllers").exists() { base.to_path_buf() } else { base.join("pids") };
+    let foreign = ForeignCgroup(pids.join(unique("bigbang-foreign")));
+    fs::create_dir(&foreign.0).unwrap();
+    // Made after the cgroup, so dropped before it: the container is gone by the time
+    // the cgroup is removed, even when an assertion fails.
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    let id = unique("delete-only-created");
+    runtime.created(&bundle, &id);
+    fs::write(foreign.0.join("cgroup.procs"), runtime.pid(&id).to_string()).unwrap();
+    runtime.ok(&["start", &id]);
+    runtime.wait_status(&id, "stopped");
+    runtime.ok(&["delete", &id]);
+    assert!(foreign.0.exists(), "delete removed a cgroup it did not create");
+    assert!(cgroup_leftovers(&id).is_empty(), "{:?}", cgroup_leftovers(&id));
+}
+
+/// `--pid-file` holds the init's pid, as `state` reports it, in decimal without a
+/// newline (runtime-tools' `pidfile`).
+#[test]
+fn pidfile() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    let id = unique("pidfile");
+    let pid_file = runtime.logs().join("pidfile");
+    let (status, err) = runtime.create(&bundle, &id, &["--pid-file", pid_file.to_str().unwrap()]);
+    assert!(status.success(), "{err}");
+    assert_eq!(fs::read_to_string(&pid_file).unwrap(), runtime.pid(&id).to_string());
+}
+
+/// `hostname` is what the payload sees; an empty one is no hostname at all, so the
+/// new UTS namespace keeps the host's name, as runc does (runtime-tools' `hostname`,
+/// whose Go generator drops the empty field).
+#[test]
+fn hostname() {
+    let runtime = runtime();
+    let host = fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    for (given, expected) in [("hostname-specific", "hostname-specific\n"), ("", host.as_str())] {
+        let bundle = Bundle::new(&["true"]);
+        bundle.edit(|c| c["hostname"] = Value::from(given));
+        let id = unique(&format!("hostname{}", given.len()));
+        let seen = inside(&runtime, &bundle, &id, &[("hostname", "cat /proc/sys/kernel/hostname")]);
+        assert_eq!(seen["hostname"], expected, "hostname {given:?}");
+    }
+}
+
+/// runtime-tools' `mounts`: tmpfs and bind mounts with every propagation option.
+fn runtime_tools_mounts() -> Vec<Value> {
+    let defaults = ["nosuid", "strictatime", "mode=755", "size=1k"];
+    let tmpfs = |dest: &str, propagation: &str| {
+        let mut options: Vec<&str> = defaults.to_vec();
+        options.push(propagation);
+        json!({ "destination": dest, "type": "tmpfs", "source": "tmpfs", "options": options })
+    };
+    let bind = |dest: &str, kind: &str, propagation: &str| {
+        let mut options: Vec<&str> = defaults.to_vec();
+        options.extend([kind, propagation]);
+        json!({ "destination": dest, "source": "/etc", "options": options })
+    };
+    vec![
+        tmpfs("/tmp/test-shared", "shared"),
+        tmpfs("/tmp/test-slave", "slave"),
+        tmpfs("/tmp/test-private", "private"),
+        bind("/mnt/etc-shared", "bind", "shared"),
+        bind("/mnt/etc-rshared", "rbind", "rshared"),
+        bind("/mnt/etc-slave", "bind", "slave"),
+        bind("/mnt/etc-rslave", "rbind", "rslave"),
+        bind("/mnt/etc-private", "bind", "private"),
+        bind("/mnt/etc-rprivate", "rbind", "rprivate"),
+        bind("/mnt/etc-unbindable", "bind", "unbindable"),
+        bind("/mnt/etc-runbindable", "rbind", "runbindable"),
+    ]
+}
+
+/// Runs a container with runtime-tools' mounts; returns the mounts it saw.
+fn mounts_seen(runtime: &Runtime, name: &str) -> Vec<MountLine> {
+    let bundle = Bundle::new(&["true"]);
+    bundle.edit(|c| c["mounts"].as_array_mut().unwrap().extend(runtime_tools_mounts()));
+    let id = unique(name);
+    let seen = inside(runtime, &bundle, &id, &[("mountinfo", "cat /proc/self/mountinfo")]);
+    assert!(
+        mounts_mentioning(&bundle.paths()).is_empty(),
+        "mounts leaked to the host: {:?}",
+        mounts_mentioning(&bundle.paths())
+    );
+    parse_mountinfo(&seen["mountinfo"])
+}
+
+/// Every mount of runtime-tools' `mounts` is there with its type, source and flags:
+/// tmpfs of 1k (a page), binds of /etc, nosuid on all, `unbindable` where asked,
+/// no propagation peers where `private` was asked; none of them reaches the host.
+/// (The `shared` half is `mounts_shared_propagation`.)
+#[test]
+fn mounts() {
+    let runtime = runtime();
+    let mounts = mounts_seen(&runtime, "mounts");
+    for entry in runtime_tools_mounts() {
+        let dest = entry["destination"].as_str().unwrap();
+        let options = strings(&entry["options"]);
+        let mount = mount_at(&mounts, dest).unwrap_or_else(|| panic!("{dest} is not mounted: {mounts:?}"));
+        assert!(mount.options.contains(&"nosuid".into()), "{dest}: {mount:?}");
+        if entry["type"] == "tmpfs" {
+            assert_eq!(mount.fstype, "tmpfs", "{dest}");
+            assert_eq!(mount.root, "/", "{dest}");
+        } else {
+            assert_eq!(mount.root, "/etc", "{dest} is not a bind of /etc: {mount:?}");
+        }
+        let has = |tag: &str| mount.propagation.iter().any(|p| p.starts_with(tag));
+        if options.iter().any(|o| o.ends_with("unbindable")) {
+            assert!(has("unbindable"), "{dest}: {mount:?}");
+        }
+        if options.iter().any(|o| o.ends_with("private")) {
+            assert!(!has("shared:") && !has("master:"), "{dest} is not private: {mount:?}");
+        }
+    }
+}
+
+/// The `shared` and `rshared` mounts of runtime-tools' `mounts` are shared (they
+/// carry a peer group in mountinfo), as under runc.
+#[test]
+fn mounts_shared_propagation() {
+    let runtime = runtime();
+    let mounts = mounts_seen(&runtime, "mounts-shared");
+    for dest in ["/tmp/test-shared", "/mnt/etc-shared", "/mnt/etc-rshared"] {
+        let mount = mount_at(&mounts, dest).unwrap();
+        assert!(mount.propagation.iter().any(|p| p.starts_with("shared:")), "{dest}: {mount:?}");
+    }
+}
+
+/// Writes the files runtime-tools' masked/read-only path programs put in the rootfs:
+/// `/<kind>-dir/<kind>-subdir/tmp`, and `<kind>-file` at three depths, holding `secret`.
+/// Returns the five paths to mask or make read-only.
+fn paths_in_rootfs(rootfs: &Path, kind: &str, secret: &str) -> Vec<String> {
+    let dir = format!("/{kind}-dir");
+    let sub = format!("{dir}/{kind}-subdir");
+    let file = format!("/{kind}-file");
+    let sub_file = format!("{dir}/{kind}-file");
+    let sub_sub_file = format!("{sub}/{kind}-file");
+    let host = |p: &str| rootfs.join(p.trim_start_matches('/'));
+    fs::create_dir_all(host(&sub)).unwrap();
+    fs::write(host(&sub).join("tmp"), secret).unwrap();
+    for f in [&file, &sub_file, &sub_sub_file] {
+        fs::write(host(f), secret).unwrap();
+    }
+    vec![dir, file, sub, sub_file, sub_sub_file]
+}
+
+/// A directory, a file, a subdirectory and files in them, all masked: the payload
+/// reads none of the secrets and sees the directories empty (runtime-tools'
+/// `linux_masked_paths`, checkMaskedPaths).
+#[test]
+fn linux_masked_paths() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    let paths = paths_in_rootfs(bundle.rootfs(), "masked", "secrets\n");
+    bundle.edit(|c| c["linux"]["maskedPaths"] = json!(paths));
+    let seen = inside(
+        &runtime,
+        &bundle,
+        &unique("masked"),
+        &[
+            ("files", "cat /masked-file /masked-dir/masked-file /masked-dir/masked-subdir/masked-file"),
+            ("dir", "ls -A /masked-dir"),
+        ],
+    );
+    assert!(!seen["files"].contains("secrets"), "a masked file is readable: {}", seen["files"]);
+    assert_eq!(seen["dir"], "", "a masked directory shows its contents");
+    assert_eq!(
+        fs::read_to_string(bundle.rootfs().join("masked-file")).unwrap(),
+        "secrets\n",
+        "the host's file changed"
+    );
+}
+
+/// A relative masked path is an error, and nothing is left (runtime-tools'
+/// `linux_masked_paths`, checkMaskedRelPaths).
+#[test]
+fn linux_masked_rel_paths() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    bundle.edit(|c| c["linux"]["maskedPaths"] = json!(["masked-relpath"]));
+    assert_create_fails(
+        &runtime,
+        &bundle,
+        &unique("masked-rel"),
+        &["linux.maskedPaths[0]", "not an absolute path"],
+    );
+}
+
+/// A masked path that is a symbolic link looping onto itself is an error, and
+/// nothing is left (runtime-tools' `linux_masked_paths`, checkMaskedSymlinks).
+#[test]
+fn linux_masked_symlinks() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    std::os::unix::fs::symlink("../masked-symlink", bundle.rootfs().join("masked-symlink")).unwrap();
+    bundle.edit(|c| c["linux"]["maskedPaths"] = json!(["/masked-symlink"]));
+    assert_create_fails(&runtime, &bundle, &unique("masked-symlink"), &["/masked-symlink"]);
+}
+
+/// A directory, a file, a subdirectory and files in them, all read-only: the payload
+/// reads them but cannot write, while the rest of its (writable) root stays writable
+/// (runtime-tools' `linux_readonly_paths`, checkReadonlyPaths).
+#[test]
+fn linux_readonly_paths() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    bundle.writable();
+    let paths = paths_in_rootfs(bundle.rootfs(), "readonly", "immutable\n");
+    bundle.edit(|c| c["linux"]["readonlyPaths"] = json!(paths));
+    let write_each = "for f in /readonly-file /readonly-dir/readonly-file /readonly-dir/readonly-subdir/readonly-file /readonly-dir/new; do echo x > $f && echo \"$f written\"; done";
+    let seen = inside(
+        &runtime,
+        &bundle,
+        &unique("readonly"),
+        &[
+            ("read", "cat /readonly-file /readonly-dir/readonly-subdir/readonly-file"),
+            ("write", write_each),
+            ("elsewhere", "echo x > /written && echo ok"),
+        ],
+    );
+    assert_eq!(seen["read"], "immutable\nimmutable\n");
+    assert!(!seen["write"].contains("written"), "a read-only path was written: {}", seen["write"]);
+    assert_eq!(seen["write"].matches("Read-only file system").count(), 4, "{}", seen["write"]);
+    assert_eq!(seen["elsewhere"], "ok\n");
+}
+
+/// A relative read-only path is an error, and nothing is left (runtime-tools'
+/// `linux_readonly_paths`, checkReadonlyRelPaths).
+#[test]
+fn linux_readonly_rel_paths() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    bundle.edit(|c| c["linux"]["readonlyPaths"] = json!(["readonly-relpath"]));
+    assert_create_fails(
+        &runtime,
+        &bundle,
+        &unique("readonly-rel"),
+        &["linux.readonlyPaths[0]", "not an absolute path"],
+    );
+}
+
+/// A read-only path that is a symbolic link looping onto itself is an error, and
+/// nothing is left (runtime-tools' `linux_readonly_paths`, checkReadonlySymlinks).
+#[test]
+fn linux_readonly_symlinks() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    std::os::unix::fs::symlink("../readonly-symlink", bundle.rootfs().join("readonly-symlink")).unwrap();
+    bundle.edit(|c| c["linux"]["readonlyPaths"] = json!(["/readonly-symlink"]));
+    assert_create_fails(&runtime, &bundle, &unique("readonly-symlink"), &["/readonly-symlink"]);
+}
+
+/// The kinds of /proc/<pid>/ns the spec's namespace types map to.
+const PROC_NAMESPACES: &[(&str, &str)] = &[
+    ("cgroup", "cgroup"),
+    ("ipc", "ipc"),
+    ("mount", "mnt"),
+    ("network", "net"),
+    ("pid", "pid"),
+    ("user", "user"),
+    ("uts", "uts"),
+];
+
+/// Each namespace type without a path gets a new namespace: the init's
+/// /proc/<pid>/ns links differ from the runtime's for all seven (runtime-tools'
+/// `linux_ns_nopath`, with its id maps 0 → 1000, 1000 ids).
+#[test]
+fn linux_ns_nopath() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["sleep", "30"]);
+    bundle.edit(|c| {
+        c["linux"]["namespaces"] = PROC_NAMESPACES.iter().map(|(kind, _)| json!({ "type": kind })).collect();
+        let map = json!([{ "containerID": 0, "hostID": 1000, "size": 1000 }]);
+        c["linux"]["uidMappings"] = map.clone();
+        c["linux"]["gidMappings"] = map;
+    });
+    let pid = runtime.start_running(&bundle, &unique("ns-nopath")).to_string();
+    for (kind, proc_name) in PROC_NAMESPACES {
+        assert_ne!(namespace_of("self", proc_name), namespace_of(&pid, proc_name), "{kind} was not created");
+    }
+}
+
+/// Namespace types left out are inherited from the runtime: without pid, network,
+/// ipc, uts (and hostname), the container shares the host's (runtime-tools'
+/// `linux_ns_itype`). runtime-tools leaves out `mount` too; bang-oci refuses a
+/// container without a mount namespace (bad_input.rs), so it stays here.
+#[test]
+fn linux_ns_itype() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["sleep", "30"]);
+    bundle.edit(|c| {
+        c["linux"]["namespaces"] = json!([{ "type": "mount" }]);
+        c.as_object_mut().unwrap().remove("hostname");
+    });
+    let pid = runtime.start_running(&bundle, &unique("ns-itype")).to_string();
+    for proc_name in ["cgroup", "ipc", "net", "pid", "user", "uts"] {
+        assert_eq!(
+            namespace_of("self", proc_name),
+            namespace_of(&pid, proc_name),
+            "{proc_name} was not inherited"
+        );
+    }
+    assert_ne!(namespace_of("self", "mnt"), namespace_of(&pid, "mnt"));
+}
+
+/// A process in namespaces of its own, killed on drop.
+struct Holder(Child);
+
+impl Drop for Holder {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A namespace entry with a path is joined: the container's network, uts and ipc
+/// namespaces are those of a process the test made with unshare(1) (runtime-tools'
+/// `linux_ns_path`).
+#[test]
+fn linux_ns_path() {
+    let runtime = runtime();
+    // unshare(1) makes the namespaces in its own (child) process and execs sleep.
+    let holder = Holder(
+        Command::new("unshare").args(["--net", "--uts", "--ipc", "sleep", "60"]).spawn().expect("unshare(1)"),
+    );
+    let holder_pid = holder.0.id().to_string();
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while namespace_of(&holder_pid, "net") == namespace_of("self", "net") {
+        assert!(std::time::Instant::now() < deadline, "unshare never made its namespaces");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let bundle = Bundle::new(&["sleep", "30"]);
+    bundle.edit(|c| {
+        let path = |ns: &str| format!("/proc/{holder_pid}/ns/{ns}");
+        c["linux"]["namespaces"] = json!([
+            { "type": "mount" },
+            { "type": "pid" },
+            { "type": "network", "path": path("net") },
+            { "type": "uts", "path": path("uts") },
+            { "type": "ipc", "path": path("ipc") },
+        ]);
+        c.as_object_mut().unwrap().remove("hostname");
+    });
+    let pid = runtime.start_running(&bundle, &unique("ns-path")).to_string();
+    for ns in ["net", "uts", "ipc"] {
+        assert_eq!(namespace_of(&holder_pid, ns), namespace_of(&pid, ns), "{ns} was not joined");
+    }
+}
+
+/// A namespace path that is missing, or names a namespace of another type, fails
+/// `create` with an error naming the path, and leaves nothing.
+#[test]
+fn linux_ns_path_wrong_type_or_missing() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    for (kind, path, expect) in [
+        ("uts", "/proc/self/ns/net", "Invalid argument"),
+        ("network", "/nonexistent/netns/x", "No such file"),
+        ("mount", "/proc/self/ns/mnt", "mount namespace of its own"),
+    ] {
+        bundle.edit(|c| {
+            c.as_object_mut().unwrap().remove("hostname");
+            c["linux"]["namespaces"] = json!([
+                { "type": "mount" }, { "type": "pid" }, { "type": kind, "path": path },
+            ]);
+            if kind == "mount" {
+                c["linux"]["namespaces"] = json!([{ "type": "pid" }, { "type": "mount", "path": path }]);
+            }
+        });
+        let id = unique(&format!("ns-bad-{kind}"));
+        let (status, err) = runtime.create(&bundle, &id, &[]);
+        assert!(!status.success(), "joining {kind} at {path} must fail");
+        assert!(err.contains(path) && err.contains(expect), "joining {kind} at {path}: {err}");
+        assert_nothing_left(&runtime, &id, &bundle);
+    }
+}
+
+/// runc's `tmpcopyup` (podman's `--read-only` puts it on /tmp, /run, /var/tmp): the
+/// new tmpfs starts with a copy of what the directory held, with modes, owners and
+/// symlinks, and writes to it stay in the tmpfs, not in the image.
+#[test]
+fn mounts_tmpcopyup() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    let etc = bundle.rootfs().join("etc");
+    fs::write(etc.join("seeded"), "from the image\n").unwrap();
+    std::os::unix::fs::symlink("seeded", etc.join("link")).unwrap();
+    fs::set_permissions(etc.join("seeded"), fs::Permissions::from_mode(0o604)).unwrap();
+    std::os::unix::fs::chown(etc.join("seeded"), Some(12), Some(34)).unwrap();
+    bundle.edit(|c| {
+        c["mounts"].as_array_mut().unwrap().push(json!({
+            "destination": "/etc", "type": "tmpfs", "source": "tmpfs",
+            "options": ["nosuid", "nodev", "mode=755", "tmpcopyup"],
+        }))
+    });
+    let out = inside(
+        &runtime,
+        &bundle,
+        &unique("tmpcopyup"),
+        &[
+            ("content", "cat /etc/link"),
+            ("owner", "stat -c '%a %u %g' /etc/seeded"),
+            ("fstype", "grep ' /etc ' /proc/self/mountinfo | sed 's/.* - //' | cut -d' ' -f1"),
+            ("write", "echo new > /etc/written && cat /etc/written"),
+        ],
+    );
+    assert_eq!(out["content"].trim(), "from the image", "{out:?}");
+    assert_eq!(out["owner"].trim(), "604 12 34", "{out:?}");
+    assert_eq!(out["fstype"].trim(), "tmpfs", "{out:?}");
+    assert_eq!(out["write"].trim(), "new", "{out:?}");
+    assert!(!etc.join("written").exists(), "a write to the tmpfs reached the image's /etc");
+}
+
+/// The first block device node under /dev (sorted), with its numbers, mode and owner.
+fn some_block_device() -> (PathBuf, u64, u64, u32, u32, u32) {
+    let mut nodes: Vec<PathBuf> = fs::read_dir("/dev")
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_type().map(|t| t.is_block_device()).unwrap_or(false))
+        .map(|e| e.path())
+        .collect();
+    nodes.sort();
+    let node = nodes.into_iter().next().expect("a block device under /dev");
+    let meta = fs::metadata(&node).unwrap();
+    let (major, minor) = major_minor(meta.rdev());
+    (node, major, minor, meta.mode() & 0o7777, meta.uid(), meta.gid())
+}
+
+/// `linux.devices`: a character and a block device appear in the container's /dev
+/// with their type, numbers, mode and owner (runtime-tools' `linux_devices`, with
+/// numbers of nodes this host has: bang-oci binds the host's nodes, and runtime-tools'
+/// 10:666 and 8:666 exist nowhere). The allowed character device opens.
+#[test]
+fn linux_devices() {
+    let runtime = runtime();
+    let (block, major, minor, mode, uid, gid) = some_block_device();
+    let bundle = Bundle::new(&["true"]);
+    bundle.edit(|c| {
+        c["linux"]["devices"] = json!([
+            { "path": "/dev/test1", "type": "c", "major": 1, "minor": 3, "fileMode": 0o666, "uid": 0, "gid": 0 },
+            { "path": "/dev/test2", "type": "b", "major": major, "minor": minor, "fileMode": mode, "uid": uid, "gid": gid },
+        ]);
+    });
+    let seen = inside(
+        &runtime,
+        &bundle,
+        &unique("devices"),
+        &[
+            ("stat", "stat -c '%n %F %t:%T %a %u %g' /dev/test1 /dev/test2"),
+            ("open", "echo x > /dev/test1 && echo written"),
+        ],
+    );
+    let hex = |n: u64| format!("{n:x}");
+    assert_eq!(
+        seen["stat"].lines().collect::<Vec<_>>(),
+        [
+            "/dev/test1 character special file 1:3 666 0 0".to_string(),
+            format!("/dev/test2 block special file {}:{} {mode:o} {uid} {gid}", hex(major), hex(minor)),
+        ],
+        "(the block device is the host's {})",
+        block.display()
+    );
+    assert_eq!(seen["open"], "written\n");
+}
+
+/// `linux.devices` of type `p`: a FIFO in the container's /dev, as runtime-tools'
+/// `linux_devices` asks (its third device).
+#[test]
+#[ignore = "bang-oci gap: linux.devices binds host nodes and refuses FIFOs (type p), which the spec's runtime MUST create; see issue 4"]
+fn linux_devices_fifo() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    bundle.edit(|c| {
+        c["linux"]["devices"] = json!([{ "path": "/dev/test3", "type": "p", "fileMode": 0o660 }]);
+    });
+    let seen =
+        inside(&runtime, &bundle, &unique("devices-fifo"), &[("stat", "stat -c '%n %F %a' /dev/test3")]);
+    assert_eq!(seen["stat"], "/dev/test3 fifo 660\n");
+}
+
+/// The device cgroup: runc's default configuration denies every device but the
+/// default ones, so the host's /dev/loop-control bound into the container cannot be
+/// opened; a rule allowing its numbers lets it open (runtime-tools'
+/// `linux_cgroups_devices`, checked by opening, which is what the rules are for).
+#[test]
+fn linux_cgroups_devices() {
+    let runtime = runtime();
+    let control = Path::new("/dev/loop-control");
+    assert!(
+        control.exists(),
+        "this test binds the host's /dev/loop-control, which is missing: modprobe loop"
+    );
+    let open = [("open", ": < /dev/loop-control && echo opened")];
+    let bind = json!({ "destination": "/dev/loop-control", "type": "bind", "source": "/dev/loop-control", "options": ["bind"] });
+
+    let denied = Bundle::new(&["true"]);
+    denied.edit(|c| c["mounts"].as_array_mut().unwrap().push(bind.clone()));
+    let seen = inside(&runtime, &denied, &unique("cgroups-devices-deny"), &open);
+    assert!(
+        seen["open"].contains("Operation not permitted"),
+        "the device cgroup let it open: {}",
+        seen["open"]
+    );
+
+    let allowed = Bundle::new(&["true"]);
+    allowed.edit(|c| {
+        c["mounts"].as_array_mut().unwrap().push(bind);
+        c["linux"]["resources"]["devices"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({ "allow": true, "type": "c", "major": 10, "minor": 237, "access": "rw" }));
+    });
+    let seen = inside(&runtime, &allowed, &unique("cgroups-devices-allow"), &open);
+    assert_eq!(seen["open"], "opened\n");
+}
+
+/// `linux.resources.pids`, `memory` and `cpu` reach the kernel's files of the
+/// container's cgroup (runtime-tools' `linux_cgroups_pids`, `_memory`, `_cpus`).
+#[test]
+fn linux_cgroups_pids_memory_cpus() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    bundle.edit(|c| {
+        let resources = &mut c["linux"]["resources"];
+        resources["pids"] = json!({ "limit": 64 });
+        resources["memory"] = json!({ "limit": 67108864 });
+        resources["cpu"] = json!({ "shares": 512, "quota": 50000, "period": 100000 });
+    });
+    let id = unique("cgroups-limits");
+    runtime.created(&bundle, &id);
+    let path = format!("bang-oci/{id}");
+    assert_eq!(cgroup_file("pids", &path, "pids.max", "pids.max"), "64");
+    assert_eq!(cgroup_file("memory", &path, "memory.limit_in_bytes", "memory.max"), "67108864");
+    if Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+        assert_eq!(cgroup_file("cpu", &path, "", "cpu.max"), "50000 100000");
+    } else {
+        assert_eq!(cgroup_file("cpu", &path, "cpu.shares", ""), "512");
+        assert_eq!(cgroup_file("cpu", &path, "cpu.cfs_quota_us", ""), "50000");
+        assert_eq!(cgroup_file("cpu", &path, "cpu.cfs_period_us", ""), "100000");
+    }
+}
+
+/// User namespace id maps, as runtime-tools' `linux_uid_mappings` gives them (uid
+/// 0 → 1000 for 2000 ids, gid 0 → 1000 for 3000): the kernel's uid_map and gid_map
+/// of the init, and root inside.
+#[test]
+fn linux_uid_mappings() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["sleep", "30"]);
+    bundle.edit(|c| {
+        c["linux"]["namespaces"].as_array_mut().unwrap().push(json!({ "type": "user" }));
+        c["linux"]["uidMappings"] = json!([{ "containerID": 0, "hostID": 1000, "size": 2000 }]);
+        c["linux"]["gidMappings"] = json!([{ "containerID": 0, "hostID": 1000, "size": 3000 }]);
+    });
+    let pid = runtime.start_running(&bundle, &unique("uid-mappings"));
+    let map = |file: &str| -> Vec<String> {
+        fs::read_to_string(format!("/proc/{pid}/{file}"))
+            .unwrap()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(map("uid_map"), ["0", "1000", "2000"]);
+    assert_eq!(map("gid_map"), ["0", "1000", "3000"]);
+    assert_eq!(status_field(pid, "Uid"), "1000\t1000\t1000\t1000");
+    assert_eq!(status_field(pid, "Gid"), "1000\t1000\t1000\t1000");
+}
+
+/// `process.cwd`, `env` and `args` (runtime-tools' `process`: cwd /test, testa and
+/// testb in the environment).
+#[test]
+fn process() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    fs::create_dir(bundle.rootfs().join("test")).unwrap();
+    bundle.edit(|c| {
+        c["process"]["cwd"] = Value::from("/test");
+        let env = c["process"]["env"].as_array_mut().unwrap();
+        env.push(Value::from("testa=valuea"));
+        env.push(Value::from("testb=123"));
+    });
+    let seen = inside(
+        &runtime,
+        &bundle,
+        &unique("process"),
+        &[
+            ("cwd", "pwd"),
+            ("env", "echo $testa $testb"),
+            ("args", "cat /proc/1/cmdline | tr '\\0' ' ' | cut -c1-9"),
+        ],
+    );
+    assert_eq!(seen["cwd"], "/test\n");
+    assert_eq!(seen["env"], "valuea 123\n");
+    assert_eq!(seen["args"], "sh -c ech\n", "PID 1 runs process.args");
+}
+
+/// `process.user`: uid 10, gid 10 and additional gid 5, as the kernel sees them
+/// (runtime-tools' `process_user`; its umask is `process_user_umask`).
+#[test]
+fn process_user() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    bundle.edit(|c| c["process"]["user"] = json!({ "uid": 10, "gid": 10, "additionalGids": [5] }));
+    let seen = inside(&runtime, &bundle, &unique("process-user"), &[("status", "cat /proc/self/status")]);
+    assert_eq!(status_line(&seen["status"], "Uid").unwrap(), "10\t10\t10\t10");
+    assert_eq!(status_line(&seen["status"], "Gid").unwrap(), "10\t10\t10\t10");
+    assert_eq!(status_line(&seen["status"], "Groups").unwrap(), "5");
+}
+
+/// `process.user.umask` 0o002 is the payload's umask (runtime-tools' `process_user`).
+#[test]
+fn process_user_umask() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    bundle.edit(|c| c["process"]["user"]["umask"] = json!(2));
+    let seen = inside(&runtime, &bundle, &unique("umask"), &[("umask", "umask")]);
+    assert_eq!(seen["umask"], "0002\n");
+}
+
+/// `process.rlimits`: runtime-tools' seven limits, soft and hard, as /proc/self/limits
+/// shows them (`process_rlimits`; RLIMIT_NOFILE stays under this machine's hard
+/// limit of 20000, which no process here may raise).
+#[test]
+fn process_rlimits() {
+    let runtime = runtime();
+    let giga: u64 = 1 << 30;
+    let limits = [
+        ("RLIMIT_AS", "Max address space", 2 * giga, giga),
+        ("RLIMIT_CORE", "Max core file size", 4 * giga, 3 * giga),
+        ("RLIMIT_DATA", "Max data size", 6 * giga, 5 * giga),
+        ("RLIMIT_FSIZE", "Max file size", 8 * giga, 7 * giga),
+        ("RLIMIT_STACK", "Max stack size", 10 * giga, 9 * giga),
+        ("RLIMIT_CPU", "Max cpu time", 120, 60),
+        ("RLIMIT_NOFILE", "Max open files", 4000, 3000),
+    ];
+    let bundle = Bundle::new(&["true"]);
+    bundle.edit(|c| {
+        c["process"]["rlimits"] = limits
+            .iter()
+            .map(|(kind, _, hard, soft)| json!({ "type": kind, "hard": hard, "soft": soft }))
+            .collect();
+    });
+    let seen = inside(&runtime, &bundle, &unique("rlimits"), &[("limits", "cat /proc/self/limits")]);
+    for (kind, row, hard, soft) in limits {
+        let line = seen["limits"].lines().find(|l| l.starts_with(row)).unwrap_or_else(|| panic!("no {row}"));
+        let numbers: Vec<&str> = line[row.len()..].split_whitespace().take(2).collect();
+        assert_eq!(numbers, [soft.to_string(), hard.to_string()], "{kind}");
+    }
+}
+
+/// An rlimit type the kernel does not have is an error, and nothing is left
+/// (runtime-tools' `process_rlimits_fail`).
+#[test]
+fn process_rlimits_fail() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    bundle.edit(|c| {
+        c["process"]["rlimits"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({ "type": "RLIMIT_TEST", "hard": 1024, "soft": 1024 }))
+    });
+    assert_create_fails(
+        &runtime,
+        &bundle,
+        &unique("rlimits-fail"),
+        &["process.rlimits[1].type", "RLIMIT_TEST"],
+    );
+}
+
+/// Every capability this host can give, in every set (runtime-tools'
+/// `process_capabilities`, which asks for a privileged container: here the host's
+/// bounding set, since this VM lacks CAP_SYS_RESOURCE and nobody can grant more).
+#[test]
+fn process_capabilities() {
+    let runtime = runtime();
+    let all = host_bounding_set();
+    let bundle = Bundle::new(&["true"]);
+    bundle.edit(|c| {
+        let caps = json!(all);
+        c["process"]["capabilities"] = json!({
+            "bounding": caps, "effective": caps, "permitted": caps, "inheritable": caps, "ambient": caps,
+        });
+    });
+    let seen = inside(&runtime, &bundle, &unique("capabilities"), &[("status", "cat /proc/self/status")]);
+    let mask = capability_mask(&all);
+    for field in ["CapBnd", "CapEff", "CapPrm", "CapInh", "CapAmb"] {
+        assert_eq!(status_line(&seen["status"], field).unwrap(), mask, "{field}");
+    }
+}
+
+/// A capability name the kernel does not know is an error, and nothing is left
+/// (runtime-tools' `process_capabilities_fail`).
+#[test]
+fn process_capabilities_fail() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    bundle.edit(|c| {
+        c["process"]["capabilities"]["bounding"].as_array_mut().unwrap().push(Value::from("CAP_TEST"))
+    });
+    assert_create_fails(
+        &runtime,
+        &bundle,
+        &unique("caps-fail"),
+        &["process.capabilities.bounding[3]", "CAP_TEST"],
+    );
+}
+
+/// `process.oomScoreAdj` 500 is the payload's /proc/self/oom_score_adj
+/// (runtime-tools' `process_oom_score_adj`).
+#[test]
+fn process_oom_score_adj() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    bundle.edit(|c| c["process"]["oomScoreAdj"] = json!(500));
+    let seen = inside(&runtime, &bundle, &unique("oom"), &[("oom", "cat /proc/self/oom_score_adj")]);
+    assert_eq!(seen["oom"], "500\n");
+}
+
+/// A seccomp profile allowing everything but getcwd(2), which fails with an errno:
+/// the payload is filtered (Seccomp: 2) and `pwd` fails (runtime-tools' `linux_seccomp`).
+#[test]
+fn linux_seccomp() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    bundle.edit(|c| {
+        c["linux"]["seccomp"] = json!({
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{ "names": ["getcwd"], "action": "SCMP_ACT_ERRNO" }],
+        });
+    });
+    let seen = inside(
+        &runtime,
+        &bundle,
+        &unique("seccomp"),
+        &[
+            ("status", "cat /proc/self/status"),
+            ("pwd", "busybox pwd; echo rc=$?"),
+            ("ls", "ls / >/dev/null && echo ok"),
+        ],
+    );
+    assert_eq!(status_line(&seen["status"], "Seccomp").unwrap(), "2");
+    assert!(seen["pwd"].contains("rc=1"), "getcwd was not filtered: {}", seen["pwd"]);
+    assert_eq!(seen["ls"], "ok\n", "other system calls are allowed");
+}
+
+/// `linux.sysctl` sets the container's (network and ipc) namespace parameters:
+/// runtime-tools' net.ipv4.ip_forward, and two whose defaults differ from the values
+/// asked (`linux_sysctl`).
+#[test]
+fn linux_sysctl() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    bundle.edit(|c| {
+        c["linux"]["sysctl"] = json!({
+            "net.ipv4.ip_forward": "1",
+            "net.ipv4.ip_default_ttl": "42",
+            "kernel.msgmax": "12345",
+        });
+    });
+    let seen = inside(
+        &runtime,
+        &bundle,
+        &unique("sysctl"),
+        &[
+            ("forward", "cat /proc/sys/net/ipv4/ip_forward"),
+            ("ttl", "cat /proc/sys/net/ipv4/ip_default_ttl"),
+            ("msgmax", "cat /proc/sys/kernel/msgmax"),
+        ],
+    );
+    assert_eq!(
+        (seen["forward"].as_str(), seen["ttl"].as_str(), seen["msgmax"].as_str()),
+        ("1\n", "42\n", "12345\n")
+    );
+}
+
+/// `domainname` is the container's NIS domain name (config.md "Domainname").
+#[test]
+fn domainname() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    bundle.edit(|c| c["domainname"] = json!("bigbang.example"));
+    let seen =
+        inside(&runtime, &bundle, &unique("domainname"), &[("domain", "cat /proc/sys/kernel/domainname")]);
+    assert_eq!(seen["domain"], "bigbang.example\n");
+}
+
+/// `root.readonly` true: the root is mounted read-only and cannot be written; false:
+/// it can (runtime-tools' `root_readonly_true`, and its converse).
+#[test]
+fn root_readonly_true() {
+    let runtime = runtime();
+    for readonly in [true, false] {
+        let bundle = Bundle::new(&["true"]);
+        bundle.edit(|c| c["root"]["readonly"] = Value::Bool(readonly));
+        let seen = inside(
+            &runtime,
+            &bundle,
+            &unique(&format!("root-readonly-{readonly}")),
+            &[("mountinfo", "cat /proc/self/mountinfo"), ("write", "touch /probe && echo written")],
+        );
+        let root = mount_at(&parse_mountinfo(&seen["mountinfo"]), "/").unwrap().clone();
+        assert_eq!(root.options.contains(&"ro".into()), readonly, "{root:?}");
+        assert_eq!(seen["write"] == "written\n", !readonly, "{}", seen["write"]);
+    }
+}
+
+/// The container's root mount as its payload sees it with `linux.rootfsPropagation`
+/// set to `propagation`; also checks that nothing it mounted reached the host.
+fn root_propagation(runtime: &Runtime, propagation: &str) -> MountLine {
+    let bundle = Bundle::new(&["true"]);
+    bundle.edit(|c| c["linux"]["rootfsPropagation"] = Value::from(propagation));
+    let id = unique(&format!("propagation-{propagation}"));
+    let seen = inside(runtime, &bundle, &id, &[("mountinfo", "cat /proc/self/mountinfo")]);
+    let leaked = mounts_mentioning(&bundle.paths());
+    assert!(leaked.is_empty(), "{propagation}: the container's mounts reached the host: {leaked:#?}");
+    mount_at(&parse_mountinfo(&seen["mountinfo"]), "/").unwrap().clone()
+}
+
+/// `rootfsPropagation` private and slave: the root has no peer group, or a master
+/// (runtime-tools' `linux_rootfs_propagation`, cases private and slave, checked in
+/// mountinfo's optional fields rather than by a bind inside the container).
+#[test]
+fn linux_rootfs_propagation() {
+    let runtime = runtime();
+    let private = root_propagation(&runtime, "private");
+    assert!(private.propagation.is_empty(), "private: {private:?}");
+    let slave = root_propagation(&runtime, "slave");
+    assert!(slave.propagation.iter().any(|p| p.starts_with("master:")), "slave: {slave:?}");
+}
+
+/// `rootfsPropagation` shared: the container's root is in a peer group of its own,
+/// and the container's mounts do not reach the host (runtime-tools'
+/// `linux_rootfs_propagation`, case shared).
+#[test]
+#[ignore = "bang-oci bug: a shared root failed pivot_root (EINVAL) and leaked the container's mounts onto the host; refused by name until chapter 3 makes the rootfs's parent private as runc does, see issue 4"]
+fn linux_rootfs_propagation_shared() {
+    let runtime = runtime();
+    let shared = root_propagation(&runtime, "shared");
+    assert!(shared.propagation.iter().any(|p| p.starts_with("shared:")), "shared: {shared:?}");
+}
+
+/// `rootfsPropagation` unbindable: the container's root cannot be bound (runtime-tools'
+/// `linux_rootfs_propagation`, case unbindable).
+#[test]
+#[ignore = "bang-oci gap: rootfsPropagation unbindable is refused by name (chapter 3 cannot set it on the root), see issue 4"]
+fn linux_rootfs_propagation_unbindable() {
+    let runtime = runtime();
+    let unbindable = root_propagation(&runtime, "unbindable");
+    assert!(unbindable.propagation.iter().any(|p| p == "unbindable"), "unbindable: {unbindable:?}");
+}
+
+/// Hooks run in the order listed, each kind at its moment: prestart 1 and 2, then
+/// createRuntime, createContainer, then poststart 1 and 2 after start, poststop 1 and
+/// 2 during delete (runtime-tools' `hooks`, with the two newer create hooks added).
+#[test]
+fn hooks() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    let output = runtime.logs().join("hooks-output");
+    let log = |name: &str| hook(&format!("echo '{name} called' >> {}", output.display()));
+    bundle.edit(|c| {
+        c["hooks"] = json!({
+            "prestart": [log("pre-start1"), log("pre-start2")],
+            "createRuntime": [log("create-runtime")],
+            "createContainer": [log("create-container")],
+            "poststart": [log("post-start1"), log("post-start2")],
+            "poststop": [log("post-stop1"), log("post-stop2")],
+        });
+    });
+    let id = unique("hooks");
+    runtime.created(&bundle, &id);
+    runtime.ok(&["start", &id]);
+    runtime.wait_status(&id, "stopped");
+    runtime.ok(&["delete", &id]);
+    assert_eq!(
+        fs::read_to_string(&output).unwrap(),
+        "pre-start1 called\npre-start2 called\ncreate-runtime called\ncreate-container called\n\
+         post-start1 called\npost-start2 called\npost-stop1 called\npost-stop2 called\n"
+    );
+}
+
+/// Each hook gets the container's state on stdin: id, bundle, pid (but poststop),
+/// annotations, and the status of its moment: `creating` for prestart (runc's, where
+/// runtime-tools' `hooks_stdin` predates createRuntime and expects `created`),
+/// `running` for poststart, `stopped` for poststop.
+#[test]
+fn hooks_stdin() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["sleep", "30"]);
+    let out = runtime.logs().to_path_buf();
+    let annotations = json!({ "org.opencontainers.runtime-tools": "hook stdin test" });
+    bundle.edit(|c| {
+        c["annotations"] = annotations.clone();
+        c["hooks"] = json!({
+            "prestart": [hook(&format!("cat > {}/prestart", out.display()))],
+            "poststart": [hook(&format!("cat > {}/poststart", out.display()))],
+            "poststop": [hook(&format!("cat > {}/poststop", out.display()))],
+        });
+    });
+    let id = unique("hooks-stdin");
+    let pid = runtime.start_running(&bundle, &id);
+    runtime.ok(&["delete", "--force", &id]);
+    let bundle_path = fs::canonicalize(bundle.path()).unwrap();
+    for (name, status) in [("prestart", "creating"), ("poststart", "running"), ("poststop", "stopped")] {
+        let state: Value = serde_json::from_str(&fs::read_to_string(out.join(name)).unwrap()).unwrap();
+        assert_eq!(state["id"], id.as_str(), "{name}");
+        assert_eq!(Path::new(state["bundle"].as_str().unwrap()), bundle_path, "{name}");
+        assert_eq!(state["annotations"], annotations, "{name}");
+        assert_eq!(state["status"], status, "{name}");
+        if name != "poststop" {
+            assert_eq!(state["pid"], pid, "{name}");
+        }
+    }
+}
+
+/// A failing prestart hook fails `create`, the payload never runs, and nothing is
+/// left (runtime-tools' `prestart_fail`).
+#[test]
+fn prestart_fail() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["sh", "-c", "touch /output"]);
+    bundle.writable();
+    bundle.edit(|c| c["hooks"] = json!({ "prestart": [failing_hook()] }));
+    assert_create_fails(&runtime, &bundle, &unique("prestart-fail"), &["prestart hook #0", "/bin/false"]);
+    assert!(!bundle.rootfs().join("output").exists(), "the payload ran");
+}
+
+/// A failing createContainer hook (run in the container's namespaces) fails `create`
+/// and leaves nothing.
+#[test]
+fn create_container_fail() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["sh", "-c", "touch /output"]);
+    bundle.writable();
+    bundle.edit(|c| c["hooks"] = json!({ "createContainer": [failing_hook()] }));
+    assert_create_fails(&runtime, &bundle, &unique("create-container-fail"), &["createContainer hook #0"]);
+    assert!(!bundle.rootfs().join("output").exists(), "the payload ran");
+}
+
+/// A failing startContainer hook (run inside the container after `start`) keeps the
+/// payload from running; the container ends stopped. `start` itself succeeds, as
+/// runc's does: the hook runs after the exec fifo has let `start` go.
+#[test]
+fn start_container_fail() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["sh", "-c", "touch /output"]);
+    bundle.writable();
+    bundle.edit(|c| c["hooks"] = json!({ "startContainer": [failing_hook()] }));
+    let id = unique("start-container-fail");
+    runtime.created(&bundle, &id);
+    runtime.ok(&["start", &id]);
+    runtime.wait_status(&id, "stopped");
+    assert!(!bundle.rootfs().join("output").exists(), "the payload ran");
+    assert!(runtime.err(&id).contains("startContainer hook #0"), "{}", runtime.err(&id));
+    runtime.ok(&["delete", &id]);
+    assert_nothing_left(&runtime, &id, &bundle);
+}
+
+/// A failing poststart hook is a warning: `start` succeeds, the next poststart hook
+/// still runs, the container runs (runtime-tools' `poststart_fail`).
+#[test]
+fn poststart_fail() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["sleep", "30"]);
+    let output = runtime.logs().join("poststart-output");
+    bundle.edit(|c| {
+        c["hooks"] =
+            json!({ "poststart": [failing_hook(), hook(&format!("echo 'post-start called' >> {}", output.display()))] });
+    });
+    let id = unique("poststart-fail");
+    runtime.created(&bundle, &id);
+    let start = runtime.cmd().args(["start", &id]).output().unwrap();
+    assert!(start.status.success());
+    let stderr = String::from_utf8_lossy(&start.stderr);
+    assert!(stderr.contains("warning") && stderr.contains("poststart hook #0"), "{stderr}");
+    assert_eq!(fs::read_to_string(&output).unwrap(), "post-start called\n");
+    assert_eq!(runtime.state(&id)["status"], "running");
+}
+
+/// A failing poststop hook is a warning: `delete` succeeds, the next poststop hook
+/// still runs, and the container is gone (runtime-tools' `poststop_fail`).
+#[test]
+fn poststop_fail() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    let output = runtime.logs().join("poststop-output");
+    bundle.edit(|c| {
+        c["hooks"] =
+            json!({ "poststop": [failing_hook(), hook(&format!("echo 'post-stop called' >> {}", output.display()))] });
+    });
+    let id = unique("poststop-fail");
+    runtime.created(&bundle, &id);
+    runtime.ok(&["start", &id]);
+    runtime.wait_status(&id, "stopped");
+    let delete = runtime.cmd().args(["delete", &id]).output().unwrap();
+    assert!(delete.status.success());
+    let stderr = String::from_utf8_lossy(&delete.stderr);
+    assert!(stderr.contains("warning") && stderr.contains("poststop hook #0"), "{stderr}");
+    assert_eq!(fs::read_to_string(&output).unwrap(), "post-stop called\n");
+    assert_nothing_left(&runtime, &id, &bundle);
+}
+
+/// An unknown annotation key and an unknown property are accepted; an invalid
+/// ociVersion is an error (runtime-tools' `misc_props`).
+#[test]
+fn misc_props() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    bundle.edit(|c| {
+        c["annotations"] = json!({ format!("org.{}", unique("misc")): "" });
+        c["unknown"] = json!("unknown");
+    });
+    runtime.run_to_end(&bundle, &unique("misc-props"));
+    bundle.edit(|c| c["ociVersion"] = json!("invalid"));
+    assert_create_fails(&runtime, &bundle, &unique("misc-props-invalid"), &["ociVersion", "\"invalid\""]);
+}
+
+/// Changing config.json after `create` does not affect the container: `start` runs
+/// what was created even when the file is replaced by `{"ociVersion": "1.0.0"}`
+/// (runtime-tools' `config_updates_without_affect`).
+#[test]
+fn config_updates_without_affect() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["sh", "-c", "echo 'process called' > /output"]);
+    bundle.writable();
+    let id = unique("config-updates");
+    runtime.created(&bundle, &id);
+    fs::write(bundle.config_path(), "{\"ociVersion\": \"1.0.0\"}").unwrap();
+    runtime.ok(&["start", &id]);
+    runtime.wait_status(&id, "stopped");
+    assert_eq!(fs::read_to_string(bundle.rootfs().join("output")).unwrap(), "process called\n");
+    runtime.ok(&["delete", &id]);
+}

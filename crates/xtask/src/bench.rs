@@ -1,0 +1,290 @@
+//! `cargo xtask bench runtime`: how long bang-oci takes to run a container, next to
+//! runc on the same bundle (chapter 6, book/src/06-oci-runtime/speed.md).
+//!
+//! Both runtimes run the same busybox bundle (`runc spec`, adapted to run /bin/true)
+//! in interleaved rounds, so that noise from the machine hits both alike. Measured
+//! from outside, as an engine sees it: the wall time of each command, with
+//! std::time::Instant around std::process::Command. Needs root.
+//!
+//! Why not hyperfine: it runs every round of one command before the other's, so a
+//! noisy minute on a shared machine lands on one runtime only.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use bigbang_workshop::chapter::Workspace;
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::Pid;
+
+/// The two runtimes compared.
+struct Runtime {
+    name: &'static str,
+    binary: PathBuf,
+    /// Its own `--root` state directory, so that neither sees the other's containers.
+    root: PathBuf,
+    /// Standard error of its last command, shown when that command fails.
+    log: PathBuf,
+}
+
+/// The timings of one runtime, in the order the rounds ran.
+#[derive(Default)]
+struct Samples {
+    run: Vec<Duration>,
+    lifecycle: Vec<Duration>,
+    create: Vec<Duration>,
+    start: Vec<Duration>,
+    delete: Vec<Duration>,
+}
+
+// ANCHOR: bench_runtime
+/// Builds bang-oci in release, makes the bundle, runs `warmup` unrecorded rounds and
+/// `rounds` measured ones, and prints the table. Fails only when a command fails.
+pub fn runtime(ws: &Workspace, rounds: usize, warmup: usize) -> Result<()> {
+    if !nix::unistd::geteuid().is_root() {
+        bail!("cargo xtask bench runtime needs root: it creates containers with bang-oci and runc (try sudo -E cargo xtask bench runtime)");
+    }
+    if rounds == 0 {
+        bail!("--rounds must be at least 1");
+    }
+    let runc = find_runc()?;
+    let bang_oci = build_bang_oci(ws)?;
+    // The bundle may live anywhere; the state directories go where the runtimes keep
+    // them by default (/run/runc, /run/bang-oci), on the same file system.
+    let bundle_dir = tempfile::Builder::new().prefix("bigbang-bench-bundle-").tempdir()?;
+    let state_dir = tempfile::Builder::new().prefix("bigbang-bench-").tempdir_in("/run")?;
+    let bundle = bundle_dir.path();
+    make_bundle(&runc, bundle)?;
+    let runtimes = [
+        Runtime {
+            name: "bang-oci",
+            binary: bang_oci,
+            root: state_dir.path().join("bang-oci"),
+            log: state_dir.path().join("bang-oci.stderr"),
+        },
+        Runtime {
+            name: "runc",
+            binary: runc,
+            root: state_dir.path().join("runc"),
+            log: state_dir.path().join("runc.stderr"),
+        },
+    ];
+    // `create` leaves the container's init an orphan once the runtime exits; as a
+    // child subreaper, this process inherits it and can wait(2) for it, as conmon does.
+    nix::sys::prctl::set_child_subreaper(true).context("prctl(PR_SET_CHILD_SUBREAPER)")?;
+    print_setup(&runtimes, rounds, warmup);
+    let mut samples = [Samples::default(), Samples::default()];
+    for round in 0..warmup + rounds {
+        // Alternate who goes first, so that neither always runs on a warmer cache.
+        let order: [usize; 2] = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        for &i in &order {
+            let id = format!("bench-{}-run-{round}", std::process::id());
+            let took = time_run(&runtimes[i], bundle, &id)?;
+            if round >= warmup {
+                samples[i].run.push(took);
+            }
+        }
+        for &i in &order {
+            let id = format!("bench-{}-life-{round}", std::process::id());
+            let steps = time_lifecycle(&runtimes[i], bundle, state_dir.path(), &id)?;
+            if round >= warmup {
+                samples[i].create.push(steps[0]);
+                samples[i].start.push(steps[1]);
+                samples[i].delete.push(steps[3]);
+                samples[i].lifecycle.push(steps.iter().sum());
+            }
+        }
+    }
+    print_table(&runtimes, &samples);
+    Ok(())
+}
+// ANCHOR_END: bench_runtime
+
+fn find_runc() -> Result<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"].map(PathBuf::from))
+        .map(|dir| dir.join("runc"))
+        .find(|candidate| candidate.is_file())
+        .context("runc not found in PATH, /usr/sbin or /usr/bin; install it (sudo apt-get install runc)")
+}
+
+/// `cargo build --release -p bang --bin bang-oci`, and where cargo put the binary.
+fn build_bang_oci(ws: &Workspace) -> Result<PathBuf> {
+    println!("building bang-oci in release…");
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(&ws.root)
+        .args(["build", "--release", "-p", "bang", "--bin", "bang-oci"])
+        .args(["--message-format=json-render-diagnostics"])
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running cargo build")?;
+    if !out.status.success() {
+        bail!("cargo build --release -p bang --bin bang-oci failed");
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+        .filter(|path| path.ends_with("bang-oci"))
+        .context("cargo did not say where it built bang-oci")
+}
+
+/// A busybox rootfs and runc's default config.json, changed to run /bin/true with
+/// no terminal (the benchmark has none to give).
+fn make_bundle(runc: &Path, bundle: &Path) -> Result<()> {
+    bigbang_testkit::rootfs::make_busybox_rootfs(&bundle.join("rootfs"))?;
+    let status = Command::new(runc).arg("spec").arg("--bundle").arg(bundle).status()?;
+    if !status.success() {
+        bail!("runc spec --bundle {} failed ({status})", bundle.display());
+    }
+    let path = bundle.join("config.json");
+    let mut config: serde_json::Value = serde_json::from_slice(&fs::read(&path)?)?;
+    config["process"]["terminal"] = false.into();
+    config["process"]["args"] = serde_json::json!(["/bin/true"]);
+    fs::write(&path, serde_json::to_vec_pretty(&config)?)?;
+    Ok(())
+}
+
+/// Runs `runtime` with `args`, stdin and stdout on /dev/null and stderr in its log
+/// file (a pipe would keep the command "running" for as long as the container
+/// holds it), and fails with the log when it exits non-zero. Returns the wall time.
+fn invoke(runtime: &Runtime, args: &[&str]) -> Result<Duration> {
+    let log = File::create(&runtime.log)?;
+    let mut command = Command::new(&runtime.binary);
+    command.arg("--root").arg(&runtime.root).args(args);
+    command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(log);
+    let started = Instant::now();
+    let status = command.status().with_context(|| format!("cannot run {}", runtime.binary.display()))?;
+    let took = started.elapsed();
+    if !status.success() {
+        let stderr = fs::read_to_string(&runtime.log).unwrap_or_default();
+        bail!("{} {} failed ({status}): {}", runtime.name, args.join(" "), stderr.trim());
+    }
+    Ok(took)
+}
+
+/// Scenario (a): `run`, in the foreground, to the payload's exit. On failure the
+/// container is deleted with --force.
+fn time_run(runtime: &Runtime, bundle: &Path, id: &str) -> Result<Duration> {
+    let bundle = bundle.to_str().context("the bundle path is not UTF-8")?;
+    let result = invoke(runtime, &["run", "--bundle", bundle, id]);
+    if result.is_err() {
+        force_delete(runtime, id);
+    }
+    result
+}
+
+/// Best effort, after a failure: whatever is left of container `id` goes.
+fn force_delete(runtime: &Runtime, id: &str) {
+    let _ = Command::new(&runtime.binary)
+        .arg("--root")
+        .arg(&runtime.root)
+        .args(["delete", "--force", id])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// Scenario (b): `create`, `start`, wait for the payload's exit, `delete`; the four
+/// durations in that order. On failure the container is deleted with --force.
+fn time_lifecycle(runtime: &Runtime, bundle: &Path, state: &Path, id: &str) -> Result<[Duration; 4]> {
+    let result = lifecycle_steps(runtime, bundle, state, id);
+    if result.is_err() {
+        force_delete(runtime, id);
+    }
+    result
+}
+
+fn lifecycle_steps(runtime: &Runtime, bundle: &Path, state: &Path, id: &str) -> Result<[Duration; 4]> {
+    let bundle = bundle.to_str().context("the bundle path is not UTF-8")?;
+    let pid_file = state.join(format!("{}-{id}.pid", runtime.name));
+    let pid_arg = pid_file.to_str().context("the state path is not UTF-8")?;
+    let create = invoke(runtime, &["create", "--bundle", bundle, "--pid-file", pid_arg, id])?;
+    let pid: i32 = fs::read_to_string(&pid_file)
+        .with_context(|| format!("{} create wrote no pid file {}", runtime.name, pid_file.display()))?
+        .trim()
+        .parse()
+        .with_context(|| format!("{} create wrote a bad pid file", runtime.name))?;
+    let _ = fs::remove_file(&pid_file);
+    let start = invoke(runtime, &["start", id])?;
+    let waited = Instant::now();
+    match waitpid(Pid::from_raw(pid), None) {
+        Ok(WaitStatus::Exited(_, 0)) => {}
+        Ok(other) => bail!("{} container {id}: /bin/true ended with {other:?}", runtime.name),
+        Err(err) => bail!("{} container {id}: cannot wait for pid {pid}: {err}", runtime.name),
+    }
+    let wait = waited.elapsed();
+    let delete = invoke(runtime, &["delete", id])?;
+    Ok([create, start, wait, delete])
+}
+
+fn print_setup(runtimes: &[Runtime], rounds: usize, warmup: usize) {
+    let kernel = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    println!("kernel {}, {cpus} CPUs, {rounds} rounds after {warmup} warm-up rounds", kernel.trim());
+    for runtime in runtimes {
+        let size = fs::metadata(&runtime.binary).map(|m| m.len()).unwrap_or(0);
+        println!("{:<9} {} ({:.1} MB)", runtime.name, runtime.binary.display(), size as f64 / 1e6);
+    }
+}
+
+/// The `q`-quantile (0 ≤ q ≤ 1) of sorted `values`, by nearest rank.
+fn quantile(sorted: &[Duration], q: f64) -> Duration {
+    let rank = (q * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+/// Which samples a row of the table shows.
+type Pick = fn(&Samples) -> &Vec<Duration>;
+
+fn print_table(runtimes: &[Runtime; 2], samples: &[Samples; 2]) {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "\n{:<30} {:<9} {:>9} {:>9} {:>9}  {:>14}",
+        "scenario", "runtime", "p10 ms", "median ms", "p90 ms", "bang-oci/runc"
+    );
+    let rows: [(&str, Pick); 5] = [
+        ("run", |s| &s.run),
+        ("create+start+wait+delete", |s| &s.lifecycle),
+        ("  of which create", |s| &s.create),
+        ("  of which start", |s| &s.start),
+        ("  of which delete", |s| &s.delete),
+    ];
+    for (scenario, pick) in rows {
+        let mut medians = [0.0; 2];
+        for (i, runtime) in runtimes.iter().enumerate() {
+            let mut values = pick(&samples[i]).clone();
+            values.sort();
+            medians[i] = ms(quantile(&values, 0.5));
+            let ratio = if i == 1 { format!("{:.2}", medians[0] / medians[1]) } else { String::new() };
+            let line = format!(
+                "{:<30} {:<9} {:>9.2} {:>9.2} {:>9.2}  {:>14}",
+                if i == 0 { scenario } else { "" },
+                runtime.name,
+                ms(quantile(&values, 0.1)),
+                medians[i],
+                ms(quantile(&values, 0.9)),
+                ratio
+            );
+            println!("{}", line.trim_end());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_by_nearest_rank() {
+        let values: Vec<Duration> = (1..=11).map(Duration::from_millis).collect();
+        assert_eq!(quantile(&values, 0.5), Duration::from_millis(6));
+        assert_eq!(quantile(&values, 0.1), Duration::from_millis(2));
+        assert_eq!(quantile(&values, 0.9), Duration::from_millis(10));
+        assert_eq!(quantile(&values[..1], 0.9), Duration::from_millis(1));
+    }
+}

@@ -1,0 +1,279 @@
+// Answer key for chapter 6, generated from crates/container/src/lifecycle/create.rs by `cargo xtask exercises`.
+// Do not edit: change the product file and regenerate.
+//! `bang-oci create` (chapter 6): from a bundle to a container whose init waits for
+//! `start`. Loads and checks config.json, records the container, makes its cgroup,
+//! starts `bang-oci init` and hands it the spec, and writes the pid file. A failure at
+//! any step undoes the earlier ones: no state directory, cgroup or process is left.
+//! Read the runtime-spec's runtime.md ("create") and runc-create(8).
+
+use std::io::{BufRead, BufReader};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::time::SystemTime;
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::{Gid, Pid, Uid};
+
+use super::console::{self, check_terminal};
+use super::delete::wait_gone;
+use super::fifo::ExecFifo;
+use super::hooks::{run_hooks, HookKind};
+use super::init::{send, spawn_sealed_init, CreateRequest, InitMessage, InitRequest, INIT_FD};
+use super::state::{ContainerRecord, InitProcess, Status};
+use super::store::{write_pid_file, ContainerLock, Store};
+use super::{LifecycleError, PROC};
+use crate::cgroups::{self, CgroupManager, Hierarchies};
+use crate::namespaces::Namespace;
+use crate::spec::Spec;
+
+/// The flags of `create` (and `run`).
+#[derive(Debug, Clone)]
+pub struct CreateOptions {
+    pub id: String,
+    /// The bundle directory (config.json and, usually, the rootfs).
+    pub bundle: PathBuf,
+    /// Where to write the init's host pid (podman's conmon reads it).
+    pub pid_file: Option<PathBuf>,
+    /// Move the rootfs onto / and chroot instead of pivot_root (runc --no-pivot).
+    pub no_pivot: bool,
+    /// The runtime binary to re-execute as `init` (normally /proc/self/exe).
+    pub runtime: PathBuf,
+    /// The unix socket to send the terminal's master to (process.terminal true).
+    pub console_socket: Option<PathBuf>,
+}
+
+/// The cgroup of a container whose config.json names none: `bang-oci/<id>`.
+pub fn default_cgroup_path(id: &str) -> PathBuf {
+    Path::new("bang-oci").join(id)
+}
+
+/// What `create` has made so far, undone in reverse on failure.
+#[derive(Default)]
+struct Rollback {
+    stage0: Option<Child>,
+    init_pid: Option<i32>,
+    cgroup: Option<Box<dyn CgroupManager>>,
+    lock: Option<ContainerLock>,
+}
+
+impl Rollback {
+    fn undo(mut self) {
+        if let Some(pid) = self.init_pid {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+            let _ = wait_gone(pid);
+        }
+        if let Some(mut child) = self.stage0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if let Some(cgroup) = self.cgroup.take() {
+            let _ = cgroup.remove();
+        }
+        if let Some(lock) = self.lock.take() {
+            let _ = lock.remove();
+        }
+    }
+}
+
+/// Checks everything that can be checked before anything is created: a bad
+/// config.json leaves not even a state directory.
+fn check(spec: &Spec, bundle: &Path, console_socket: Option<&Path>) -> Result<(), LifecycleError> {
+    let plan = spec.namespace_plan()?;
+    for (kind, path) in &plan.join {
+        if *kind == Namespace::Mount {
+            return Err(LifecycleError::Unsupported {
+                what: format!("joining the mount namespace {}", path.display()),
+                advice: "remove the `path` of the mount entry: the container's root needs a mount namespace of its own",
+            });
+        }
+        if let Err(err) = std::fs::metadata(path) {
+            return Err(LifecycleError::JoinPath {
+                namespace: *kind,
+                path: path.clone(),
+                source: nix::errno::Errno::from_raw(err.raw_os_error().unwrap_or(libc::ENOENT)),
+            });
+        }
+    }
+    if !plan.create.contains(Namespace::Mount) {
+        return Err(LifecycleError::Unsupported {
+            what: "a container without a mount namespace".into(),
+            advice: "add {\"type\": \"mount\"} to linux.namespaces",
+        });
+    }
+    spec.rootfs_config(bundle)?.validate()?;
+    spec.cgroup_resources()?;
+    spec.cgroup_path()?;
+    super::init::security_profile(spec)?.prepare()?;
+    // `create` always returns before the payload runs: a terminal needs a socket.
+    let terminal = spec.process.as_ref().is_some_and(|p| p.terminal);
+    check_terminal(terminal, console_socket, true)?;
+    Ok(())
+}
+
+/// Creates container `options.id` in `store` from its bundle, and returns its record
+/// (status `created`, init waiting on the exec fifo).
+pub fn create(store: &Store, options: &CreateOptions) -> Result<ContainerRecord, LifecycleError> {
+    let bundle = std::fs::canonicalize(&options.bundle)
+        .map_err(|source| LifecycleError::Bundle { path: options.bundle.clone(), source })?;
+    let spec = Spec::load(&bundle)?;
+    check(&spec, &bundle, options.console_socket.as_deref())?;
+    let cgroup_path = cgroup_path_for(&spec, &options.id)?;
+    let rootfs = spec.rootfs_config(&bundle)?.validate()?;
+    let mut record = ContainerRecord {
+        id: options.id.clone(),
+        oci_version: spec.oci_version.clone(),
+        status: Status::Creating,
+        init: None,
+        bundle: bundle.clone(),
+        rootfs,
+        cgroup_path: cgroup_path.clone(),
+        created: SystemTime::now(),
+        owner: nix::unistd::geteuid().as_raw(),
+        annotations: spec.annotations.clone(),
+    };
+    let mut rollback = Rollback { lock: Some(store.create(&record)?), ..Rollback::default() };
+    match create_steps(&spec, &bundle, cgroup_path.as_deref(), options, &mut record, &mut rollback) {
+        Ok(()) => Ok(record),
+        Err(err) => {
+            rollback.undo();
+            Err(err)
+        }
+    }
+}
+
+/// The container's cgroup, or none for an unprivileged user who may not make one.
+///
+/// As root, always one: config.json's `linux.cgroupsPath`, or `bang-oci/<id>`. An
+/// unprivileged user (a `bang-oci spec --rootless` bundle) can write the cgroup tree
+/// only where it was delegated to them (a systemd user slice on cgroup v2): if the
+/// default place is writable, the container gets its cgroup there; otherwise it runs
+/// in the caller's cgroup, as runc's rootless mode does, provided config.json asks
+/// for no limits, which would then be silently void.
+fn cgroup_path_for(spec: &Spec, id: &str) -> Result<Option<PathBuf>, LifecycleError> {
+    let path = spec.cgroup_path()?.unwrap_or_else(|| default_cgroup_path(id));
+    if nix::unistd::geteuid().is_root() {
+        return Ok(Some(path));
+    }
+    let hierarchies = Hierarchies::here()?;
+    if cgroups::can_create(&hierarchies, &path) {
+        return Ok(Some(path));
+    }
+    if spec.linux.as_ref().is_some_and(|linux| linux.resources.is_some()) {
+        return Err(LifecycleError::Unsupported {
+            what: format!("linux.resources for an unprivileged user who may not create the cgroup {}", path.display()),
+            advice: "remove linux.resources from config.json, run as root, or delegate a cgroup subtree to this user (systemd: Delegate=yes)",
+        });
+    }
+    Ok(None)
+}
+
+fn create_steps(
+    spec: &Spec,
+    bundle: &Path,
+    cgroup_path: Option<&Path>,
+    options: &CreateOptions,
+    record: &mut ContainerRecord,
+    rollback: &mut Rollback,
+) -> Result<(), LifecycleError> {
+    let dir = rollback.lock.as_ref().expect("locked").dir().to_path_buf();
+    let fifo = ExecFifo::create(&dir)?;
+    // In a user namespace the container's root is some other host id, which must own
+    // the fifo to reopen it through /proc/self/fd (its capabilities do not reach
+    // files whose owner its namespace does not map).
+    let plan = spec.namespace_plan()?;
+    if plan.create.contains(Namespace::User) {
+        let host =
+            |map: &[crate::namespaces::IdMap]| map.iter().find(|m| m.container_id == 0).map(|m| m.host_id);
+        let (uid, gid) = (host(&plan.uid_map), host(&plan.gid_map));
+        nix::unistd::chown(fifo.path(), uid.map(Uid::from_raw), gid.map(Gid::from_raw))
+            .map_err(|source| LifecycleError::Chown { path: fifo.path().to_path_buf(), source })?;
+    }
+    if let Some(cgroup_path) = cgroup_path {
+        let hierarchies = Hierarchies::here()?;
+        rollback.cgroup = Some(cgroups::create(&hierarchies, cgroup_path, &spec.cgroup_resources()?)?);
+    }
+
+    // Connected here, on the host: the init, once in its own root, cannot reach the path.
+    let console = options.console_socket.as_deref().map(console::connect).transpose()?;
+    let (mut ours, theirs) = UnixStream::pair().map_err(|source| LifecycleError::Pipe { source })?;
+    let mut fds = vec![(theirs.as_raw_fd(), INIT_FD)];
+    if let Some(console) = &console {
+        fds.push((console.as_raw_fd(), INIT_FD + 1));
+    }
+    // The state directory is the spare layer of the init's read-only overlayfs view of
+    // the runtime: no copy of the binary at each start (see security::seal).
+    let child = spawn_sealed_init(&options.runtime, Some(&dir), &fds)?;
+    drop((theirs, console));
+    let stage0_pid = child.id() as i32;
+    rollback.stage0 = Some(child);
+    // Stage 0 joins the cgroup before it clones, so the container init is born in it
+    // and no process of the container ever runs outside its limits.
+    if let Some(cgroup) = &rollback.cgroup {
+        cgroup.join(stage0_pid)?;
+    }
+    let request = InitRequest::Create(Box::new(CreateRequest {
+        spec: spec.clone(),
+        bundle: bundle.to_path_buf(),
+        fifo: fifo.path().to_path_buf(),
+        no_pivot: options.no_pivot,
+        console_socket: options.console_socket.as_ref().map(|_| INIT_FD + 1),
+    }));
+    let mut line = serde_json::to_string(&request).expect("an InitRequest always serializes");
+    line.push('\n');
+    std::io::Write::write_all(&mut ours, line.as_bytes())
+        .map_err(|source| LifecycleError::Pipe { source })?;
+
+    let mut reader = BufReader::new(ours.try_clone().map_err(|source| LifecycleError::Pipe { source })?);
+    let pid = match next_message(&mut reader)? {
+        InitMessage::Pid(pid) => pid,
+        InitMessage::Error(message) => return Err(LifecycleError::InitFailed { message }),
+        other => return Err(LifecycleError::Protocol { what: format!("expected the pid, got {other:?}") }),
+    };
+    rollback.init_pid = Some(pid);
+    record.init = Some(InitProcess::of(pid, Path::new(PROC))?);
+    let status = rollback
+        .stage0
+        .as_mut()
+        .expect("spawned")
+        .wait()
+        .map_err(|source| LifecycleError::Pipe { source })?;
+    rollback.stage0 = None;
+    if !status.success() {
+        return Err(LifecycleError::InitFailed {
+            message: format!("stage 0 of the container's init exited with {status}"),
+        });
+    }
+    // The namespaces exist, nothing is mounted yet: prestart (deprecated, the same
+    // moment) and createRuntime hooks run here, on the host, with the init's pid.
+    let state = record.state(Status::Creating);
+    let hooks = spec.hooks.clone().unwrap_or_default();
+    run_hooks(HookKind::Prestart, &hooks.prestart, &state)?;
+    run_hooks(HookKind::CreateRuntime, &hooks.create_runtime, &state)?;
+    send(&mut ours, &InitMessage::Continue(state)).map_err(|source| LifecycleError::Pipe { source })?;
+    match next_message(&mut reader)? {
+        InitMessage::Ready => {}
+        InitMessage::Error(message) => return Err(LifecycleError::InitFailed { message }),
+        other => return Err(LifecycleError::Protocol { what: format!("expected ready, got {other:?}") }),
+    }
+    record.status = Status::Created;
+    rollback.lock.as_ref().expect("locked").save(record)?;
+    if let Some(path) = &options.pid_file {
+        write_pid_file(path, pid)?;
+    }
+    Ok(())
+}
+
+/// The next message from the init; end-of-file means it died without a word.
+fn next_message(reader: &mut BufReader<UnixStream>) -> Result<InitMessage, LifecycleError> {
+    let mut line = String::new();
+    let n = reader.read_line(&mut line).map_err(|source| LifecycleError::Pipe { source })?;
+    if n == 0 {
+        return Err(LifecycleError::InitFailed {
+            message: "the container's init exited without a word (see its standard error)".into(),
+        });
+    }
+    serde_json::from_str(&line)
+        .map_err(|err| LifecycleError::Protocol { what: format!("bad message {line:?}: {err}") })
+}

@@ -1,0 +1,208 @@
+// Answer key for chapter 6, generated from crates/container/src/lifecycle/fifo.rs by `cargo xtask exercises`.
+// Do not edit: change the product file and regenerate.
+//! The exec fifo (chapter 6): how `create` leaves the container's init blocked until
+//! `start`, across two separate `bang-oci` processes. The init opens the fifo for
+//! writing, which blocks until `start` opens it for reading; it then writes one
+//! byte and execs the payload. Read fifo(7), open(2) (O_NONBLOCK on a FIFO, O_PATH),
+//! pidfd_open(2) and poll(2).
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::fcntl::{open, OFlag};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::stat::{fstat, Mode, SFlag};
+use nix::unistd::{mkfifo, read, write};
+
+use super::state::{pidfd_open, InitProcess, StateError};
+use super::store::EXEC_FIFO;
+
+/// The byte the init writes to say "I got through"; any byte would do.
+const GO: &[u8] = b"0";
+
+/// What can go wrong between create and start.
+#[derive(Debug, thiserror::Error)]
+pub enum FifoError {
+    #[error("{path} already exists: this container was already created; delete it first")]
+    Exists { path: PathBuf },
+    #[error("cannot create the exec fifo {path}: {source}")]
+    Create { path: PathBuf, source: Errno },
+    #[error("the container has already been started ({path} is gone); a container starts once")]
+    AlreadyStarted { path: PathBuf },
+    #[error("{path} is not a fifo; something replaced bang-oci's exec fifo: delete the container")]
+    NotAFifo { path: PathBuf },
+    #[error("the container's init (pid {pid}) exited without waiting for start; `bang-oci delete` it and look at its stderr")]
+    InitExited { pid: i32 },
+    #[error("the container's init opened {path} but closed it without signalling; `bang-oci delete` it")]
+    ClosedWithoutSignal { path: PathBuf },
+    #[error("cannot open {path}: {source}")]
+    Open { path: PathBuf, source: Errno },
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: Errno },
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: Errno },
+    #[error("cannot remove {path}: {source}")]
+    Remove { path: PathBuf, source: io::Error },
+    #[error("cannot watch the init (pid {pid}) with pidfd_open(2): {source}; it needs Linux 5.3 or later")]
+    Pidfd { pid: i32, source: Errno },
+    #[error("poll(2) on {path} failed: {source}")]
+    Poll { path: PathBuf, source: Errno },
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+/// The runtime's side of the exec fifo, in a container's state directory.
+#[derive(Debug, Clone)]
+pub struct ExecFifo {
+    path: PathBuf,
+}
+
+impl ExecFifo {
+    /// Creates `dir/exec.fifo`, mode 0622 as runc's: the init reopens it for writing
+    /// after it has become `process.user`, who may be anyone; only the owner reads.
+    /// Nobody else can reach it: the state directory is 0700, and the init holds an
+    /// O_PATH descriptor taken before it changed user. `create` chowns it to the
+    /// container's root when a user namespace maps that elsewhere.
+    pub fn create(dir: &Path) -> Result<ExecFifo, FifoError> {
+        let path = dir.join(EXEC_FIFO);
+        match mkfifo(&path, Mode::from_bits_truncate(0o622)) {
+            // mkfifo(3) applies the umask (0022 takes the write bits away): chmod after.
+            Ok(()) => match std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o622)) {
+                Ok(()) => Ok(ExecFifo { path }),
+                Err(e) => {
+                    let _ = std::fs::remove_file(&path);
+                    Err(FifoError::Create { path, source: Errno::from_raw(e.raw_os_error().unwrap_or(0)) })
+                }
+            },
+            Err(Errno::EEXIST) => Err(FifoError::Exists { path }),
+            Err(source) => Err(FifoError::Create { path, source }),
+        }
+    }
+
+    /// The fifo of the container whose state directory is `dir` (it may be gone).
+    pub fn at(dir: &Path) -> ExecFifo {
+        ExecFifo { path: dir.join(EXEC_FIFO) }
+    }
+
+    /// Where the fifo is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Lets the waiting init go: the `start` side. Returns once the init has written
+    /// its byte (it execs the payload next) and removes the fifo, so that a second
+    /// `start` fails with [`FifoError::AlreadyStarted`]. Fails with
+    /// [`FifoError::InitExited`] if `init` dies (or has died) without waiting.
+    ///
+    /// runc blocks in open(O_RDONLY) on a thread and checks the init every 100 ms. We
+    /// open with O_NONBLOCK instead (which never blocks for a reader) and poll(2) the
+    /// fifo together with a pidfd of the init: no timer, and whichever happens first
+    /// — the byte, or the init's exit — wakes us.
+    pub fn start(&self, init: &InitProcess) -> Result<(), FifoError> {
+        let fifo = match open(
+            &self.path,
+            OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
+            Mode::empty(),
+        ) {
+            Ok(fd) => fd,
+            Err(Errno::ENOENT) => return Err(FifoError::AlreadyStarted { path: self.path.clone() }),
+            Err(source) => return Err(FifoError::Open { path: self.path.clone(), source }),
+        };
+        let stat = fstat(&fifo).map_err(|source| FifoError::Open { path: self.path.clone(), source })?;
+        if SFlag::from_bits_truncate(stat.st_mode) & SFlag::S_IFMT != SFlag::S_IFIFO {
+            return Err(FifoError::NotAFifo { path: self.path.clone() });
+        }
+        // The pidfd names the process, not the number; checking the start time after
+        // opening it proves the number was still ours when we took it.
+        let pidfd = match pidfd_open(init.pid) {
+            Ok(pidfd) if init.is_alive(Path::new("/proc"))? => Some(pidfd),
+            Ok(_) | Err(Errno::ESRCH) => None,
+            Err(source) => return Err(FifoError::Pidfd { pid: init.pid, source }),
+        };
+        let Some(pidfd) = pidfd else {
+            return self.after_exit(&fifo, init.pid);
+        };
+        loop {
+            let mut fds =
+                [PollFd::new(fifo.as_fd(), PollFlags::POLLIN), PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
+            match poll(&mut fds, PollTimeout::NONE) {
+                Ok(_) => {}
+                Err(Errno::EINTR) => continue,
+                Err(source) => return Err(FifoError::Poll { path: self.path.clone(), source }),
+            }
+            let fifo_ready = fds[0].any().unwrap_or(false);
+            let init_exited = fds[1].any().unwrap_or(false);
+            if fifo_ready {
+                let mut byte = [0u8; 1];
+                match read(&fifo, &mut byte) {
+                    Ok(1) => return self.started(),
+                    // Linux reports no hangup until a writer has come and gone.
+                    Ok(_) => return Err(FifoError::ClosedWithoutSignal { path: self.path.clone() }),
+                    Err(Errno::EAGAIN | Errno::EINTR) => {}
+                    Err(source) => return Err(FifoError::Read { path: self.path.clone(), source }),
+                }
+            }
+            if init_exited {
+                return self.after_exit(&fifo, init.pid);
+            }
+        }
+    }
+
+    /// The init is gone; it may still have written its byte just before exiting (a
+    /// payload that runs for a microsecond), which counts as started.
+    fn after_exit(&self, fifo: &OwnedFd, pid: i32) -> Result<(), FifoError> {
+        let mut byte = [0u8; 1];
+        match read(fifo, &mut byte) {
+            Ok(1) => self.started(),
+            _ => Err(FifoError::InitExited { pid }),
+        }
+    }
+
+    fn started(&self) -> Result<(), FifoError> {
+        std::fs::remove_file(&self.path)
+            .map_err(|source| FifoError::Remove { path: self.path.clone(), source })
+    }
+}
+
+/// The init's side of the exec fifo. Opened with O_PATH before pivot_root, while the
+/// state directory is still visible; waited on after, through `/proc/self/fd/N`
+/// (runc does the same). O_PATH opens nothing for I/O, so it does not block.
+#[derive(Debug)]
+pub struct StartGate {
+    fd: OwnedFd,
+    path: PathBuf,
+}
+
+impl StartGate {
+    /// Takes hold of the fifo at `path` without opening it for I/O.
+    pub fn open(path: &Path) -> Result<StartGate, FifoError> {
+        let fd = open(path, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
+            .map_err(|source| FifoError::Open { path: path.to_path_buf(), source })?;
+        Ok(StartGate { fd, path: path.to_path_buf() })
+    }
+
+    /// The O_PATH descriptor, which the init must keep open (chapter 5's
+    /// `Prepared::apply` closes every descriptor it is not told to preserve).
+    pub fn raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+
+    /// Blocks until `start` opens the fifo for reading, then writes the byte that
+    /// tells it the init is through. The caller execs the payload next.
+    pub fn wait_for_start(self) -> Result<(), FifoError> {
+        let reopen = format!("/proc/self/fd/{}", self.fd.as_raw_fd());
+        let writer = loop {
+            // open(2) of a FIFO for writing blocks until a reader opens it.
+            match open(reopen.as_str(), OFlag::O_WRONLY | OFlag::O_CLOEXEC, Mode::empty()) {
+                Ok(fd) => break fd,
+                Err(Errno::EINTR) => continue,
+                Err(source) => return Err(FifoError::Open { path: self.path, source }),
+            }
+        };
+        write(&writer, GO).map_err(|source| FifoError::Write { path: self.path.clone(), source })?;
+        Ok(())
+    }
+}

@@ -1,0 +1,75 @@
+// Answer key for chapter 6, generated from crates/container/src/lifecycle/kill.rs by `cargo xtask exercises`.
+// Do not edit: change the product file and regenerate.
+//! `bang-oci kill` (chapter 6): sends a signal to a container's init, or with `--all`
+//! to every process in its cgroup. Read kill(2), signal(7) and runc-kill(8).
+
+use std::path::Path;
+use std::str::FromStr;
+
+use nix::errno::Errno;
+use nix::sys::signal::{self, Signal};
+use nix::unistd::Pid;
+
+use super::state::Status;
+use super::store::Store;
+use super::{LifecycleError, PROC};
+use crate::cgroups::{self, Hierarchies};
+
+/// A signal as runc accepts it: a number (`9`), a name (`KILL`), or a name with its
+/// prefix (`SIGKILL`), in any case.
+pub fn parse_signal(text: &str) -> Result<Signal, LifecycleError> {
+    let unknown = || LifecycleError::UnknownSignal { name: text.to_string() };
+    if let Ok(number) = text.parse::<i32>() {
+        return Signal::try_from(number).map_err(|_| unknown());
+    }
+    let upper = text.to_ascii_uppercase();
+    let name = if upper.starts_with("SIG") { upper } else { format!("SIG{upper}") };
+    Signal::from_str(&name).map_err(|_| unknown())
+}
+
+/// Sends `signal` to container `id`'s init (created, running or paused), or with
+/// `all` to every process of its cgroup.
+pub fn kill(store: &Store, id: &str, signal: Signal, all: bool) -> Result<(), LifecycleError> {
+    let record = store.load(id)?;
+    let status = record.live_status(Path::new(PROC))?;
+    let init = match (status, record.init) {
+        (Status::Stopped, _) | (_, None) => {
+            return Err(LifecycleError::NotRunning { id: id.to_string(), status })
+        }
+        (_, Some(init)) => init,
+    };
+    let mut pids = vec![init.pid];
+    if all {
+        if let Some(path) = &record.cgroup_path {
+            pids = cgroups::open(&Hierarchies::here()?, path)?.procs()?;
+        }
+    }
+    for pid in pids {
+        match signal::kill(Pid::from_raw(pid), signal) {
+            // Gone between the check and the signal: nothing left to signal.
+            Ok(()) | Err(Errno::ESRCH) => {}
+            Err(source) => return Err(LifecycleError::Signal { pid, signal, source }),
+        }
+    }
+    if status == Status::Paused && signal == Signal::SIGKILL {
+        super::pause::thaw_after_kill(&record)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_by_number_name_and_prefixed_name() {
+        assert_eq!(parse_signal("9").unwrap(), Signal::SIGKILL);
+        assert_eq!(parse_signal("TERM").unwrap(), Signal::SIGTERM);
+        assert_eq!(parse_signal("SIGHUP").unwrap(), Signal::SIGHUP);
+        assert_eq!(parse_signal("usr1").unwrap(), Signal::SIGUSR1);
+        for bad in ["0", "65", "", "SIGNOPE", "-9"] {
+            let err = parse_signal(bad).unwrap_err().to_string();
+            assert!(err.starts_with("unknown signal"), "{bad}: {err}");
+        }
+    }
+}

@@ -1,0 +1,31 @@
+// Answer key for chapter 6, generated from crates/container/src/lifecycle/start.rs by `cargo xtask exercises`.
+// Do not edit: change the product file and regenerate.
+//! `bang-oci start` (chapter 6): lets a created container's init exec the payload, by
+//! opening the exec fifo it waits on. Read the runtime-spec's runtime.md ("start")
+//! and runc-start(8).
+
+use std::path::Path;
+
+use super::fifo::ExecFifo;
+use super::hooks::{run_hooks, HookError, HookKind};
+use super::state::Status;
+use super::store::Store;
+use super::{LifecycleError, PROC};
+use crate::spec::Spec;
+
+/// Starts container `id`: only a `created` one, once. Returns the failures of
+/// poststart hooks, which are warnings (the payload already runs).
+pub fn start(store: &Store, id: &str) -> Result<Vec<HookError>, LifecycleError> {
+    let lock = store.lock(id)?;
+    let mut record = lock.load()?;
+    let status = record.live_status(Path::new(PROC))?;
+    let init = match (status, record.init) {
+        (Status::Created, Some(init)) => init,
+        _ => return Err(LifecycleError::NotCreated { id: id.to_string(), status }),
+    };
+    ExecFifo::at(lock.dir()).start(&init)?;
+    record.status = record.status.transition(Status::Running)?;
+    lock.save(&record)?;
+    let hooks = Spec::load(&record.bundle).ok().and_then(|spec| spec.hooks).unwrap_or_default();
+    Ok(run_hooks(HookKind::Poststart, &hooks.poststart, &record.state(Status::Running))?)
+}
