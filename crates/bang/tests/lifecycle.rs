@@ -8,160 +8,22 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::prelude::*;
 use bigbang_container::security::seal;
-use bigbang_testkit::probe;
-use bigbang_testkit::rootfs::BusyboxRootfs;
 use serde_json::Value;
 
-/// The v1 hierarchies (and the v2 tree) a container's cgroup has a directory in.
-const CGROUP_DIRS: &[&str] = &["memory", "pids", "cpu", "cpuacct", "freezer", "unified"];
+mod support;
+use support::{unique, Bundle, Runtime};
 
-fn require_root() {
-    assert!(
-        probe::is_root(),
-        "these tests create containers and need root: run `sudo -E env PATH=\"$PATH\" cargo test -p bang --test lifecycle`"
-    );
-}
+const SUITE: &str = "lifecycle";
 
-/// A bundle: a busybox rootfs and the config.json `bang-oci spec` writes, edited.
-struct Bundle {
-    dir: tempfile::TempDir,
-    rootfs: BusyboxRootfs,
-}
-
-impl Bundle {
-    /// A bundle running `args`, without a terminal.
-    fn new(args: &[&str]) -> Bundle {
-        let dir = tempfile::Builder::new().prefix("bigbang-bundle-").tempdir().unwrap();
-        let rootfs = BusyboxRootfs::new().expect("busybox rootfs (is busybox-static installed?)");
-        Command::cargo_bin("bang-oci").unwrap().args(["spec", "--bundle"]).arg(dir.path()).assert().success();
-        let bundle = Bundle { dir, rootfs };
-        bundle.edit(|config| {
-            config["process"]["terminal"] = Value::Bool(false);
-            config["process"]["args"] = args.iter().map(|a| Value::from(*a)).collect();
-        });
-        bundle
-    }
-
-    fn config_path(&self) -> PathBuf {
-        self.dir.path().join("config.json")
-    }
-
-    fn edit(&self, change: impl FnOnce(&mut Value)) {
-        let mut config: Value =
-            serde_json::from_str(&fs::read_to_string(self.config_path()).unwrap()).unwrap();
-        config["root"]["path"] = Value::from(self.rootfs.path().to_str().unwrap());
-        change(&mut config);
-        fs::write(self.config_path(), serde_json::to_string_pretty(&config).unwrap()).unwrap();
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-}
-
-/// A state root of its own; every container left in it is force-deleted on drop,
-/// even when the test panics.
-struct Runtime {
-    root: tempfile::TempDir,
-    logs: tempfile::TempDir,
-}
-
-impl Runtime {
-    fn new() -> Runtime {
-        require_root();
-        Runtime {
-            root: tempfile::Builder::new().prefix("bigbang-oci-root-").tempdir().unwrap(),
-            logs: tempfile::Builder::new().prefix("bigbang-oci-logs-").tempdir().unwrap(),
-        }
-    }
-
-    fn cmd(&self) -> Command {
-        let mut command = Command::cargo_bin("bang-oci").unwrap();
-        command.arg("--root").arg(self.root.path());
-        command
-    }
-
-    /// Runs a verb that does not leave a process holding its output.
-    fn ok(&self, args: &[&str]) -> String {
-        let output = self.cmd().args(args).output().unwrap();
-        assert!(
-            output.status.success(),
-            "bang-oci {args:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
-    }
-
-    /// Runs a verb that must fail; returns its standard error.
-    fn fails(&self, args: &[&str]) -> String {
-        let output = self.cmd().args(args).output().unwrap();
-        assert!(!output.status.success(), "bang-oci {args:?} succeeded");
-        String::from_utf8(output.stderr).unwrap()
-    }
-
-    /// `create`, whose container inherits its standard streams: they go to files, so
-    /// that nobody waits for the container to close them. Returns (status, stderr).
-    fn create(&self, bundle: &Bundle, id: &str, extra: &[&str]) -> (ExitStatus, String) {
-        let err = self.logs.path().join(format!("{id}.err"));
-        let status = self
-            .cmd()
-            .arg("create")
-            .arg("--bundle")
-            .arg(bundle.path())
-            .args(extra)
-            .arg(id)
-            .stdin(Stdio::null())
-            .stdout(fs::File::create(self.logs.path().join(format!("{id}.out"))).unwrap())
-            .stderr(fs::File::create(&err).unwrap())
-            .status()
-            .unwrap();
-        (status, fs::read_to_string(err).unwrap())
-    }
-
-    fn state(&self, id: &str) -> Value {
-        serde_json::from_str(&self.ok(&["state", id])).unwrap()
-    }
-
-    /// Waits (at most 10 s, then fails) until the container has `status`.
-    fn wait_status(&self, id: &str, status: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let state = self.state(id);
-            if state["status"] == status {
-                return state;
-            }
-            assert!(Instant::now() < deadline, "{id} never became {status}: {state}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn state_dirs(&self) -> Vec<String> {
-        fs::read_dir(self.root.path())
-            .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
-            .unwrap_or_default()
-    }
-}
-
-impl Drop for Runtime {
-    fn drop(&mut self) {
-        for id in self.state_dirs() {
-            let _ = self.cmd().args(["delete", "--force", &id]).output();
-        }
-    }
-}
-
-/// An id no other test (or test run) uses.
-fn unique(name: &str) -> String {
-    format!("{name}-{}", std::process::id())
-}
-
-/// The cgroup directories of container `id` that exist.
+/// The cgroup directories of container `id` that exist, in every hierarchy mounted
+/// under /sys/fs/cgroup (a container has one in each, and the v2 tree).
 fn cgroup_leftovers(id: &str) -> Vec<PathBuf> {
-    CGROUP_DIRS
-        .iter()
-        .map(|c| Path::new("/sys/fs/cgroup").join(c).join("bang-oci").join(id))
+    fs::read_dir("/sys/fs/cgroup")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|hierarchy| hierarchy.path().join("bang-oci").join(id))
         .filter(|p| p.exists())
         .collect()
 }
@@ -204,10 +66,10 @@ fn status_field(pid: i64, field: &str) -> String {
 /// start → running, SIGKILL → stopped, delete → gone.
 #[test]
 fn create_start_kill_delete_walks_the_states() {
-    let runtime = Runtime::new();
+    let runtime = Runtime::new(SUITE);
     let bundle = Bundle::new(&["sleep", "1000"]);
     let id = unique("walk");
-    let pid_file = runtime.logs.path().join("pid");
+    let pid_file = runtime.logs().join("pid");
     let (status, err) = runtime.create(&bundle, &id, &["--pid-file", pid_file.to_str().unwrap()]);
     assert!(status.success(), "create failed: {err}");
 
@@ -233,7 +95,7 @@ fn create_start_kill_delete_walks_the_states() {
     wait_for_exec(pid);
     assert_eq!(status_field(pid, "CapEff"), "0000000020000420", "runc's default capabilities");
     assert_eq!(status_field(pid, "NoNewPrivs"), "1");
-    assert!(runtime.fails(&["start", &id]).contains("is running, not created"));
+    assert!(runtime.fails(&["start", &id]).stderr.contains("is running, not created"));
 
     runtime.ok(&["kill", &id, "KILL"]);
     let state = runtime.wait_status(&id, "stopped");
@@ -241,13 +103,13 @@ fn create_start_kill_delete_walks_the_states() {
     runtime.ok(&["delete", &id]);
     assert!(runtime.state_dirs().is_empty());
     assert!(cgroup_leftovers(&id).is_empty(), "{:?}", cgroup_leftovers(&id));
-    assert!(runtime.fails(&["state", &id]).contains("no container with id"));
+    assert!(runtime.fails(&["state", &id]).stderr.contains("no container with id"));
 }
 
 /// `run` passes the payload's exit code through: 0, 1, 255.
 #[test]
 fn run_passes_exit_codes_through() {
-    let runtime = Runtime::new();
+    let runtime = Runtime::new(SUITE);
     for code in [0, 1, 255] {
         let bundle = Bundle::new(&["sh", "-c", &format!("exit {code}")]);
         let id = unique(&format!("exit{code}"));
@@ -325,7 +187,7 @@ fn wait_bounded(child: &mut std::process::Child) -> ExitStatus {
 /// `run` reports a payload killed by SIGKILL as 137 (128 + 9).
 #[test]
 fn run_reports_sigkill_as_137() {
-    let runtime = Runtime::new();
+    let runtime = Runtime::new(SUITE);
     let bundle = Bundle::new(&["sleep", "1000"]);
     let status = run_and_signal(&runtime, &bundle, &unique("sigkill"), "9", None);
     assert_eq!(status.code(), Some(137));
@@ -335,7 +197,7 @@ fn run_reports_sigkill_as_137() {
 /// `kill` with SIGTERM reaches a payload (PID 1 of its namespace) that traps it.
 #[test]
 fn kill_term_reaches_a_payload_that_traps_it() {
-    let runtime = Runtime::new();
+    let runtime = Runtime::new(SUITE);
     // The root is read-only; /dev/shm is the container's own tmpfs.
     let script = "trap 'exit 42' TERM; touch /dev/shm/trapped; while true; do sleep 0.05; done";
     let bundle = Bundle::new(&["sh", "-c", script]);
@@ -346,7 +208,7 @@ fn kill_term_reaches_a_payload_that_traps_it() {
 /// SIGTERM sent to `bang-oci run` itself is forwarded to the container's payload.
 #[test]
 fn run_forwards_signals_to_the_payload() {
-    let runtime = Runtime::new();
+    let runtime = Runtime::new(SUITE);
     let script = "trap 'exit 43' TERM; touch /dev/shm/trapped; while true; do sleep 0.05; done";
     let bundle = Bundle::new(&["sh", "-c", script]);
     let id = unique("forward");
@@ -380,7 +242,7 @@ fn run_forwards_signals_to_the_payload() {
 /// SIGTERM, which the init (PID 1, no handler) ignores, ends its child.
 #[test]
 fn kill_all_signals_every_process_in_the_cgroup() {
-    let runtime = Runtime::new();
+    let runtime = Runtime::new(SUITE);
     let bundle = Bundle::new(&["sh", "-c", "sleep 1000 & exec sleep 1001"]);
     let id = unique("killall");
     assert!(runtime.create(&bundle, &id, &[]).0.success());
@@ -405,14 +267,14 @@ fn kill_all_signals_every_process_in_the_cgroup() {
 /// cgroup or state directory.
 #[test]
 fn delete_refuses_running_unless_forced() {
-    let runtime = Runtime::new();
+    let runtime = Runtime::new(SUITE);
     let bundle = Bundle::new(&["sleep", "1000"]);
     let id = unique("force");
     let (status, err) = runtime.create(&bundle, &id, &[]);
     assert!(status.success(), "{err}");
     runtime.ok(&["start", &id]);
     let pid = runtime.state(&id)["pid"].as_i64().unwrap();
-    let err = runtime.fails(&["delete", &id]);
+    let err = runtime.fails(&["delete", &id]).stderr;
     assert!(err.contains("is running") && err.contains("--force"), "{err}");
     assert!(alive(pid));
     runtime.ok(&["delete", "--force", &id]);
@@ -426,10 +288,10 @@ fn delete_refuses_running_unless_forced() {
 /// --force it is an error naming the id.
 #[test]
 fn forced_delete_of_an_unknown_id_succeeds() {
-    let runtime = Runtime::new();
+    let runtime = Runtime::new(SUITE);
     let id = unique("never-created");
     runtime.ok(&["delete", "--force", &id]);
-    let err = runtime.fails(&["delete", &id]);
+    let err = runtime.fails(&["delete", &id]).stderr;
     assert!(err.contains(&id), "{err}");
     assert!(runtime.state_dirs().is_empty());
 }
@@ -437,7 +299,7 @@ fn forced_delete_of_an_unknown_id_succeeds() {
 /// A created container (never started) is deleted without --force, as runc does.
 #[test]
 fn delete_of_a_created_container_kills_its_init() {
-    let runtime = Runtime::new();
+    let runtime = Runtime::new(SUITE);
     let bundle = Bundle::new(&["sleep", "1000"]);
     let id = unique("created");
     assert!(runtime.create(&bundle, &id, &[]).0.success());
@@ -451,7 +313,7 @@ fn delete_of_a_created_container_kills_its_init() {
 /// A second container with the same id is refused, and the first is untouched.
 #[test]
 fn duplicate_id_is_refused() {
-    let runtime = Runtime::new();
+    let runtime = Runtime::new(SUITE);
     let bundle = Bundle::new(&["sleep", "1000"]);
     let id = unique("dup");
     assert!(runtime.create(&bundle, &id, &[]).0.success());
@@ -472,7 +334,7 @@ fn assert_nothing_left(runtime: &Runtime, id: &str) {
 /// A missing rootfs fails create, names the path, and leaves nothing.
 #[test]
 fn create_with_missing_rootfs_leaves_nothing() {
-    let runtime = Runtime::new();
+    let runtime = Runtime::new(SUITE);
     let bundle = Bundle::new(&["true"]);
     bundle.edit(|c| c["root"]["path"] = Value::from("/nonexistent/bigbang-rootfs"));
     let id = unique("norootfs");
@@ -485,7 +347,7 @@ fn create_with_missing_rootfs_leaves_nothing() {
 /// A malformed config.json fails create with file:line:column, and leaves nothing.
 #[test]
 fn create_with_malformed_config_leaves_nothing() {
-    let runtime = Runtime::new();
+    let runtime = Runtime::new(SUITE);
     let bundle = Bundle::new(&["true"]);
     fs::write(bundle.config_path(), "{\"ociVersion\": \"1.0.2\",\n  \"process\": [}").unwrap();
     let id = unique("malformed");
@@ -498,11 +360,11 @@ fn create_with_malformed_config_leaves_nothing() {
 /// A payload that does not exist fails create (not start), and leaves no process.
 #[test]
 fn create_with_missing_payload_leaves_nothing() {
-    let runtime = Runtime::new();
+    let runtime = Runtime::new(SUITE);
     let bundle = Bundle::new(&["no-such-program"]);
     let id = unique("nopayload");
-    let log = runtime.logs.path().join("log.json");
-    let err = runtime.logs.path().join("err");
+    let log = runtime.logs().join("log.json");
+    let err = runtime.logs().join("err");
     let status = runtime
         .cmd()
         .arg("--log")
@@ -531,7 +393,7 @@ fn create_with_missing_payload_leaves_nothing() {
 /// `list` shows each container with its live status, as a table and as JSON.
 #[test]
 fn list_shows_live_status() {
-    let runtime = Runtime::new();
+    let runtime = Runtime::new(SUITE);
     let bundle = Bundle::new(&["sleep", "1000"]);
     let id = unique("list");
     assert!(runtime.create(&bundle, &id, &[]).0.success());
@@ -550,7 +412,7 @@ fn list_shows_live_status() {
 /// 50 create/start/delete cycles leave no mounts, cgroups, state directories or processes.
 #[test]
 fn fifty_cycles_leave_nothing_behind() {
-    let runtime = Runtime::new();
+    let runtime = Runtime::new(SUITE);
     let bundle = Bundle::new(&["true"]);
     let mut pids = Vec::new();
     for i in 0..50 {
@@ -564,7 +426,7 @@ fn fifty_cycles_leave_nothing_behind() {
         assert!(cgroup_leftovers(&id).is_empty(), "cycle {i}: {:?}", cgroup_leftovers(&id));
     }
     assert!(runtime.state_dirs().is_empty());
-    let rootfs = bundle.rootfs.path().to_str().unwrap().to_string();
+    let rootfs = bundle.rootfs().to_str().unwrap().to_string();
     let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap();
     assert!(!mountinfo.contains(&rootfs), "mounts of {rootfs} left behind");
     for pid in pids {
@@ -586,7 +448,7 @@ fn runc(root: &Path) -> Option<Command> {
 /// runtime-spec fields in `state` of a created container.
 #[test]
 fn runc_and_bang_oci_agree() {
-    let runtime = Runtime::new();
+    let runtime = Runtime::new(SUITE);
     let runc_root = tempfile::Builder::new().prefix("bigbang-runc-root-").tempdir().unwrap();
     let Some(_) = runc(runc_root.path()) else {
         panic!("runc is not installed at /usr/sbin/runc; install it (apt-get install runc) to compare");
@@ -650,9 +512,9 @@ fn hook(script: &str) -> Value {
 /// after start, poststop during delete.
 #[test]
 fn hooks_run_at_their_moments_with_the_state() {
-    let runtime = Runtime::new();
+    let runtime = Runtime::new(SUITE);
     let bundle = Bundle::new(&["sleep", "1000"]);
-    let out = runtime.logs.path().to_str().unwrap().to_string();
+    let out = runtime.logs().to_str().unwrap().to_string();
     bundle.edit(|c| {
         c["hooks"] = serde_json::json!({
             "createRuntime": [hook(&format!("cat > {out}/createRuntime.json"))],
@@ -667,13 +529,13 @@ fn hooks_run_at_their_moments_with_the_state() {
     assert!(status.success(), "{err}");
     let pid = runtime.state(&id)["pid"].as_i64().unwrap();
     let read = |name: &str| -> Value {
-        serde_json::from_str(&fs::read_to_string(runtime.logs.path().join(name)).unwrap()).unwrap()
+        serde_json::from_str(&fs::read_to_string(runtime.logs().join(name)).unwrap()).unwrap()
     };
     let created = read("createRuntime.json");
     assert_eq!(created["status"], "creating");
     assert_eq!(created["pid"], pid);
     assert_eq!(read("createContainer.json")["id"], id.as_str());
-    assert!(!runtime.logs.path().join("poststart.json").exists());
+    assert!(!runtime.logs().join("poststart.json").exists());
 
     runtime.ok(&["start", &id]);
     assert_eq!(read("poststart.json")["status"], "running");
@@ -691,7 +553,7 @@ fn hooks_run_at_their_moments_with_the_state() {
 /// A failing createRuntime hook fails create, and leaves nothing.
 #[test]
 fn failing_create_runtime_hook_leaves_nothing() {
-    let runtime = Runtime::new();
+    let runtime = Runtime::new(SUITE);
     let bundle = Bundle::new(&["sleep", "1000"]);
     bundle.edit(|c| c["hooks"] = serde_json::json!({ "createRuntime": [hook("exit 7")] }));
     let id = unique("hookfail");
@@ -705,7 +567,7 @@ fn failing_create_runtime_hook_leaves_nothing() {
 /// the exec fifo, which it reopens after changing user.
 #[test]
 fn payload_runs_as_process_user() {
-    let runtime = Runtime::new();
+    let runtime = Runtime::new(SUITE);
     let bundle = Bundle::new(&["sleep", "1000"]);
     bundle.edit(|c| c["process"]["user"] = serde_json::json!({ "uid": 65534, "gid": 65534 }));
     let id = unique("user");
@@ -722,7 +584,7 @@ fn payload_runs_as_process_user() {
 /// the id maps, and the payload runs as that id on the host.
 #[test]
 fn user_namespace_maps_root_elsewhere() {
-    let runtime = Runtime::new();
+    let runtime = Runtime::new(SUITE);
     let bundle = Bundle::new(&["sleep", "1000"]);
     bundle.edit(|c| {
         c["linux"]["namespaces"].as_array_mut().unwrap().push(serde_json::json!({ "type": "user" }));
@@ -749,7 +611,7 @@ fn user_namespace_maps_root_elsewhere() {
 /// in it (it finds busybox's sh) and its mount namespace is its own.
 #[test]
 fn no_pivot_runs_the_payload_too() {
-    let runtime = Runtime::new();
+    let runtime = Runtime::new(SUITE);
     let bundle = Bundle::new(&["sh", "-c", "test -x /bin/busybox && exit 7"]);
     let id = unique("nopivot");
     let status = runtime
@@ -772,17 +634,17 @@ fn the_runtime_binary_cannot_be_written_through_the_init() {
     use std::io::Write;
     use std::os::unix::fs::PermissionsExt;
 
-    let runtime = Runtime::new();
-    let copy = runtime.logs.path().join("bang-oci-copy");
+    let runtime = Runtime::new(SUITE);
+    let copy = runtime.logs().join("bang-oci-copy");
     fs::copy(assert_cmd::cargo::cargo_bin("bang-oci"), &copy).unwrap();
     fs::set_permissions(&copy, fs::Permissions::from_mode(0o755)).unwrap();
     let before = fs::read(&copy).unwrap();
     let bundle = Bundle::new(&["sleep", "1000"]);
     let id = unique("sealed");
-    let pid_file = runtime.logs.path().join("sealed.pid");
+    let pid_file = runtime.logs().join("sealed.pid");
     let status = Command::new(&copy)
         .arg("--root")
-        .arg(runtime.root.path())
+        .arg(runtime.root())
         .args(["create", "--bundle"])
         .arg(bundle.path())
         .arg("--pid-file")
@@ -790,13 +652,13 @@ fn the_runtime_binary_cannot_be_written_through_the_init() {
         .arg(&id)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(fs::File::create(runtime.logs.path().join("sealed.err")).unwrap())
+        .stderr(fs::File::create(runtime.logs().join("sealed.err")).unwrap())
         .status()
         .unwrap();
     assert!(
         status.success(),
         "create failed: {}",
-        fs::read_to_string(runtime.logs.path().join("sealed.err")).unwrap()
+        fs::read_to_string(runtime.logs().join("sealed.err")).unwrap()
     );
     let pid: i64 = fs::read_to_string(&pid_file).unwrap().parse().unwrap();
     let held = fs::File::open(format!("/proc/{pid}/exe")).unwrap();
