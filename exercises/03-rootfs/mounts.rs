@@ -154,6 +154,38 @@ pub fn mount_entry(root: &Path, entry: &Mount) -> Result<(), RootfsError> {
     Ok(())
 }
 
+/// Makes the mount that holds `rootfs` private if it is shared (its optional fields in
+/// mountinfo carry `shared:N`), as runc does before binding the rootfs: otherwise, with
+/// a shared `/` (config.json's `rshared`, or any systemd host before our own
+/// propagation change), the bind would join the host's peer group and show on the
+/// host, and pivot_root(2) refuses a new root whose parent mount is shared (EINVAL).
+/// Only that mount changes; the container's root gets the requested propagation back
+/// after pivot_root.
+pub fn make_parent_private(rootfs: &Path) -> Result<(), RootfsError> {
+    let parent = rootfs.parent().unwrap_or(Path::new("/"));
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo")
+        .map_err(|source| RootfsError::Create { path: PathBuf::from("/proc/self/mountinfo"), source })?;
+    // The last mount (mounts stack) whose mount point is the longest prefix of `parent`.
+    let mut best: Option<(PathBuf, bool)> = None;
+    for line in mountinfo.lines() {
+        let fields: Vec<&str> = line.split(' ').collect();
+        let Some(separator) = fields.iter().position(|f| *f == "-") else { continue };
+        let Some(point) = fields.get(4).map(|p| PathBuf::from(crate::cgroups::unescape(p))) else { continue };
+        if !parent.starts_with(&point) {
+            continue;
+        }
+        let shared = fields[6..separator].iter().any(|f| f.starts_with("shared:"));
+        if best.as_ref().is_none_or(|(b, _)| point.components().count() >= b.components().count()) {
+            best = Some((point, shared));
+        }
+    }
+    if let Some((point, true)) = best {
+        mount_flags(&point, MsFlags::MS_PRIVATE)
+            .map_err(|errno| RootfsError::Propagation { path: point.clone(), errno })?;
+    }
+    Ok(())
+}
+
 /// The mount option with which runc (and podman's `--read-only`) asks for a tmpfs that
 /// starts with a copy of what the directory held in the image.
 pub const TMPCOPYUP: &str = "tmpcopyup";

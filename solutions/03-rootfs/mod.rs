@@ -240,6 +240,7 @@ pub fn prepare_rootfs(config: &RootfsConfig) -> Result<(), RootfsError> {
     let userns = in_user_namespace();
 
     set_root_propagation(config.propagation)?;
+    mounts::make_parent_private(&root)?;
     match &config.overlay {
         Some(overlay) => overlay.mount(&root, userns)?,
         None => mounts::bind_rootfs(&root)?,
@@ -253,6 +254,15 @@ pub fn prepare_rootfs(config: &RootfsConfig) -> Result<(), RootfsError> {
     }
     change_root(&root, config.root_change)?;
     // From here on, paths are the container's own.
+    // A shared root once more, now on the container's own root: the rootfs's bind took
+    // its propagation from a mount make_parent_private had to make private. (Private
+    // and slave need nothing: the bind inherited them, and a recursive change here
+    // would undo the propagation options of the container's own mounts.) runc too
+    // applies the propagation again after pivot_root.
+    if matches!(config.propagation, Propagation::Shared | Propagation::RShared) {
+        mounts::mount_flags(Path::new("/"), config.propagation.flags())
+            .map_err(|errno| RootfsError::Propagation { path: PathBuf::from("/"), errno })?;
+    }
     for path in &config.masked_paths {
         mask_path(path)?;
     }

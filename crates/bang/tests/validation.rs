@@ -1194,7 +1194,6 @@ fn linux_rootfs_propagation() {
 /// and the container's mounts do not reach the host (runtime-tools'
 /// `linux_rootfs_propagation`, case shared).
 #[test]
-#[ignore = "bang-oci bug: a shared root failed pivot_root (EINVAL) and leaked the container's mounts onto the host; refused by name until chapter 3 makes the rootfs's parent private as runc does, see issue 4"]
 fn linux_rootfs_propagation_shared() {
     let runtime = runtime();
     let shared = root_propagation(&runtime, "shared");

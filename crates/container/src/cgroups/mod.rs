@@ -841,7 +841,7 @@ impl Hierarchies {
 // ANCHOR_END: detect
 
 /// Decodes mountinfo's `\ooo` octal escapes (space, tab, newline, backslash).
-fn unescape(field: &str) -> String {
+pub fn unescape(field: &str) -> String {
     let bytes = field.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

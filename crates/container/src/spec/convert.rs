@@ -81,18 +81,6 @@ impl Spec {
             ));
         }
         let propagation = match linux.rootfs_propagation.as_deref() {
-            // Chapter 3 sets the propagation of the container's `/`, then binds the
-            // rootfs below it: under a shared `/` that bind joins the host's peer group,
-            // so every mount the container makes appears on the host as well, and
-            // pivot_root(2) then refuses it (EINVAL). runc makes the rootfs's parent
-            // mount private first; until chapter 3 does too, shared is refused by name.
-            Some(value @ ("shared" | "rshared")) => {
-                return Err(unsupported(
-                    "linux.rootfsPropagation",
-                    format!("{value:?} (a shared root, whose mounts would reach the host)"),
-                    "use private, rprivate, slave or rslave",
-                ))
-            }
             Some(value @ ("unbindable" | "runbindable")) => {
                 return Err(unsupported(
                     "linux.rootfsPropagation",
@@ -314,17 +302,21 @@ mod tests {
         assert!(err.to_string().contains("tmpcopyup\" on a proc mount"), "{err}");
     }
 
-    /// A shared root (whose mounts would reach the host) and an unbindable one, which
-    /// chapter 3 cannot make, are refused by name; private and slave pass.
+    /// An unbindable root, which chapter 3 cannot make (its rootfs bind would fail),
+    /// is refused by name; private, slave and shared pass.
     #[test]
-    fn shared_and_unbindable_root_propagation_are_refused_by_name() {
-        for value in ["shared", "rshared", "unbindable", "runbindable"] {
+    fn unbindable_root_propagation_is_refused_by_name() {
+        for value in ["unbindable", "runbindable"] {
             let mut spec = Spec::runc_default();
             spec.linux.as_mut().unwrap().rootfs_propagation = Some(value.into());
             let err = spec.rootfs_config(Path::new("/b")).unwrap_err().to_string();
             assert!(err.starts_with("linux.rootfsPropagation: "), "{value}: {err}");
         }
-        for (value, expected) in [("private", Propagation::Private), ("slave", Propagation::Slave)] {
+        for (value, expected) in [
+            ("private", Propagation::Private),
+            ("slave", Propagation::Slave),
+            ("rshared", Propagation::RShared),
+        ] {
             let mut spec = Spec::runc_default();
             spec.linux.as_mut().unwrap().rootfs_propagation = Some(value.into());
             assert_eq!(spec.rootfs_config(Path::new("/b")).unwrap().propagation, expected);
