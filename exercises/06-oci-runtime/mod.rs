@@ -129,6 +129,8 @@ pub enum LifecycleError {
     NotExecutable { name: String },
     #[error("{message}")]
     InitFailed { message: String },
+    #[error("cannot give the container a session keyring of its own: {source}; pass --no-new-keyring to keep the caller's")]
+    Keyring { source: io::Error },
     #[error(
         "cannot set the domain name to {name:?}: {source}; the container needs a uts namespace of its own"
     )]

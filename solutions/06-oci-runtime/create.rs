@@ -7,7 +7,7 @@
 //! Read the runtime-spec's runtime.md ("create") and runc-create(8).
 
 use std::io::{BufRead, BufReader};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::Child;
@@ -42,6 +42,11 @@ pub struct CreateOptions {
     pub runtime: PathBuf,
     /// The unix socket to send the terminal's master to (process.terminal true).
     pub console_socket: Option<PathBuf>,
+    /// How many descriptors from 3 on the container's process inherits (runc
+    /// --preserve-fds: a socket-activated service gets its listening sockets so).
+    pub preserve_fds: u32,
+    /// Do not give the container a session keyring of its own (runc --no-new-keyring).
+    pub no_new_keyring: bool,
 }
 
 /// The cgroup of a container whose config.json names none: `bang-oci/<id>`.
@@ -196,11 +201,16 @@ fn create_steps(
     }
 
     // Connected here, on the host: the init, once in its own root, cannot reach the path.
+    let preserved: Vec<RawFd> = (INIT_FD..INIT_FD + options.preserve_fds as RawFd).collect();
+    crate::security::fds::check_preserved(&preserved).map_err(crate::security::SecurityError::from)?;
     let console = options.console_socket.as_deref().map(console::connect).transpose()?;
     let (mut ours, theirs) = UnixStream::pair().map_err(|source| LifecycleError::Pipe { source })?;
-    let mut fds = vec![(theirs.as_raw_fd(), INIT_FD)];
+    // The preserved descriptors keep their numbers (the init inherits them as they
+    // are); the socket and the console go after them.
+    let init_fd = INIT_FD + options.preserve_fds as RawFd;
+    let mut fds = vec![(theirs.as_raw_fd(), init_fd)];
     if let Some(console) = &console {
-        fds.push((console.as_raw_fd(), INIT_FD + 1));
+        fds.push((console.as_raw_fd(), init_fd + 1));
     }
     // The state directory is the spare layer of the init's read-only overlayfs view of
     // the runtime: no copy of the binary at each start (see security::seal).
@@ -218,7 +228,9 @@ fn create_steps(
         bundle: bundle.to_path_buf(),
         fifo: fifo.path().to_path_buf(),
         no_pivot: options.no_pivot,
-        console_socket: options.console_socket.as_ref().map(|_| INIT_FD + 1),
+        console_socket: options.console_socket.as_ref().map(|_| init_fd + 1),
+        preserve_fds: options.preserve_fds,
+        no_new_keyring: options.no_new_keyring,
     }));
     let mut line = serde_json::to_string(&request).expect("an InitRequest always serializes");
     line.push('\n');

@@ -88,6 +88,12 @@ pub struct CreateRequest {
     /// The inherited socket to `--console-socket`, when process.terminal is true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub console_socket: Option<RawFd>,
+    /// Descriptors 3 .. 3+N are the caller's, for the container's process.
+    #[serde(default)]
+    pub preserve_fds: u32,
+    /// `--no-new-keyring`: keep the session keyring the runtime was started with.
+    #[serde(default)]
+    pub no_new_keyring: bool,
 }
 
 /// What the init sends back, one JSON object per line.
@@ -371,8 +377,14 @@ fn set_up(
     let env: Vec<CString> =
         with_home(&process.env, process.user.id.uid).iter().map(|e| cstring(e)).collect::<Result<_, _>>()?;
     let args: Vec<CString> = process.args.iter().map(|a| cstring(a)).collect::<Result<_, _>>()?;
-    // Last: the lock-down, then nothing but the wait and execve.
-    prepared.apply(&[gate.raw_fd(), socket.as_raw_fd()])?;
+    if !request.no_new_keyring {
+        join_new_session_keyring()?;
+    }
+    // Last: the lock-down, then nothing but the wait and execve. The preserved
+    // descriptors stay open, without close-on-exec, for the payload.
+    let mut keep: Vec<RawFd> = (INIT_FD..INIT_FD + request.preserve_fds as RawFd).collect();
+    keep.extend([gate.raw_fd(), socket.as_raw_fd()]);
+    prepared.apply(&keep)?;
     // apply cleared close-on-exec on what it kept: the payload must not inherit the
     // socket. (The gate closes in wait_for_start.)
     // SAFETY: fcntl on a descriptor we own.
@@ -452,6 +464,27 @@ pub fn with_home(env: &[String], uid: u32) -> Vec<String> {
         .unwrap_or_else(|| "/".to_string());
     env.push(format!("HOME={home}"));
     env
+}
+
+/// Gives the container a session keyring of its own (keyctl(2)
+/// KEYCTL_JOIN_SESSION_KEYRING with no name: a new anonymous one), as runc does unless
+/// `--no-new-keyring`: otherwise the container shares the keyring of whoever started
+/// the runtime, and with it keys such as kerberos tickets or encryption keys. Before
+/// the seccomp filter, which usually forbids keyctl (Docker's and podman's profiles
+/// do). A kernel without keys (ENOSYS) has nothing to share.
+fn join_new_session_keyring() -> Result<(), LifecycleError> {
+    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+    // SAFETY: keyctl with a null name reads no memory of ours.
+    let ret = unsafe {
+        libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, std::ptr::null::<libc::c_char>())
+    };
+    if ret < 0 {
+        let err = std::io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::ENOSYS) {
+            return Err(LifecycleError::Keyring { source: err });
+        }
+    }
+    Ok(())
 }
 
 /// Sets `linux.sysctl`: each `a.b.c` is written to `/proc/sys/a/b/c`. Validation let

@@ -171,6 +171,12 @@ struct CreateArgs {
     /// A unix socket to send the master of the container's terminal to (process.terminal true).
     #[arg(long, value_name = "PATH")]
     console_socket: Option<PathBuf>,
+    /// Pass descriptors 3 .. 3+N on to the container's process (socket activation).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    preserve_fds: u32,
+    /// Keep the caller's session keyring instead of giving the container a new one.
+    #[arg(long)]
+    no_new_keyring: bool,
     /// The container's id.
     id: String,
 }
@@ -265,6 +271,8 @@ impl CreateArgs {
             no_pivot: self.no_pivot,
             runtime,
             console_socket: self.console_socket.clone(),
+            preserve_fds: self.preserve_fds,
+            no_new_keyring: self.no_new_keyring,
         })
     }
 }

@@ -11,9 +11,10 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 
 use serde_json::{json, Value};
 use support::*;
@@ -770,6 +771,54 @@ fn mounts_tmpcopyup() {
     assert_eq!(out["fstype"].trim(), "tmpfs", "{out:?}");
     assert_eq!(out["write"].trim(), "new", "{out:?}");
     assert!(!etc.join("written").exists(), "a write to the tmpfs reached the image's /etc");
+}
+
+/// `create --preserve-fds 2`: descriptors 3 and 4 of the caller reach the container's
+/// process under the same numbers (runc's socket activation), and nothing else does.
+#[test]
+fn create_preserve_fds() {
+    use std::os::unix::process::CommandExt;
+    let runtime = runtime();
+    let bundle = Bundle::new(&["sh", "-c", "ls /proc/self/fd | tr '\\n' ' '; echo; cat <&3; cat <&4"]);
+    let (three, four) = (runtime.logs().join("three"), runtime.logs().join("four"));
+    fs::write(&three, "fd three\n").unwrap();
+    fs::write(&four, "fd four\n").unwrap();
+    let (three, four) = (fs::File::open(&three).unwrap(), fs::File::open(&four).unwrap());
+    let (a, b) = (three.as_raw_fd(), four.as_raw_fd());
+    let id = unique("preserve-fds");
+    let mut command = runtime.cmd();
+    command.args(["run", "--preserve-fds", "2", "--bundle"]).arg(bundle.path()).arg(&id);
+    // SAFETY: dup2 is async-signal-safe; the numbers were taken before the fork.
+    unsafe {
+        command.pre_exec(move || {
+            // Copied out of the way first (either may already sit on 3 or 4), then
+            // placed; dup2 onto another number also clears close-on-exec.
+            let staged = [
+                (nix::libc::fcntl(a, nix::libc::F_DUPFD_CLOEXEC, 10), 3),
+                (nix::libc::fcntl(b, nix::libc::F_DUPFD_CLOEXEC, 10), 4),
+            ];
+            for (from, to) in staged {
+                if from < 0 || nix::libc::dup2(from, to) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    let output = command.stdin(Stdio::null()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "run --preserve-fds 2 failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut lines = stdout.lines();
+    // `ls` itself holds one more descriptor for the directory it reads (5).
+    assert_eq!(lines.next().unwrap().trim(), "0 1 2 3 4 5", "{stdout}");
+    assert_eq!(lines.collect::<Vec<_>>(), ["fd three", "fd four"], "{stdout}");
+    let err =
+        runtime.fails(&["run", "--preserve-fds", "40", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    assert!(err.stderr.contains("not open"), "{}", err.stderr);
 }
 
 /// The first block device node under /dev (sorted), with its numbers, mode and owner.
