@@ -54,7 +54,7 @@ impl Container {
         if let Some(uid) = uid {
             command.uid(uid).gid(uid);
         }
-        let mut child = command
+        command
             .arg("run")
             .args(options)
             .arg("--pid-file")
@@ -62,9 +62,10 @@ impl Container {
             .arg(rootfs)
             .args(["--", "sh", "-c", &script])
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start chapter-3");
+            .stderr(Stdio::piped());
+        // A just-copied binary can be briefly "busy" (ETXTBSY) while another test
+        // thread's fork still holds the copy's write descriptor: retried.
+        let mut child = bigbang_testkit::program::spawn_retrying(&mut command).expect("start chapter-3");
         let mut line = String::new();
         BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read stdout");
         if line.trim() != "ready" {

@@ -122,9 +122,18 @@ pub fn sealed_copy() -> Result<File, SealError> {
     let mut exe = File::open("/proc/self/exe").map_err(|source| SealError::Copy { source })?;
     io::copy(&mut exe, &mut copy).map_err(|source| SealError::Copy { source })?;
     // ANCHOR: add_seals
+    // F_SEAL_WRITE fails with EBUSY while the kernel still counts a writable use of
+    // the file's pages (fcntl(2); it waits a while itself); seen here under load right
+    // after the copy, and gone a moment later. A few more tries outlast it.
+    let mut tries = 0;
     // SAFETY: F_ADD_SEALS on a memfd we own.
-    if unsafe { libc::fcntl(copy.as_raw_fd(), libc::F_ADD_SEALS, SEALS) } != 0 {
-        return Err(SealError::Seal { source: io::Error::last_os_error() });
+    while unsafe { libc::fcntl(copy.as_raw_fd(), libc::F_ADD_SEALS, SEALS) } != 0 {
+        let err = io::Error::last_os_error();
+        tries += 1;
+        if err.raw_os_error() != Some(libc::EBUSY) || tries == 10 {
+            return Err(SealError::Seal { source: err });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
     // ANCHOR_END: add_seals
     Ok(copy)
