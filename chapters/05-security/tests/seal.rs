@@ -33,15 +33,19 @@ fn attack(dir: &Path, extra: &[&str]) -> (String, bool) {
     // Every capability (no capabilities section): the ptrace access check on
     // /proc/<pid>/exe needs the payload to hold what the runtime holds.
     let profile = profile_file(&json!({}));
-    let out = Command::new(&binary)
+    let mut command = Command::new(&binary);
+    command
         .arg("run")
         .args(extra)
         .arg("--profile")
         .arg(&profile.path)
         .arg(rootfs.path())
         .args(["--", "sh", "-c", ATTACK])
-        .output()
-        .unwrap();
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    // Just written: another test thread's fork may hold the copy's write descriptor
+    // for a moment (ETXTBSY), which spawn_retrying outlasts.
+    let out = bigbang_testkit::program::spawn_retrying(&mut command).unwrap().wait_with_output().unwrap();
     let report = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     (report, fs::read(&binary).unwrap() != before)
 }

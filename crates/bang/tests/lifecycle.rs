@@ -642,7 +642,8 @@ fn the_runtime_binary_cannot_be_written_through_the_init() {
     let bundle = Bundle::new(&["sleep", "1000"]);
     let id = unique("sealed");
     let pid_file = runtime.logs().join("sealed.pid");
-    let status = Command::new(&copy)
+    let mut create = Command::new(&copy);
+    create
         .arg("--root")
         .arg(runtime.root())
         .args(["create", "--bundle"])
@@ -652,9 +653,10 @@ fn the_runtime_binary_cannot_be_written_through_the_init() {
         .arg(&id)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(fs::File::create(runtime.logs().join("sealed.err")).unwrap())
-        .status()
-        .unwrap();
+        .stderr(fs::File::create(runtime.logs().join("sealed.err")).unwrap());
+    // The copy was just written: another test thread's fork may still hold its write
+    // descriptor for a moment (ETXTBSY), which spawn_retrying outlasts.
+    let status = bigbang_testkit::program::spawn_retrying(&mut create).unwrap().wait().unwrap();
     assert!(
         status.success(),
         "create failed: {}",
