@@ -518,32 +518,14 @@ pub fn parse_mountinfo(text: &str) -> Vec<Mount> {
             let source = right.next()?;
             let super_options = right.next().unwrap_or("");
             Some(Mount {
-                root: unescape(fields.get(3)?),
-                mount_point: unescape(fields.get(4)?),
+                root: bigbang_container::cgroups::unescape(fields.get(3)?),
+                mount_point: bigbang_container::cgroups::unescape(fields.get(4)?),
                 fstype: fstype.to_owned(),
                 source: source.to_owned(),
                 super_options: super_options.split(',').map(str::to_owned).collect(),
             })
         })
         .collect()
-}
-
-/// Decodes mountinfo's `\ooo` octal escapes (space, tab, newline, backslash).
-fn unescape(field: &str) -> String {
-    let bytes = field.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let octal = field.get(i + 1..i + 4).and_then(|digits| u8::from_str_radix(digits, 8).ok());
-        if let (b'\\', Some(code)) = (bytes[i], octal) {
-            out.push(code);
-            i += 4;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// How the cgroup hierarchies are mounted.
