@@ -230,3 +230,51 @@ fn user_runs_the_payload_as_that_uid() {
     assert_eq!(stdout.lines().count(), 3, "{stdout}");
     fx.finish();
 }
+
+/// The attack of chapter 5's escapes page through podman: an image whose `/proc` is
+/// a symbolic link into a named volume (`/proc -> /data/p`), the volume holding a
+/// fake proc whose `cap_last_cap` says 0. bang-oci refuses to mount proc there, podman
+/// reports that, and the payload never runs.
+#[test]
+fn an_image_with_proc_linked_into_a_volume_is_refused() {
+    let mut fx = Fixture::with_image("proc-link", |rootfs| {
+        fs::remove_dir(rootfs.join("proc")).unwrap();
+        std::os::unix::fs::symlink("/data/p", rootfs.join("proc")).unwrap();
+        fs::create_dir_all(rootfs.join("data")).unwrap();
+    });
+    let volume = Volume::new(&format!("{}-data", fx.name));
+    let fake = volume.mountpoint.join("p/sys/kernel");
+    fs::create_dir_all(&fake).unwrap();
+    fs::write(fake.join("cap_last_cap"), "0\n").unwrap();
+    let marker = volume.mountpoint.join("ran");
+    let output =
+        fx.run_rm(&["-v", &format!("{}:/data", volume.name)], &["sh", "-c", "echo yes > /data/ran; sleep 1"]);
+    let stderr = text(&output.stderr);
+    assert!(!output.status.success(), "podman ran the container: {stderr}");
+    assert!(stderr.contains("proc must be mounted on a real directory"), "{stderr}");
+    assert!(!marker.exists(), "the payload ran");
+    fx.finish();
+}
+
+/// A podman named volume, removed on drop.
+struct Volume {
+    name: String,
+    mountpoint: std::path::PathBuf,
+}
+
+impl Volume {
+    fn new(name: &str) -> Volume {
+        podman_ok(&["volume", "create", name]);
+        // Made first, so that its Drop removes the volume if the inspect fails.
+        let mut volume = Volume { name: name.to_string(), mountpoint: Default::default() };
+        let mountpoint = podman_ok(&["volume", "inspect", "--format", "{{.Mountpoint}}", name]);
+        volume.mountpoint = mountpoint.trim().into();
+        volume
+    }
+}
+
+impl Drop for Volume {
+    fn drop(&mut self) {
+        let _ = podman().args(["volume", "rm", "--force", &self.name]).output();
+    }
+}

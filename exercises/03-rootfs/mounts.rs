@@ -102,6 +102,7 @@ pub fn mount_entry(root: &Path, entry: &Mount) -> Result<(), RootfsError> {
     let kept: Vec<String> = entry.options.iter().filter(|o| *o != TMPCOPYUP).cloned().collect();
     let options = parse_options(&kept);
     let dest = resolve_in_root(root, &entry.destination)?;
+    check_kernel_fs_destination(root, entry, &dest)?;
     let bind = entry.is_bind();
     let source_is_dir = if bind {
         let meta = fs::metadata(&entry.source).map_err(|_| RootfsError::SourceMissing {
@@ -154,24 +155,75 @@ pub fn mount_entry(root: &Path, entry: &Mount) -> Result<(), RootfsError> {
     Ok(())
 }
 
-/// Makes the mount that holds `rootfs` private if it is shared (its optional fields in
-/// mountinfo carry `shared:N`), as runc does before binding the rootfs: otherwise, with
-/// a shared `/` (config.json's `rshared`, or any systemd host before our own
-/// propagation change), the bind would join the host's peer group and show on the
+/// The filesystems whose files the runtime itself reads or relies on after
+/// pivot_root: the kernel's views of processes and devices.
+const KERNEL_FS: [&str; 2] = ["proc", "sysfs"];
+
+/// Refuses to let the image's symbolic links decide where the kernel's filesystems
+/// go. `proc` and `sysfs` land only on the real directory config.json names
+/// (`/proc -> /data/p` with a volume at /data would otherwise put the real proc
+/// under the volume and leave a fake tree at `/proc`), and no other mount may be
+/// redirected by a link onto them (`/data -> /proc` with a volume at /data would
+/// cover the real proc). runc refuses the first ("must be mounted on ordinary
+/// directory"). A destination config.json itself writes under /proc is its
+/// author's choice and is left alone.
+fn check_kernel_fs_destination(root: &Path, entry: &Mount, resolved: &Path) -> Result<(), RootfsError> {
+    if resolved == lexical_in_root(root, &entry.destination) {
+        return Ok(());
+    }
+    // As the container sees it, for the error.
+    let seen = Path::new("/").join(resolved.strip_prefix(root).unwrap_or(resolved));
+    let destination = entry.destination.clone();
+    if KERNEL_FS.contains(&entry.kind.as_str()) {
+        return Err(RootfsError::KernelFsRedirected {
+            kind: entry.kind.clone(),
+            destination,
+            resolved: seen,
+        });
+    }
+    if ["proc", "sys"].iter().any(|fs| resolved.starts_with(root.join(fs))) {
+        return Err(RootfsError::RedirectedOntoKernelFs { destination, resolved: seen });
+    }
+    Ok(())
+}
+
+/// `path` (as the container sees it) under `root` as written, without following
+/// anything: `..` stops at `root`, `.` and repeated slashes go.
+fn lexical_in_root(root: &Path, path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut inside = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::Normal(name) => inside.push(name),
+            Component::ParentDir => {
+                inside.pop();
+            }
+            _ => {}
+        }
+    }
+    root.join(inside)
+}
+
+/// Takes the mount that holds `rootfs` (the rootfs's own mount when it is a mount
+/// point, as an overlay rootfs is) out of its peer group if it is shared (its optional
+/// fields in mountinfo carry `shared:N`), before the rootfs is bound onto itself: a
+/// bind made on a shared mount joins that mount's peer group, so it would show on the
 /// host, and pivot_root(2) refuses a new root whose parent mount is shared (EINVAL).
-/// Only that mount changes; the container's root gets the requested propagation back
-/// after pivot_root.
-pub fn make_parent_private(rootfs: &Path) -> Result<(), RootfsError> {
-    let parent = rootfs.parent().unwrap_or(Path::new("/"));
+/// runc makes it private. Here a slave stays a slave when config.json asks for one
+/// (`slave`, `rslave`): the container's root must then still receive the host's new
+/// mounts, and a private parent would quietly cut it off. Only that mount changes; a
+/// shared container root gets its propagation back after pivot_root.
+pub fn make_parent_private(rootfs: &Path, propagation: Propagation) -> Result<(), RootfsError> {
     let mountinfo = fs::read_to_string("/proc/self/mountinfo")
         .map_err(|source| RootfsError::Create { path: PathBuf::from("/proc/self/mountinfo"), source })?;
-    // The last mount (mounts stack) whose mount point is the longest prefix of `parent`.
+    // The last mount (mounts stack) whose mount point is the longest prefix of
+    // `rootfs`, `rootfs` itself included.
     let mut best: Option<(PathBuf, bool)> = None;
     for line in mountinfo.lines() {
         let fields: Vec<&str> = line.split(' ').collect();
         let Some(separator) = fields.iter().position(|f| *f == "-") else { continue };
         let Some(point) = fields.get(4).map(|p| PathBuf::from(crate::cgroups::unescape(p))) else { continue };
-        if !parent.starts_with(&point) {
+        if !rootfs.starts_with(&point) {
             continue;
         }
         let shared = fields[6..separator].iter().any(|f| f.starts_with("shared:"));
@@ -180,7 +232,11 @@ pub fn make_parent_private(rootfs: &Path) -> Result<(), RootfsError> {
         }
     }
     if let Some((point, true)) = best {
-        mount_flags(&point, MsFlags::MS_PRIVATE)
+        let unshared = match propagation {
+            Propagation::Slave | Propagation::RSlave => MsFlags::MS_SLAVE,
+            _ => MsFlags::MS_PRIVATE,
+        };
+        mount_flags(&point, unshared)
             .map_err(|errno| RootfsError::Propagation { path: point.clone(), errno })?;
     }
     Ok(())

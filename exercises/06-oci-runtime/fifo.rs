@@ -13,7 +13,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
-use nix::fcntl::{open, OFlag};
+use nix::fcntl::{open, openat, OFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::stat::{fstat, Mode, SFlag};
 use nix::unistd::{mkfifo, read, write};
@@ -39,6 +39,8 @@ pub enum FifoError {
     InitExited { pid: i32 },
     #[error("the container's init opened {path} but closed it without signalling; `bang-oci delete` it")]
     ClosedWithoutSignal { path: PathBuf },
+    #[error("the init did not pin /proc/self/fd before entering the rootfs, so it cannot reopen {path} safely; a bug in the init")]
+    NotPinned { path: PathBuf },
     #[error("cannot open {path}: {source}")]
     Open { path: PathBuf, source: Errno },
     #[error("cannot read {path}: {source}")]
@@ -145,12 +147,19 @@ impl ExecFifo {
     }
 }
 
-/// The init's side of the exec fifo. Opened with O_PATH before pivot_root, while the
-/// state directory is still visible; waited on after, through `/proc/self/fd/N`
-/// (runc does the same). O_PATH opens nothing for I/O, so it does not block.
+/// The init's side of the exec fifo. Opened with O_PATH before the clone, while the
+/// state directory is still visible (O_PATH opens nothing for I/O, so it does not
+/// block); reopened for writing after pivot_root through the magic link
+/// `/proc/self/fd/N`. runc reopens it through the container's /proc, but that /proc
+/// is the image's to fake (a symlink into a volume): a fake `fd/N` there would let
+/// the payload run before `start`. So the init pins its own `/proc/self/fd` with
+/// [`StartGate::pin`] while the host's /proc is still its /proc, and reopens through
+/// that descriptor.
 #[derive(Debug)]
 pub struct StartGate {
     fd: OwnedFd,
+    /// The host's `/proc/self/fd` of the container's init, once pinned.
+    fd_dir: Option<OwnedFd>,
     path: PathBuf,
 }
 
@@ -159,18 +168,35 @@ impl StartGate {
     pub fn open(path: &Path) -> Result<StartGate, FifoError> {
         let fd = open(path, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
             .map_err(|source| FifoError::Open { path: path.to_path_buf(), source })?;
-        Ok(StartGate { fd, path: path.to_path_buf() })
+        Ok(StartGate { fd, fd_dir: None, path: path.to_path_buf() })
     }
 
-    /// The O_PATH descriptor, which the init must keep open (chapter 5's
-    /// `Prepared::apply` closes every descriptor it is not told to preserve).
-    pub fn raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
+    /// Opens this process's `/proc/self/fd` for the reopen in [`wait_for_start`]:
+    /// call it in the process that will wait (the container's init, after the
+    /// clone), before the rootfs is entered.
+    ///
+    /// [`wait_for_start`]: StartGate::wait_for_start
+    pub fn pin(&mut self) -> Result<(), FifoError> {
+        let dir = Path::new("/proc/self/fd");
+        let fd = open(dir, OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
+            .map_err(|source| FifoError::Open { path: dir.to_path_buf(), source })?;
+        self.fd_dir = Some(fd);
+        Ok(())
+    }
+
+    /// The descriptors the init must keep open (chapter 5's `Prepared::apply` closes
+    /// every descriptor it is not told to preserve): the fifo's and the pinned
+    /// `/proc/self/fd`'s.
+    pub fn raw_fds(&self) -> Vec<RawFd> {
+        std::iter::once(self.fd.as_raw_fd()).chain(self.fd_dir.as_ref().map(|d| d.as_raw_fd())).collect()
     }
 
     /// Blocks until `start` opens the fifo for reading, then writes the byte that
     /// tells it the init is through. The caller execs the payload next.
     pub fn wait_for_start(self) -> Result<(), FifoError> {
-        todo!("reopen the fifo through \"/proc/self/fd/N\" (N = self.fd) with O_WRONLY | O_CLOEXEC (this blocks until start opens it for reading; retry on EINTR), then write GO to it");
+        let Some(fd_dir) = &self.fd_dir else {
+            return Err(FifoError::NotPinned { path: self.path });
+        };
+        todo!("reopen the fifo through the pinned /proc/self/fd: openat(2) in `fd_dir` the name N (N = self.fd as a number) with O_WRONLY | O_CLOEXEC (this blocks until start opens it for reading; retry on EINTR), then write GO to it");
     }
 }

@@ -353,6 +353,10 @@ fn set_up(
         fs::write("/proc/self/oom_score_adj", adj.to_string())
             .map_err(|source| LifecycleError::OomScoreAdj { value: adj, source })?;
     }
+    // Every fact taken from /proc after this point is taken through a descriptor
+    // opened now, while /proc is the host's: past pivot_root it is the image's.
+    let mut gate = gate;
+    gate.pin()?;
     let mut rootfs = spec.rootfs_config(&request.bundle)?;
     if Hierarchies::here()?.version()? == Version::V1 {
         replace_v1_cgroup_mounts(&mut rootfs);
@@ -383,7 +387,8 @@ fn set_up(
     // Last: the lock-down, then nothing but the wait and execve. The preserved
     // descriptors stay open, without close-on-exec, for the payload.
     let mut keep: Vec<RawFd> = (INIT_FD..INIT_FD + request.preserve_fds as RawFd).collect();
-    keep.extend([gate.raw_fd(), socket.as_raw_fd()]);
+    keep.extend(gate.raw_fds());
+    keep.push(socket.as_raw_fd());
     prepared.apply(&keep)?;
     // apply cleared close-on-exec on what it kept: the payload must not inherit the
     // socket. (The gate closes in wait_for_start.)

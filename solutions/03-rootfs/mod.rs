@@ -61,6 +61,10 @@ pub enum RootfsError {
     RelativeDestination { destination: PathBuf },
     #[error("mount destination {destination} resolves to {resolved}, outside the rootfs; check the rootfs for symbolic links that point out of it")]
     Escapes { destination: PathBuf, resolved: PathBuf },
+    #[error("{kind} must be mounted on a real directory, but {destination} in the rootfs goes through a symbolic link to {resolved}; the runtime trusts what it reads there, so an image may not choose where it lands (remove the link from the image)")]
+    KernelFsRedirected { kind: String, destination: PathBuf, resolved: PathBuf },
+    #[error("mount destination {destination} is redirected by a symbolic link in the rootfs to {resolved}, onto the kernel's /proc or /sys, which the mount would cover; remove the link from the image or mount at the real path")]
+    RedirectedOntoKernelFs { destination: PathBuf, resolved: PathBuf },
     #[error(
         "mount destination {path} goes through too many symbolic links; check the rootfs for a link loop"
     )]
@@ -240,7 +244,7 @@ pub fn prepare_rootfs(config: &RootfsConfig) -> Result<(), RootfsError> {
     let userns = in_user_namespace();
 
     set_root_propagation(config.propagation)?;
-    mounts::make_parent_private(&root)?;
+    mounts::make_parent_private(&root, config.propagation)?;
     match &config.overlay {
         Some(overlay) => overlay.mount(&root, userns)?,
         None => mounts::bind_rootfs(&root)?,

@@ -89,7 +89,7 @@ pub enum CapabilityError {
     Unknown { name: String, set: &'static str },
     #[error("ambient capability {name} must also be in the permitted and inheritable sets (capabilities(7)); add it to both or remove it from ambient")]
     AmbientNotAllowed { name: String },
-    #[error("cannot read /proc/sys/kernel/cap_last_cap: {source}")]
+    #[error("cannot ask the kernel which capabilities it knows (prctl PR_CAPBSET_READ): {source}")]
     LastCap { source: io::Error },
     #[error("cannot drop {name} from the bounding set: {source}; dropping needs CAP_SETPCAP, run the runtime as root")]
     DropBounding { name: &'static str, source: io::Error },
@@ -180,13 +180,20 @@ impl CapSets {
     }
 }
 
-/// The highest capability number the running kernel knows.
+/// The highest capability number the running kernel knows, asked of the kernel
+/// itself: prctl(PR_CAPBSET_READ) answers EINVAL for a number past the last one.
+/// Not /proc/sys/kernel/cap_last_cap: the runtime drops the bounding set after
+/// pivot_root, and the /proc it would read there is whatever the image made of it
+/// (a symlink into a volume with a fake file saying "0" once kept every capability
+/// above 0 in the bounding set, see chapter 5's escapes).
 pub fn last_cap() -> Result<u32, CapabilityError> {
-    let text = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-        .map_err(|source| CapabilityError::LastCap { source })?;
-    text.trim()
-        .parse()
-        .map_err(|_| CapabilityError::LastCap { source: io::Error::other(format!("not a number: {text:?}")) })
+    // SAFETY: prctl with integer arguments only.
+    let known = |bit: u32| unsafe { libc::prctl(libc::PR_CAPBSET_READ, bit as libc::c_ulong, 0, 0, 0) } >= 0;
+    if !known(0) {
+        return Err(CapabilityError::LastCap { source: io::Error::last_os_error() });
+    }
+    // Capability numbers are dense from 0: the first unknown one ends them.
+    Ok((1..64).take_while(|&bit| known(bit)).last().unwrap_or(0))
 }
 
 /// Removes from the bounding set every capability not in `bounding`. After this,

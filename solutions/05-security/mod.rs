@@ -236,19 +236,25 @@ pub fn set_user(user: &User) -> Result<(), SecurityError> {
     let groups: Vec<libc::gid_t> = user.additional_gids.clone();
     // In a user namespace an unprivileged user made, setgroups(2) is denied for good
     // (user_namespaces(7), /proc/<pid>/setgroups "deny"): there is then no group list
-    // to drop, and one to set cannot be had.
-    let setgroups_denied =
-        std::fs::read_to_string("/proc/self/setgroups").is_ok_and(|text| text.trim() == "deny");
-    if setgroups_denied && !groups.is_empty() {
-        return Err(fail(io::Error::other(
-            "additional gids need setgroups(2), which this user namespace denies (it was made by an unprivileged user); remove process.user.additionalGids",
-        )));
-    }
-    // SAFETY: the three calls read only the values and the slice we pass.
-    unsafe {
-        if !setgroups_denied && libc::setgroups(groups.len(), groups.as_ptr()) != 0 {
-            return Err(fail(io::Error::last_os_error()));
+    // to drop, and one to set cannot be had. The kernel's EPERM is the answer, not
+    // the setgroups file: this runs after pivot_root, where /proc is the image's to
+    // fake, and a fake "deny" would let the payload keep the runtime's groups. The
+    // caller holds CAP_SETGID in its namespace, so EPERM means the namespace's deny.
+    // SAFETY: setgroups reads `groups.len()` ids from the slice we pass.
+    if unsafe { libc::setgroups(groups.len(), groups.as_ptr()) } != 0 {
+        let source = io::Error::last_os_error();
+        match source.raw_os_error() {
+            Some(libc::EPERM) if groups.is_empty() => {}
+            Some(libc::EPERM) => {
+                return Err(fail(io::Error::other(
+                    "additional gids need setgroups(2), which was refused (EPERM): a user namespace made by an unprivileged user denies it; remove process.user.additionalGids",
+                )))
+            }
+            _ => return Err(fail(source)),
         }
+    }
+    // SAFETY: the two calls read only the values we pass.
+    unsafe {
         if libc::setresgid(user.gid, user.gid, user.gid) != 0 {
             return Err(fail(io::Error::last_os_error()));
         }

@@ -109,12 +109,19 @@ pub struct Fixture {
 
 impl Fixture {
     pub fn new(test: &str) -> Fixture {
+        Fixture::with_image(test, |_| {})
+    }
+
+    /// As [`Fixture::new`], with `shape` changing the image's rootfs before the import
+    /// (a hostile image, for the attack tests).
+    pub fn with_image(test: &str, shape: impl FnOnce(&Path)) -> Fixture {
         require();
         let name = format!("bigbang-podman-{test}-{}", std::process::id());
         let rootfs = BusyboxRootfs::new().expect("busybox rootfs (is busybox-static installed?)");
         // Something in the image's /tmp, which `--read-only`'s tmpcopyup must carry over.
         fs::create_dir_all(rootfs.path().join("tmp")).unwrap();
         fs::write(rootfs.path().join("tmp/from-the-image"), "seeded\n").unwrap();
+        shape(rootfs.path());
         // The fixture first, so that its Drop removes a half-imported image too.
         let fixture = Fixture {
             name,

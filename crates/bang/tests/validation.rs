@@ -1220,16 +1220,55 @@ fn root_readonly_true() {
 fn root_propagation(runtime: &Runtime, propagation: &str) -> MountLine {
     let bundle = Bundle::new(&["true"]);
     bundle.edit(|c| c["linux"]["rootfsPropagation"] = Value::from(propagation));
+    // The rootfs is a shared mount on the host (as on a systemd host), made before the
+    // container and undone when the test ends, even by a panic.
+    let _shared = SharedMount::new(bundle.rootfs());
+    let before = mounts_mentioning(&bundle.paths());
     let id = unique(&format!("propagation-{propagation}"));
     let seen = inside(runtime, &bundle, &id, &[("mountinfo", "cat /proc/self/mountinfo")]);
-    let leaked = mounts_mentioning(&bundle.paths());
+    let leaked: Vec<String> =
+        mounts_mentioning(&bundle.paths()).into_iter().filter(|line| !before.contains(line)).collect();
     assert!(leaked.is_empty(), "{propagation}: the container's mounts reached the host: {leaked:#?}");
     mount_at(&parse_mountinfo(&seen["mountinfo"]), "/").unwrap().clone()
 }
 
-/// `rootfsPropagation` private and slave: the root has no peer group, or a master
-/// (runtime-tools' `linux_rootfs_propagation`, cases private and slave, checked in
-/// mountinfo's optional fields rather than by a bind inside the container).
+/// A directory bound onto itself and made a shared mount, for one test, unmounted on
+/// drop. A container's root can only be a slave (`master:N` in mountinfo) of a peer
+/// group the host has: on a systemd host `/` is shared, but on a fresh machine of
+/// this kind it is private, so the test makes the shared mount it relies on itself
+/// rather than lean on how someone left the host's `/`.
+struct SharedMount {
+    path: PathBuf,
+}
+
+impl SharedMount {
+    fn new(path: &Path) -> SharedMount {
+        use nix::mount::{mount, MsFlags};
+        mount(Some(path), path, None::<&str>, MsFlags::MS_BIND, None::<&str>)
+            .expect("bind the rootfs onto itself");
+        let guard = SharedMount { path: path.to_path_buf() };
+        mount(None::<&str>, path, None::<&str>, MsFlags::MS_SHARED, None::<&str>)
+            .expect("make the bind shared");
+        guard
+    }
+}
+
+impl Drop for SharedMount {
+    /// Unmounts everything stacked there: a runtime that got propagation wrong may
+    /// have added a mount on top of ours, through the peer group.
+    fn drop(&mut self) {
+        for _ in 0..8 {
+            if nix::mount::umount2(&self.path, nix::mount::MntFlags::MNT_DETACH).is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// `rootfsPropagation` private and slave, over a rootfs that is a shared mount on the
+/// host: private leaves the root in no peer group, slave makes it a slave of the
+/// host's (runtime-tools' `linux_rootfs_propagation`, cases private and slave, checked
+/// in mountinfo's optional fields rather than by a bind inside the container).
 #[test]
 fn linux_rootfs_propagation() {
     let runtime = runtime();

@@ -20,7 +20,8 @@ fn identity(pid: u32) -> InitProcess {
 fn start_releases_a_waiting_thread_once() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = ExecFifo::create(dir.path()).unwrap();
-    let gate = StartGate::open(fifo.path()).unwrap();
+    let mut gate = StartGate::open(fifo.path()).unwrap();
+    gate.pin().unwrap();
     let init = std::thread::spawn(move || gate.wait_for_start());
     fifo.start(&identity(std::process::id())).unwrap();
     init.join().unwrap().unwrap();
@@ -60,6 +61,16 @@ fn start_fails_when_the_init_exits_without_waiting() {
     });
     child.wait().unwrap();
     assert!(fifo.path().exists(), "a failed start leaves the fifo for delete to remove");
+}
+
+/// A gate whose /proc/self/fd was never pinned refuses to reopen the fifo through
+/// whatever /proc the process sees now (after pivot_root, the image's).
+#[test]
+fn an_unpinned_gate_refuses_to_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = ExecFifo::create(dir.path()).unwrap();
+    let gate = StartGate::open(fifo.path()).unwrap();
+    assert!(matches!(gate.wait_for_start(), Err(FifoError::NotPinned { .. })));
 }
 
 /// Creating the fifo twice fails with Exists; a regular file in its place is refused as NotAFifo.
