@@ -1,10 +1,14 @@
 //! `cargo xtask bench runtime`: how long bang-oci takes to run a container, next to
-//! runc on the same bundle (chapter 6, book/src/06-oci-runtime/speed.md).
+//! runc and youki on the same bundle, and next to the floor: unshare(1) of the same
+//! five namespaces, chroot(1) and the payload, with no runtime at all (chapter 6,
+//! book/src/06-oci-runtime/speed.md).
 //!
-//! Both runtimes run the same busybox bundle (`runc spec`, adapted to run /bin/true)
-//! in interleaved rounds, so that noise from the machine hits both alike. Measured
+//! Every runtime runs the same busybox bundle (`runc spec`, adapted to run /bin/true)
+//! in interleaved rounds, so that noise from the machine hits all alike. Measured
 //! from outside, as an engine sees it: the wall time of each command, with
-//! std::time::Instant around std::process::Command. Needs root.
+//! std::time::Instant around std::process::Command. Needs root. youki is optional
+//! (`cargo install youki --features v1,v2,seccomp`, which needs libseccomp-dev): it is
+//! looked for on PATH, in ~/.cargo/bin and /opt/youki/bin, or named by $YOUKI.
 //!
 //! Why not hyperfine: it runs every round of one command before the other's, so a
 //! noisy minute on a shared machine lands on one runtime only.
@@ -19,7 +23,7 @@ use bigbang_workshop::chapter::Workspace;
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
 
-/// The two runtimes compared.
+/// A runtime compared.
 struct Runtime {
     name: &'static str,
     binary: PathBuf,
@@ -49,7 +53,9 @@ pub fn runtime(ws: &Workspace, rounds: usize, warmup: usize) -> Result<()> {
     if rounds == 0 {
         bail!("--rounds must be at least 1");
     }
-    let runc = find_runc()?;
+    let runc = find_program("runc", &[])
+        .context("runc not found in PATH, /usr/sbin or /usr/bin; install it (sudo apt-get install runc)")?;
+    let youki = std::env::var_os("YOUKI").map(PathBuf::from).or_else(find_youki);
     let bang_oci = build_bang_oci(ws)?;
     // The bundle may live anywhere; the state directories go where the runtimes keep
     // them by default (/run/runc, /run/bang-oci), on the same file system.
@@ -57,34 +63,39 @@ pub fn runtime(ws: &Workspace, rounds: usize, warmup: usize) -> Result<()> {
     let state_dir = tempfile::Builder::new().prefix("bigbang-bench-").tempdir_in("/run")?;
     let bundle = bundle_dir.path();
     make_bundle(&runc, bundle)?;
-    let runtimes = [
-        Runtime {
-            name: "bang-oci",
-            binary: bang_oci,
-            root: state_dir.path().join("bang-oci"),
-            log: state_dir.path().join("bang-oci.stderr"),
-        },
-        Runtime {
-            name: "runc",
-            binary: runc,
-            root: state_dir.path().join("runc"),
-            log: state_dir.path().join("runc.stderr"),
-        },
-    ];
+    let runtime = |name: &'static str, binary: PathBuf| Runtime {
+        name,
+        binary,
+        root: state_dir.path().join(name),
+        log: state_dir.path().join(format!("{name}.stderr")),
+    };
+    let mut runtimes = vec![runtime("bang-oci", bang_oci), runtime("runc", runc)];
+    match youki {
+        Some(youki) => runtimes.push(runtime("youki", youki)),
+        None => println!(
+            "youki not found (PATH, ~/.cargo/bin, /opt/youki/bin, $YOUKI): left out; `cargo install youki --features v1,v2,seccomp` (needs libseccomp-dev) adds it"
+        ),
+    }
+    let floor = Floor::new(bundle)?;
     // `create` leaves the container's init an orphan once the runtime exits; as a
     // child subreaper, this process inherits it and can wait(2) for it, as conmon does.
     nix::sys::prctl::set_child_subreaper(true).context("prctl(PR_SET_CHILD_SUBREAPER)")?;
-    print_setup(&runtimes, rounds, warmup);
-    let mut samples = [Samples::default(), Samples::default()];
+    print_setup(&runtimes, &floor, rounds, warmup);
+    let mut samples: Vec<Samples> = runtimes.iter().map(|_| Samples::default()).collect();
+    let mut floor_samples = Vec::new();
     for round in 0..warmup + rounds {
-        // Alternate who goes first, so that neither always runs on a warmer cache.
-        let order: [usize; 2] = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        // Rotate who goes first, so that none always runs on a warmer cache.
+        let order: Vec<usize> = (0..runtimes.len()).map(|i| (i + round) % runtimes.len()).collect();
         for &i in &order {
             let id = format!("bench-{}-run-{round}", std::process::id());
             let took = time_run(&runtimes[i], bundle, &id)?;
             if round >= warmup {
                 samples[i].run.push(took);
             }
+        }
+        let took = floor.run()?;
+        if round >= warmup {
+            floor_samples.push(took);
         }
         for &i in &order {
             let id = format!("bench-{}-life-{round}", std::process::id());
@@ -97,18 +108,72 @@ pub fn runtime(ws: &Workspace, rounds: usize, warmup: usize) -> Result<()> {
             }
         }
     }
-    print_table(&runtimes, &samples);
+    print_table(&runtimes, &samples, &floor_samples);
     Ok(())
 }
 // ANCHOR_END: bench_runtime
 
-fn find_runc() -> Result<PathBuf> {
+// ANCHOR: floor
+/// The floor: what creating the same five namespaces (config.json's pid, network,
+/// ipc, uts and mount), entering the rootfs and running the payload costs with no
+/// runtime at all. `unshare --fork` waits for the payload, as `run` does. What a
+/// runtime spends above it is its own work: config parsing, mounts, cgroups, the
+/// security profile, state files, its own start-up.
+struct Floor {
+    unshare: PathBuf,
+    rootfs: PathBuf,
+}
+
+impl Floor {
+    fn new(bundle: &Path) -> Result<Floor> {
+        let unshare = find_program("unshare", &[])
+            .context("unshare not found; install util-linux (sudo apt-get install util-linux)")?;
+        Ok(Floor { unshare, rootfs: bundle.join("rootfs") })
+    }
+
+    fn run(&self) -> Result<Duration> {
+        let mut command = Command::new(&self.unshare);
+        command.args(["--pid", "--net", "--ipc", "--uts", "--mount", "--fork", "chroot"]);
+        command.arg(&self.rootfs).arg("/bin/true");
+        command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        let started = Instant::now();
+        let status = command.status().context("running unshare")?;
+        let took = started.elapsed();
+        if !status.success() {
+            bail!(
+                "{} … chroot {} /bin/true failed ({status})",
+                self.unshare.display(),
+                self.rootfs.display()
+            );
+        }
+        Ok(took)
+    }
+}
+// ANCHOR_END: floor
+
+/// `name` in PATH or the usual system directories, or in `extra`.
+fn find_program(name: &str, extra: &[PathBuf]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"].map(PathBuf::from))
-        .map(|dir| dir.join("runc"))
+        .chain(
+            ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin", "/sbin", "/bin"]
+                .map(PathBuf::from),
+        )
+        .chain(extra.iter().cloned())
+        .map(|dir| dir.join(name))
         .find(|candidate| candidate.is_file())
-        .context("runc not found in PATH, /usr/sbin or /usr/bin; install it (sudo apt-get install runc)")
+}
+
+/// youki where `cargo install` puts it, or where the book's setup installs it.
+fn find_youki() -> Option<PathBuf> {
+    let mut extra = vec![PathBuf::from("/opt/youki/bin")];
+    if let Some(home) = std::env::var_os("CARGO_HOME") {
+        extra.push(PathBuf::from(home).join("bin"));
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        extra.push(PathBuf::from(home).join(".cargo/bin"));
+    }
+    find_program("youki", &extra)
 }
 
 /// `cargo build --release -p bang --bin bang-oci`, and where cargo put the binary.
@@ -222,7 +287,7 @@ fn lifecycle_steps(runtime: &Runtime, bundle: &Path, state: &Path, id: &str) -> 
     Ok([create, start, wait, delete])
 }
 
-fn print_setup(runtimes: &[Runtime], rounds: usize, warmup: usize) {
+fn print_setup(runtimes: &[Runtime], floor: &Floor, rounds: usize, warmup: usize) {
     let kernel = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     println!("kernel {}, {cpus} CPUs, {rounds} rounds after {warmup} warm-up rounds", kernel.trim());
@@ -230,6 +295,11 @@ fn print_setup(runtimes: &[Runtime], rounds: usize, warmup: usize) {
         let size = fs::metadata(&runtime.binary).map(|m| m.len()).unwrap_or(0);
         println!("{:<9} {} ({:.1} MB)", runtime.name, runtime.binary.display(), size as f64 / 1e6);
     }
+    println!(
+        "{:<9} {} --pid --net --ipc --uts --mount --fork chroot ROOTFS /bin/true",
+        "floor",
+        floor.unshare.display()
+    );
 }
 
 /// The `q`-quantile (0 ≤ q ≤ 1) of sorted `values`, by nearest rank.
@@ -241,11 +311,18 @@ fn quantile(sorted: &[Duration], q: f64) -> Duration {
 /// Which samples a row of the table shows.
 type Pick = fn(&Samples) -> &Vec<Duration>;
 
-fn print_table(runtimes: &[Runtime; 2], samples: &[Samples; 2]) {
+/// One line per scenario and runtime: p10, median, p90, and the ratio of bang-oci's
+/// median to this one's (below 1: bang-oci is faster). `run` gets the floor too.
+fn print_table(runtimes: &[Runtime], samples: &[Samples], floor: &[Duration]) {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let sorted = |values: &[Duration]| {
+        let mut sorted = values.to_vec();
+        sorted.sort();
+        sorted
+    };
     println!(
-        "\n{:<30} {:<9} {:>9} {:>9} {:>9}  {:>14}",
-        "scenario", "runtime", "p10 ms", "median ms", "p90 ms", "bang-oci/runc"
+        "\n{:<26} {:<9} {:>8} {:>9} {:>8}  {:>13}",
+        "scenario", "runtime", "p10 ms", "median ms", "p90 ms", "bang-oci/this"
     );
     let rows: [(&str, Pick); 5] = [
         ("run", |s| &s.run),
@@ -255,19 +332,22 @@ fn print_table(runtimes: &[Runtime; 2], samples: &[Samples; 2]) {
         ("  of which delete", |s| &s.delete),
     ];
     for (scenario, pick) in rows {
-        let mut medians = [0.0; 2];
-        for (i, runtime) in runtimes.iter().enumerate() {
-            let mut values = pick(&samples[i]).clone();
-            values.sort();
-            medians[i] = ms(quantile(&values, 0.5));
-            let ratio = if i == 1 { format!("{:.2}", medians[0] / medians[1]) } else { String::new() };
+        let ours = ms(quantile(&sorted(pick(&samples[0])), 0.5));
+        let mut lines: Vec<(&str, Vec<Duration>)> =
+            runtimes.iter().zip(samples).map(|(r, s)| (r.name, sorted(pick(s)))).collect();
+        if scenario == "run" {
+            lines.push(("floor", sorted(floor)));
+        }
+        for (i, (name, values)) in lines.iter().enumerate() {
+            let this = ms(quantile(values, 0.5));
+            let ratio = if i == 0 { String::new() } else { format!("{:.2}", ours / this) };
             let line = format!(
-                "{:<30} {:<9} {:>9.2} {:>9.2} {:>9.2}  {:>14}",
+                "{:<26} {:<9} {:>8.2} {:>9.2} {:>8.2}  {:>13}",
                 if i == 0 { scenario } else { "" },
-                runtime.name,
-                ms(quantile(&values, 0.1)),
-                medians[i],
-                ms(quantile(&values, 0.9)),
+                name,
+                ms(quantile(values, 0.1)),
+                this,
+                ms(quantile(values, 0.9)),
                 ratio
             );
             println!("{}", line.trim_end());
