@@ -179,7 +179,7 @@ impl Prepared {
     /// runtime's init) that is already inside the container's root.
     /// Descriptors other than 0–2 and `preserve` are closed, first of all.
     pub fn apply(&self, preserve: &[RawFd]) -> Result<(), SecurityError> {
-        todo!("Apply the steps in this order: read-only root, close fds (fds::close_fds_except with self.fd_limit), rlimits, seccomp early only when no_new_privileges is off, drop the bounding set, keep caps + set_user, capset (set_pei), ambient, no_new_privs, enter cwd, and seccomp last when no_new_privileges is on.");
+        todo!("Apply the steps in this order: read-only root, close fds (fds::close_fds_except with self.fd_limit), enter cwd, rlimits, seccomp early only when no_new_privileges is off, drop the bounding set, keep caps + set_user, capset (set_pei), ambient, no_new_privs, and seccomp last when no_new_privileges is on.");
     }
 
     fn install_seccomp(&self) -> Result<(), SecurityError> {

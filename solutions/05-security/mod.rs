@@ -182,9 +182,13 @@ impl Prepared {
             remount_root_readonly()?;
         }
         // Before the filter, which may deny close_range and close (a default-deny
-        // profile lists only what the payload needs), and before the chdir below
+        // profile lists only what the payload needs), and before the chdir
         // (CVE-2024-21626). Nothing after this keeps a descriptor open.
         fds::close_fds_except(preserve, self.fd_limit)?;
+        // Before the filter too: its check calls getcwd(2), which a profile may deny
+        // (runtime-tools' linux_seccomp does). As the runtime's user, as runc's
+        // first attempt is; runc retries after the change of user on EACCES.
+        fds::enter_cwd(&self.cwd)?;
         rlimits::apply(&self.rlimits)?;
         // Without no_new_privs the kernel only accepts a filter from a process
         // with CAP_SYS_ADMIN, so it goes in now, while we still hold it (as runc
@@ -206,7 +210,6 @@ impl Prepared {
         if self.no_new_privileges {
             set_no_new_privs()?;
         }
-        fds::enter_cwd(&self.cwd)?;
         // Last: from here on the filter may deny what the steps above needed.
         if self.no_new_privileges {
             self.install_seccomp()?;

@@ -90,14 +90,15 @@ fn preserved_host_directory_cannot_be_the_cwd() {
 
 /// A default-deny seccomp profile without no_new_privs, as the OCI runtime-tools
 /// validation config has: the filter goes in early, while the init still holds
-/// CAP_SYS_ADMIN, and lists neither close_range nor close. The descriptors must be
-/// closed before it: the payload runs, under the filter, with only 0, 1 and 2 open.
+/// CAP_SYS_ADMIN, and lists none of close_range, close, chdir and getcwd. The
+/// descriptors must be closed and the cwd entered (and checked) before it: the
+/// payload runs, under the filter, with only 0, 1 and 2 open.
 #[test]
 fn descriptors_are_closed_before_a_default_deny_filter() {
     require_root();
     let rootfs = rootfs();
-    // What the init's steps after the filter (prctl, capset, chdir, getcwd, execve,
-    // allocations) and busybox's `sleep` need, nothing more.
+    // What the init's steps after the filter (prctl, capset, execve, allocations)
+    // and busybox's `sleep` need, nothing more.
     let allowed = [
         "arch_prctl",
         "brk",
