@@ -118,6 +118,7 @@ variants! {
     delete,
     delete_resources,
     delete_only_create_resources,
+    linux_cgroups_path_existing,
     pidfile,
     hostname,
     mounts,
@@ -690,6 +691,86 @@ fn delete_only_create_resources(v: Variant) {
     runtime.ok(&["delete", &id]);
     assert!(foreign.0.exists(), "delete removed a cgroup it did not create");
     assert!(cgroup_leftovers(&id).is_empty(), "{:?}", cgroup_leftovers(&id));
+}
+
+/// The cgroup directories of `name` in every hierarchy (v1) or the v2 tree: a guard
+/// that removes whichever exist on drop (rmdir, bottom-up is not needed: no children).
+struct SharedCgroup(Vec<PathBuf>);
+
+impl SharedCgroup {
+    fn of(name: &str) -> SharedCgroup {
+        let base = Path::new("/sys/fs/cgroup");
+        let dirs = if base.join("cgroup.controllers").exists() {
+            vec![base.join(name)]
+        } else {
+            fs::read_dir(base)
+                .unwrap()
+                .flatten()
+                .filter(|e| e.path().join("cgroup.procs").exists())
+                .map(|e| e.path().join(name))
+                .collect()
+        };
+        SharedCgroup(dirs)
+    }
+}
+
+impl Drop for SharedCgroup {
+    fn drop(&mut self) {
+        for dir in &self.0 {
+            let _ = fs::remove_dir(dir);
+        }
+    }
+}
+
+/// A `cgroupsPath` that already exists is joined, not refused ("MUST consistently
+/// attach to the same place"): on v1 it was made by the test in the pids hierarchy
+/// only, and is made in the others; two containers of the same path share it, with
+/// the config's limit; deleting the first leaves it to the second, and deleting the
+/// last removes it, as runc 1.1.5 does with a cgroup it did not create.
+fn linux_cgroups_path_existing(v: Variant) {
+    require_root(SUITE);
+    let name = v.unique("bigbang-shared");
+    let cgroup = SharedCgroup::of(&name);
+    let base = Path::new("/sys/fs/cgroup");
+    let pids = if base.join("cgroup.controllers").exists() { base.to_path_buf() } else { base.join("pids") };
+    fs::create_dir(pids.join(&name)).unwrap();
+    // Made after the cgroup, so dropped before it.
+    let runtime = runtime();
+    let bundle = v.bundle(&["sleep", "30"]);
+    bundle.edit(|c| {
+        c["linux"]["cgroupsPath"] = Value::from(format!("/{name}"));
+        c["linux"]["resources"]["pids"] = json!({ "limit": 100 });
+    });
+    let (first, second) = (v.unique("cg-shared-1"), v.unique("cg-shared-2"));
+    let first_pid = runtime.start_running(&bundle, &first);
+    let second_pid = runtime.start_running(&bundle, &second);
+    assert_eq!(cgroup_file("pids", &name, "pids.max", "pids.max"), "100");
+    let mut procs: Vec<i64> = cgroup_file("pids", &name, "cgroup.procs", "cgroup.procs")
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    procs.sort_unstable();
+    let mut expected = vec![first_pid, second_pid];
+    expected.sort_unstable();
+    assert_eq!(procs, expected, "both inits in the one cgroup");
+    // Every controller hierarchy (name=systemd and a hybrid host's cgroup2 tree hold
+    // no controller of the container's).
+    for dir in cgroup
+        .0
+        .iter()
+        .filter(|d| !d.parent().unwrap().ends_with("unified") && !d.parent().unwrap().ends_with("systemd"))
+    {
+        assert!(dir.is_dir(), "{} was not made", dir.display());
+    }
+    runtime.ok(&["kill", &first, "KILL"]);
+    runtime.wait_status(&first, "stopped");
+    runtime.ok(&["delete", &first]);
+    assert!(alive(second_pid), "deleting the first killed the second");
+    assert!(pids.join(&name).is_dir(), "the cgroup went while the second was in it");
+    runtime.ok(&["kill", &second, "KILL"]);
+    runtime.wait_status(&second, "stopped");
+    runtime.ok(&["delete", &second]);
+    assert!(cgroup_leftovers(&name).is_empty(), "{:?}", cgroup_leftovers(&name));
 }
 
 /// `--pid-file` holds the init's pid, as `state` reports it, in decimal without a
