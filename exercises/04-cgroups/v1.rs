@@ -73,6 +73,18 @@ impl V1Cgroup {
         if let Some(existing) = dirs.iter().find(|d| d.dir.exists()) {
             return Err(CgroupError::AlreadyExists { path: existing.dir.clone() });
         }
+        Self::make(path, dirs)
+    }
+
+    /// Cgroup `path` where it exists, made in the hierarchies where it does not (a
+    /// `cgroupsPath` someone else created, perhaps in only some of them).
+    pub fn join_or_create(hierarchies: &[V1Hierarchy], path: &Path) -> Result<Self, CgroupError> {
+        Self::make(path, Self::used(hierarchies, path)?)
+    }
+
+    /// Makes the directories of `dirs` that are missing (parents first, a new cpuset
+    /// directory initialised from its parent's); on error removes what it made.
+    fn make(path: &Path, dirs: Vec<V1Dir>) -> Result<Self, CgroupError> {
         let mut made: Vec<PathBuf> = Vec::new();
         for d in &dirs {
             let cpuset = d.controllers.iter().any(|c| c == "cpuset");

@@ -139,6 +139,10 @@ pub struct Prepared {
     pub user: Option<User>,
     pub no_new_privileges: bool,
     pub cwd: PathBuf,
+    /// Descriptor numbers below this can be open: the RLIMIT_NOFILE hard limit
+    /// before the profile's rlimits apply (`fds::descriptor_limit`), the bound of
+    /// closing one by one where close_range(2) is refused.
+    pub fd_limit: u32,
     /// The BPF program and the seccomp(2) flags.
     pub seccomp: Option<(Vec<libc::sock_filter>, u32)>,
 }
@@ -163,6 +167,7 @@ impl Profile {
             user: self.process.user.clone(),
             no_new_privileges: self.process.no_new_privileges,
             cwd: self.process.cwd.clone(),
+            fd_limit: fds::descriptor_limit(),
             seccomp,
         })
     }
@@ -172,9 +177,9 @@ impl Prepared {
     /// Locks this process down, step by step, and returns so the caller can
     /// execve(2) the payload at once. Run it in a single-threaded process (the
     /// runtime's init) that is already inside the container's root.
-    /// Descriptors other than 0–2 and `preserve` are closed.
+    /// Descriptors other than 0–2 and `preserve` are closed, first of all.
     pub fn apply(&self, preserve: &[RawFd]) -> Result<(), SecurityError> {
-        todo!("Apply the steps in this order: read-only root, rlimits, seccomp early only when no_new_privileges is off, drop the bounding set, keep caps + set_user, capset (set_pei), ambient, no_new_privs, close fds, enter cwd, and seccomp last when no_new_privileges is on.");
+        todo!("Apply the steps in this order: read-only root, close fds (fds::close_fds_except with self.fd_limit), enter cwd, rlimits, seccomp early only when no_new_privileges is off, drop the bounding set, keep caps + set_user, capset (set_pei), ambient, no_new_privs, and seccomp last when no_new_privileges is on.");
     }
 
     fn install_seccomp(&self) -> Result<(), SecurityError> {

@@ -32,7 +32,9 @@ pub mod overlay;
 pub mod pivot;
 pub mod resolve;
 
-pub use dev::{create_devices, create_links, Device, DEFAULT_DEVICES};
+pub use dev::{
+    create_device_nodes, create_devices, create_links, Device, DeviceNode, NodeKind, DEFAULT_DEVICES,
+};
 pub use masked::{mask_path, readonly_path};
 pub use mounts::{bind_readonly, mount_entry, remount_bind, set_root_propagation};
 pub use options::{
@@ -87,6 +89,8 @@ pub enum RootfsError {
     MknodNotPermitted { path: PathBuf },
     #[error("cannot create device {path}: {errno}")]
     Mknod { path: PathBuf, errno: Errno },
+    #[error("cannot create device {path} ({kind} {major}:{minor}) in a user namespace: mknod(2) of a device is refused there, and the host has no {kind} device {major}:{minor} under /dev to bind instead; load its driver on the host, or run without a user namespace")]
+    DeviceInUserNamespace { path: PathBuf, kind: &'static str, major: u64, minor: u64 },
     #[error("cannot pivot_root into {rootfs}: {errno}{}; on a ramfs root use RootChange::MoveAndChroot (runc --no-pivot)", hint(*errno))]
     PivotRoot { rootfs: PathBuf, errno: Errno },
     #[error("cannot detach the old root after pivot_root: {errno}")]
@@ -132,6 +136,8 @@ pub struct RootfsConfig {
     pub mounts: Vec<Mount>,
     /// Whether to create the default devices and links in /dev.
     pub devices: bool,
+    /// `linux.devices`: more nodes, made after the mounts.
+    pub device_nodes: Vec<DeviceNode>,
     /// `linux.maskedPaths`.
     pub masked_paths: Vec<PathBuf>,
     /// `linux.readonlyPaths`.
@@ -153,6 +159,7 @@ impl RootfsConfig {
             propagation: Propagation::default(),
             mounts: default_mounts(),
             devices: true,
+            device_nodes: Vec::new(),
             masked_paths: MASKED_PATHS.iter().map(PathBuf::from).collect(),
             readonly_paths: READONLY_PATHS.iter().map(PathBuf::from).collect(),
             readonly: false,
@@ -180,6 +187,7 @@ impl RootfsConfig {
         Self {
             mounts: Vec::new(),
             devices: false,
+            device_nodes: Vec::new(),
             masked_paths: Vec::new(),
             readonly_paths: Vec::new(),
             ..Self::new(rootfs)
@@ -253,9 +261,11 @@ pub fn prepare_rootfs(config: &RootfsConfig) -> Result<(), RootfsError> {
         mount_entry(&root, mount)?;
     }
     if config.devices {
-        create_devices(&root, userns)?;
+        let replaced: Vec<&Path> = config.device_nodes.iter().map(|n| n.path.as_path()).collect();
+        create_devices(&root, userns, &replaced)?;
         create_links(&root)?;
     }
+    create_device_nodes(&root, &config.device_nodes, userns)?;
     change_root(&root, config.root_change)?;
     // From here on, paths are the container's own.
     // A shared root once more, now on the container's own root: the rootfs's bind took

@@ -5,7 +5,8 @@
 //!
 //! An inherited descriptor to a host directory is a door out of any chroot or
 //! mount namespace: CVE-2024-21626 was one. Read close_range(2), open(2)
-//! (O_CLOEXEC), getcwd(3) ("(unreachable)") and proc(5) (`/proc/<pid>/fd`).
+//! (O_CLOEXEC), getcwd(3) ("(unreachable)"), getrlimit(2) (RLIMIT_NOFILE) and
+//! seccomp(2) (a filter the runtime itself runs under may refuse close_range).
 
 use std::io;
 use std::os::fd::RawFd;
@@ -14,8 +15,10 @@ use std::path::{Path, PathBuf};
 /// What can go wrong while closing descriptors or entering the working directory.
 #[derive(Debug, thiserror::Error)]
 pub enum FdError {
-    #[error("cannot close descriptors {first}..={last}: {source}; close_range(2) needs Linux 5.9 or later")]
-    Close { first: u32, last: u32, source: io::Error },
+    #[error("cannot close descriptors {first}..={last} with close_range(2): {source}")]
+    CloseRange { first: u32, last: u32, source: io::Error },
+    #[error("cannot close descriptor {fd}: {source}; close_range(2) of {first}..={last} was refused first ({}), so the descriptors below {limit} were being closed one by one; a seccomp filter the runtime runs under must allow close_range or close", why_range_failed(.range))]
+    Close { fd: u32, source: io::Error, first: u32, last: u32, range: io::Error, limit: u32 },
     #[error("descriptor {fd} was asked to be preserved but is not open; pass only descriptors the runtime inherited")]
     PreservedNotOpen { fd: RawFd },
     #[error("descriptor {fd} cannot be preserved: 0, 1 and 2 always are, and numbers are non-negative")]
@@ -26,6 +29,15 @@ pub enum FdError {
     Chdir { cwd: PathBuf, source: io::Error },
     #[error("working directory {cwd} leads outside the container's root (getcwd says {seen}); refusing to run with a host directory as cwd (CVE-2024-21626)")]
     CwdOutsideRoot { cwd: PathBuf, seen: String },
+}
+
+/// What a failed close_range(2) means, in words a user can act on.
+fn why_range_failed(err: &io::Error) -> String {
+    match err.raw_os_error() {
+        Some(libc::ENOSYS) => format!("{err}: this kernel is older than Linux 5.9"),
+        Some(libc::EPERM) => format!("{err}: a seccomp filter refused it"),
+        _ => err.to_string(),
+    }
 }
 
 /// The first and last descriptor of each range to close: everything from 3 up,
@@ -66,14 +78,22 @@ pub fn check_preserved(preserve: &[RawFd]) -> Result<(), FdError> {
 /// They are closed now, not merely marked close-on-exec (CLOSE_RANGE_CLOEXEC):
 /// a descriptor that stays open until execve can still be reached through
 /// `/proc/self/fd/N` by a chdir(2) done before it, which is CVE-2024-21626.
-pub fn close_fds_except(preserve: &[RawFd]) -> Result<(), FdError> {
+///
+/// `limit` bounds the descriptor numbers that can be open (the RLIMIT_NOFILE hard
+/// limit, taken by `Profile::prepare` before anything was locked down): where
+/// close_range(2) is refused, [`close_each`] closes the range one by one up to it.
+pub fn close_fds_except(preserve: &[RawFd], limit: u32) -> Result<(), FdError> {
     check_preserved(preserve)?;
     for (first, last) in ranges_to_close(preserve) {
         // SAFETY: close_range only closes descriptors; none of ours is in use by
         // another thread, since this runs in the runtime's single-threaded init.
         let rc = unsafe { libc::syscall(libc::SYS_close_range, first, last, 0) };
         if rc != 0 {
-            return Err(FdError::Close { first, last, source: io::Error::last_os_error() });
+            let err = io::Error::last_os_error();
+            match err.raw_os_error() {
+                Some(libc::EPERM | libc::ENOSYS) => close_each(first, last, limit, err)?,
+                _ => return Err(FdError::CloseRange { first, last, source: err }),
+            }
         }
     }
     for &fd in preserve {
@@ -81,6 +101,42 @@ pub fn close_fds_except(preserve: &[RawFd]) -> Result<(), FdError> {
         unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
     }
     Ok(())
+}
+
+/// The fallback for a kernel without close_range(2) (ENOSYS, before Linux 5.9) or a
+/// seccomp filter that refuses it (EPERM: the runtime may itself run in a container):
+/// close(2) each number of `first..=last` below `limit`, one system call each.
+/// Not a listing of `/proc/self/fd`: after the container's root is entered, that
+/// /proc is the container's, and nothing the runtime reads from it can be trusted.
+pub fn close_each(first: u32, last: u32, limit: u32, range: io::Error) -> Result<(), FdError> {
+    let end = last.min(limit.saturating_sub(1));
+    for fd in first..=end {
+        // SAFETY: close only closes a descriptor; as above, no other thread uses ours.
+        if unsafe { libc::close(fd as RawFd) } != 0 {
+            let source = io::Error::last_os_error();
+            // EBADF: not open, the common case. EINTR: closed anyway (close(2) on Linux).
+            if !matches!(source.raw_os_error(), Some(libc::EBADF | libc::EINTR)) {
+                return Err(FdError::Close { fd, source, first, last, range, limit });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The bound [`close_each`] closes up to: this process's RLIMIT_NOFILE hard limit,
+/// read before the container's rlimits apply (they may lower it below a number the
+/// runtime inherited open), capped at the kernel's default `fs.nr_open` (2^20) when
+/// unlimited. A descriptor can be inherited above the hard limit only if whoever
+/// opened it lowered the limit afterwards; close_range(2) has no such blind spot.
+pub fn descriptor_limit() -> u32 {
+    const NR_OPEN_DEFAULT: u64 = 1 << 20;
+    // SAFETY: rlimit is plain old data; getrlimit fills it.
+    let mut limit: libc::rlimit = unsafe { std::mem::zeroed() };
+    // SAFETY: getrlimit writes the struct we pass.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return NR_OPEN_DEFAULT as u32;
+    }
+    limit.rlim_max.clamp(3, NR_OPEN_DEFAULT) as u32
 }
 
 /// Changes into `cwd` (a path inside the container, which is the root by now)

@@ -134,6 +134,7 @@ pub fn create(store: &Store, options: &CreateOptions) -> Result<ContainerRecord,
         bundle: bundle.clone(),
         rootfs,
         cgroup_path: cgroup_path.clone(),
+        cgroup_joined: false,
         created: SystemTime::now(),
         owner: nix::unistd::geteuid().as_raw(),
         annotations: spec.annotations.clone(),
@@ -195,9 +196,19 @@ fn create_steps(
         nix::unistd::chown(fifo.path(), uid.map(Uid::from_raw), gid.map(Gid::from_raw))
             .map_err(|source| LifecycleError::Chown { path: fifo.path().to_path_buf(), source })?;
     }
+    // A joined cgroup is not ours to remove on failure (nor to kill in): the rollback
+    // kills the init by its pid instead, and leaves the cgroup alone.
+    let mut joined = None;
     if let Some(cgroup_path) = cgroup_path {
         let hierarchies = Hierarchies::here()?;
-        rollback.cgroup = Some(cgroups::create(&hierarchies, cgroup_path, &spec.cgroup_resources()?)?);
+        let (cgroup, existed) =
+            cgroups::create_or_join(&hierarchies, cgroup_path, &spec.cgroup_resources()?)?;
+        record.cgroup_joined = existed;
+        if existed {
+            joined = Some(cgroup);
+        } else {
+            rollback.cgroup = Some(cgroup);
+        }
     }
 
     // Connected here, on the host: the init, once in its own root, cannot reach the path.
@@ -220,7 +231,7 @@ fn create_steps(
     rollback.stage0 = Some(child);
     // Stage 0 joins the cgroup before it clones, so the container init is born in it
     // and no process of the container ever runs outside its limits.
-    if let Some(cgroup) = &rollback.cgroup {
+    if let Some(cgroup) = rollback.cgroup.as_ref().or(joined.as_ref()) {
         cgroup.join(stage0_pid)?;
     }
     let request = InitRequest::Create(Box::new(CreateRequest {

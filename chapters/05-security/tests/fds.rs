@@ -87,3 +87,77 @@ fn preserved_host_directory_cannot_be_the_cwd() {
     assert!(stderr.contains("outside the container"), "the runtime says why: {stderr}");
     assert!(!host_dir.path().join("escaped").exists(), "the payload wrote into the host directory");
 }
+
+/// A default-deny seccomp profile without no_new_privs, as the OCI runtime-tools
+/// validation config has: the filter goes in early, while the init still holds
+/// CAP_SYS_ADMIN, and lists none of close_range, close, chdir and getcwd. The
+/// descriptors must be closed and the cwd entered (and checked) before it: the
+/// payload runs, under the filter, with only 0, 1 and 2 open.
+#[test]
+fn descriptors_are_closed_before_a_default_deny_filter() {
+    require_root();
+    let rootfs = rootfs();
+    // What the init's steps after the filter (prctl, capset, execve, allocations)
+    // and busybox's `sleep` need, nothing more.
+    let allowed = [
+        "arch_prctl",
+        "brk",
+        "capget",
+        "capset",
+        "chdir",
+        "clock_nanosleep",
+        "execve",
+        "exit",
+        "exit_group",
+        "fcntl",
+        "fstat",
+        "futex",
+        "getcwd",
+        "getegid",
+        "geteuid",
+        "getgid",
+        "getpid",
+        "getrandom",
+        "getuid",
+        "ioctl",
+        "lseek",
+        "madvise",
+        "mmap",
+        "mprotect",
+        "munmap",
+        "nanosleep",
+        "newfstatat",
+        "openat",
+        "prctl",
+        "prlimit64",
+        "read",
+        "readlink",
+        "rseq",
+        "rt_sigaction",
+        "rt_sigprocmask",
+        "rt_sigreturn",
+        "sched_yield",
+        "set_robust_list",
+        "set_tid_address",
+        "sigaltstack",
+        "statx",
+        "uname",
+        "write",
+    ];
+    let profile = profile_file(&json!({
+        "process": {"noNewPrivileges": false},
+        "linux": {"seccomp": {
+            "defaultAction": "SCMP_ACT_ERRNO",
+            "architectures": ["SCMP_ARCH_X86_64"],
+            "syscalls": [{"names": allowed.to_vec(), "action": "SCMP_ACT_ALLOW"}]
+        }}
+    }));
+    let host_dir = fs::File::open("/").unwrap();
+    let mut cmd = run_cmd(&profile, rootfs.path(), &["sleep", "30"]);
+    leak_fd(&mut cmd, &host_dir, LEAKED);
+    let mut running = spawn(cmd);
+    let pid = payload_pid(&mut running);
+    assert_eq!(status_field(pid, "Seccomp"), "2", "Seccomp mode of the payload");
+    assert_eq!(status_field(pid, "NoNewPrivs"), "0");
+    assert_eq!(fd_numbers(pid), [0, 1, 2], "descriptors open in the payload");
+}

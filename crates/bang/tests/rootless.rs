@@ -227,3 +227,32 @@ fn limits_that_an_unprivileged_user_cannot_enforce_are_refused() {
     assert!(err.contains("linux.resources") && err.contains("remove linux.resources"), "{err}");
     assert!(fs::read_dir(rootless.state.path()).unwrap().next().is_none(), "a refused create leaves nothing");
 }
+
+/// `linux.devices` in a user namespace, where mknod(2) of a device is refused: a FIFO
+/// is still made (that needs no privilege), a device the host has is its node bound
+/// in, and one the host has nowhere (10:666) fails `run` with an error naming it.
+#[test]
+fn devices_in_a_user_namespace_are_bound_or_refused_by_name() {
+    let rootless = Rootless::new(&["stat", "-c", "%n %F %t:%T", "/dev/test-null", "/dev/test-fifo"]);
+    rootless.edit(|config| {
+        config["linux"]["devices"] = serde_json::json!([
+            { "path": "/dev/test-null", "type": "c", "major": 1, "minor": 3 },
+            { "path": "/dev/test-fifo", "type": "p" },
+        ])
+    });
+    let out = rootless.ok(&["run", "--bundle", rootless.bundle(), "rl-devices"]);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        ["/dev/test-null character special file 1:3", "/dev/test-fifo fifo 0:0"],
+        "{out}"
+    );
+    rootless.edit(|config| {
+        config["linux"]["devices"] =
+            serde_json::json!([{ "path": "/dev/test1", "type": "c", "major": 10, "minor": 666 }])
+    });
+    let out = rootless.as_nobody(&["run", "--bundle", rootless.bundle(), "rl-devices-missing"], None);
+    assert!(!out.status.success(), "a device nobody can create must not be dropped silently");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/dev/test1 (character 10:666) in a user namespace"), "{err}");
+    assert!(fs::read_dir(rootless.state.path()).unwrap().next().is_none(), "a refused create leaves nothing");
+}

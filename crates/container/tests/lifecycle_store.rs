@@ -24,6 +24,7 @@ fn record(id: &str) -> ContainerRecord {
         bundle: PathBuf::from("/containers/redis"),
         rootfs: PathBuf::from("/containers/redis/rootfs"),
         cgroup_path: Some(PathBuf::from("bigbang/test")),
+        cgroup_joined: false,
         created: SystemTime::now(),
         owner: 0,
         annotations: BTreeMap::from([("myKey".to_string(), "myValue".to_string())]),

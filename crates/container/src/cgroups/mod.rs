@@ -700,6 +700,41 @@ pub fn create(
 }
 // ANCHOR_END: create
 
+// ANCHOR: create_or_join
+/// Cgroup `path` for a container: created as [`create`] does when it does not exist;
+/// joined when it does, since the OCI spec says a runtime given the same cgroupsPath
+/// "MUST consistently attach to the same place" (a pod's containers share one). On v1
+/// a cgroup found in some hierarchies is made in the others. `resources` are applied
+/// either way, as runc applies them. Returns whether it existed: a joined cgroup is not
+/// the runtime's, and a failure leaves it as it was (but for the limits written).
+pub fn create_or_join(
+    hierarchies: &Hierarchies,
+    path: &Path,
+    resources: &Resources,
+) -> Result<(Box<dyn CgroupManager>, bool), CgroupError> {
+    let relative = path.strip_prefix("/").unwrap_or(path);
+    let existed = match hierarchies.version()? {
+        Version::V1 => hierarchies.v1.iter().any(|h| h.mount_point.join(relative).is_dir()),
+        Version::V2 => hierarchies.unified.as_deref().is_some_and(|root| root.join(relative).is_dir()),
+    };
+    if !existed {
+        return Ok((create(hierarchies, path, resources)?, false));
+    }
+    resources.validate()?;
+    resources.supported(hierarchies.version()?)?;
+    devices::check_rules(&resources.devices)?;
+    let cgroup: Box<dyn CgroupManager> = match hierarchies.version()? {
+        Version::V1 => Box::new(v1::V1Cgroup::join_or_create(&hierarchies.v1, path)?),
+        Version::V2 => {
+            let root = hierarchies.unified.as_deref().ok_or(CgroupError::NotMounted)?;
+            Box::new(v2::V2Cgroup::open(root, path)?)
+        }
+    };
+    cgroup.apply(resources)?;
+    Ok((cgroup, true))
+}
+// ANCHOR_END: create_or_join
+
 /// Whether this process may create cgroup `path`: in every hierarchy it would use, the
 /// nearest directory that exists on the way to it is writable and searchable by us
 /// (access(2)). Root always may; an unprivileged user only below a cgroup delegated to

@@ -78,8 +78,17 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<Vec<HookError>, Li
     // end exercise
     // The cgroup kills what is left (processes the payload forked that escaped the
     // pid namespace's end cannot exist, but `--all` and v1 do not know that).
+    // A cgroup the container joined (it existed before `create`) is removed as runc
+    // removes it, but only when empty: rmdir(2) of each directory, which the kernel
+    // refuses (EBUSY, ENOTEMPTY) while processes or child cgroups are in it. Those
+    // are others', and not the runtime's to kill.
     if let Some(path) = &record.cgroup_path {
         match cgroups::open(&Hierarchies::here()?, path) {
+            Ok(cgroup) if record.cgroup_joined => {
+                for dir in cgroup.dirs() {
+                    let _ = std::fs::remove_dir(dir);
+                }
+            }
             Ok(cgroup) => cgroup.remove()?,
             Err(CgroupError::NotFound { .. }) => {}
             Err(err) => return Err(err.into()),

@@ -251,6 +251,10 @@ pub struct ContainerRecord {
     /// The container's cgroup, relative to the cgroup mount (`delete` removes it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cgroup_path: Option<PathBuf>,
+    /// The cgroup existed before `create` (a `cgroupsPath` shared with others), which
+    /// joined it: `delete` removes it only when nothing else is left in it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cgroup_joined: bool,
     /// When `create` began.
     pub created: SystemTime,
     /// The uid of the user who created the container.

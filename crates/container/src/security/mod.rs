@@ -136,6 +136,10 @@ pub struct Prepared {
     pub user: Option<User>,
     pub no_new_privileges: bool,
     pub cwd: PathBuf,
+    /// Descriptor numbers below this can be open: the RLIMIT_NOFILE hard limit
+    /// before the profile's rlimits apply (`fds::descriptor_limit`), the bound of
+    /// closing one by one where close_range(2) is refused.
+    pub fd_limit: u32,
     /// The BPF program and the seccomp(2) flags.
     pub seccomp: Option<(Vec<libc::sock_filter>, u32)>,
 }
@@ -160,6 +164,7 @@ impl Profile {
             user: self.process.user.clone(),
             no_new_privileges: self.process.no_new_privileges,
             cwd: self.process.cwd.clone(),
+            fd_limit: fds::descriptor_limit(),
             seccomp,
         })
     }
@@ -170,12 +175,24 @@ impl Prepared {
     /// Locks this process down, step by step, and returns so the caller can
     /// execve(2) the payload at once. Run it in a single-threaded process (the
     /// runtime's init) that is already inside the container's root.
-    /// Descriptors other than 0–2 and `preserve` are closed.
+    /// Descriptors other than 0–2 and `preserve` are closed, first of all.
     pub fn apply(&self, preserve: &[RawFd]) -> Result<(), SecurityError> {
-        // exercise: Apply the steps in this order: read-only root, rlimits, seccomp early only when no_new_privileges is off, drop the bounding set, keep caps + set_user, capset (set_pei), ambient, no_new_privs, close fds, enter cwd, and seccomp last when no_new_privileges is on.
+        // exercise: Apply the steps in this order: read-only root, close fds (fds::close_fds_except with self.fd_limit), enter cwd, rlimits, seccomp early only when no_new_privileges is off, drop the bounding set, keep caps + set_user, capset (set_pei), ambient, no_new_privs, and seccomp last when no_new_privileges is on.
         if self.readonly_root {
             remount_root_readonly()?;
         }
+        // ANCHOR: close_first
+        // Before the filter, which may deny close_range and close (a default-deny
+        // profile lists only what the payload needs), and before the chdir
+        // (CVE-2024-21626). Nothing after this keeps a descriptor open.
+        fds::close_fds_except(preserve, self.fd_limit)?;
+        // ANCHOR_END: close_first
+        // ANCHOR: cwd_step
+        // Before the filter too: its check calls getcwd(2), which a profile may deny
+        // (runtime-tools' linux_seccomp does). As the runtime's user, as runc's
+        // first attempt is; runc retries after the change of user on EACCES.
+        fds::enter_cwd(&self.cwd)?;
+        // ANCHOR_END: cwd_step
         rlimits::apply(&self.rlimits)?;
         // Without no_new_privs the kernel only accepts a filter from a process
         // with CAP_SYS_ADMIN, so it goes in now, while we still hold it (as runc
@@ -197,10 +214,6 @@ impl Prepared {
         if self.no_new_privileges {
             set_no_new_privs()?;
         }
-        // ANCHOR: close_then_cwd
-        fds::close_fds_except(preserve)?;
-        fds::enter_cwd(&self.cwd)?;
-        // ANCHOR_END: close_then_cwd
         // Last: from here on the filter may deny what the steps above needed.
         if self.no_new_privileges {
             self.install_seccomp()?;

@@ -65,10 +65,10 @@ impl Spec {
     pub fn rootfs_config(&self, bundle: &Path) -> Result<RootfsConfig, SpecError> {
         let linux = self.linux_or_default();
         let root = self.root.as_ref().ok_or_else(|| SpecError::invalid("root", "missing"))?;
-        // Chapter 3 makes the default devices; the extra ones are bound from the host
-        // after every other mount (the /dev tmpfs among them).
-        let mut mounts = self.mounts.clone();
-        mounts.extend(super::devices::device_mounts(&linux.devices)?);
+        // Chapter 3 makes the default devices and then, after every mount (the /dev
+        // tmpfs among them), the extra ones.
+        let mounts = self.mounts.clone();
+        let device_nodes = super::devices::device_nodes(&linux.devices)?;
         // runc's `tmpcopyup` fills a new tmpfs with what the directory held; chapter 3
         // does the copy (rootfs::mounts::copy_tree), on tmpfs only.
         if let Some(i) =
@@ -98,6 +98,7 @@ impl Spec {
             propagation,
             mounts,
             devices: true,
+            device_nodes,
             masked_paths: linux.masked_paths.iter().map(PathBuf::from).collect(),
             readonly_paths: linux.readonly_paths.iter().map(PathBuf::from).collect(),
             // The read-only remount of the root happens here, once; the security
@@ -240,7 +241,7 @@ mod tests {
         assert_eq!(spec.rootfs_config(Path::new("/b")).unwrap().propagation, Propagation::RSlave);
         spec.linux.as_mut().unwrap().devices.push(Default::default());
         let err = spec.rootfs_config(Path::new("/b")).unwrap_err().to_string();
-        assert!(err.starts_with("linux.devices[0]: "), "{err}");
+        assert!(err.starts_with("linux.devices[0].type"), "{err}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Devices in config.json (chapter 6): the device rules a runtime adds to
 //! `linux.resources.devices` (runc's default allow-list, so that /dev/null works in a
 //! container whose configuration denies everything), and the extra device nodes of
-//! `linux.devices` (podman --device) as bind mounts of the host's nodes. Read
+//! `linux.devices` (podman --device), which chapter 3's rootfs makes with mknod. Read
 //! config-linux.md ("Devices", "Default Devices", "Allowed Device Access"), mknod(2).
 
 use std::fs;
@@ -9,7 +9,7 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use crate::cgroups::DeviceRule;
-use crate::rootfs::Mount;
+use crate::rootfs::{DeviceNode, NodeKind};
 
 use super::{LinuxDevice, SpecError};
 
@@ -92,64 +92,66 @@ fn host_node(path: &Path, kind: &str, major: u64, minor: u64) -> Option<PathBuf>
     None
 }
 
-// ANCHOR: device_mounts
-/// `linux.devices` as bind mounts of the host's nodes, to append after the
-/// configuration's mounts (after the /dev tmpfs). Why binds and not mknod(2) in the
-/// container's /dev: chapter 3 makes only the default devices, and a bind needs no
-/// new code there; it is what runc does in a user namespace, where mknod is refused.
-/// The cost: the node keeps the host's mode and owner, so a `fileMode`, `uid` or `gid`
-/// that differs from the host node's is refused by name rather than ignored; FIFOs
-/// (`p`), which have no host node to share, are refused too. Access is still the device
-/// cgroup's to grant: it checks the numbers, however the node was reached.
-pub fn device_mounts(devices: &[LinuxDevice]) -> Result<Vec<Mount>, SpecError> {
-    let mut mounts = Vec::new();
+// ANCHOR: device_nodes
+/// `linux.devices` as the nodes chapter 3 creates after the configured mounts (after
+/// the /dev tmpfs). Checked here, before anything exists: the type (`c`, `u`, `b` or
+/// `p`), an absolute path, and the numbers a device needs (the spec: REQUIRED unless
+/// the type is `p`). What the spec leaves out is runc's default: mode 0666, owner 0:0.
+/// Each device also carries the host's node of its numbers, when there is one: a user
+/// namespace cannot mknod a device and binds that instead.
+pub fn device_nodes(devices: &[LinuxDevice]) -> Result<Vec<DeviceNode>, SpecError> {
+    let mut nodes = Vec::new();
     for (i, device) in devices.iter().enumerate() {
         let field = format!("linux.devices[{i}]");
-        let unsupported =
-            |what: String, advice| SpecError::Unsupported { field: field.clone(), what, advice };
         let kind = match device.kind.as_str() {
-            "c" | "u" => "c",
-            "b" => "b",
+            "c" | "u" => NodeKind::Char,
+            "b" => NodeKind::Block,
+            "p" => NodeKind::Fifo,
             other => {
-                return Err(unsupported(
-                    format!("a device of type {other:?} at {}", device.path),
-                    "only character and block devices are bound from the host; drop the entry",
+                return Err(SpecError::invalid(
+                    format!("{field}.type"),
+                    format!("{other:?} is not a device type; use \"c\", \"u\", \"b\" or \"p\""),
                 ))
             }
         };
-        let (major, minor) = (device.major.unwrap_or(0) as u64, device.minor.unwrap_or(0) as u64);
-        let source = host_node(Path::new(&device.path), kind, major, minor).ok_or_else(|| {
-            unsupported(
-                format!("{kind} {major}:{minor} ({})", device.path),
-                "the host has no such device node under /dev to bind into the container; load its driver or drop the entry",
-            )
-        })?;
-        let meta = fs::metadata(&source)
-            .map_err(|source_err| SpecError::Read { path: source.clone(), source: source_err })?;
-        let differs = [
-            ("fileMode", device.file_mode.map(|m| m & 0o7777), meta.mode() & 0o7777),
-            ("uid", device.uid, meta.uid()),
-            ("gid", device.gid, meta.gid()),
-        ]
-        .into_iter()
-        .find(|(_, wanted, host)| wanted.is_some_and(|w| w != *host));
-        if let Some((name, wanted, host)) = differs {
-            return Err(SpecError::Unsupported {
-                field: format!("{field}.{name}"),
-                what: format!("{name} {} for {} (the host's {} has {host})", wanted.unwrap_or_default(), device.path, source.display()),
-                advice: "the node is bound from the host and keeps its mode and owner; drop the field or change the host's node",
-            });
+        let path = PathBuf::from(&device.path);
+        if !path.is_absolute() {
+            return Err(SpecError::invalid(
+                format!("{field}.path"),
+                format!("{:?} must be an absolute path inside the container", device.path),
+            ));
         }
-        mounts.push(Mount {
-            destination: PathBuf::from(&device.path),
-            kind: "bind".into(),
-            source: source.to_string_lossy().into_owned(),
-            options: vec!["bind".into()],
+        let number = |value: Option<i64>, name: &str| match (kind, value) {
+            (NodeKind::Fifo, None) => Ok(0),
+            (_, Some(n)) if (0..=u32::MAX as i64).contains(&n) => Ok(n as u64),
+            (_, Some(n)) => {
+                Err(SpecError::invalid(format!("{field}.{name}"), format!("{n} is out of range")))
+            }
+            (_, None) => Err(SpecError::invalid(
+                format!("{field}.{name}"),
+                format!("missing; a device of type {:?} needs its {name} number", device.kind),
+            )),
+        };
+        let (major, minor) = (number(device.major, "major")?, number(device.minor, "minor")?);
+        let host = match kind {
+            NodeKind::Fifo => None,
+            NodeKind::Char => host_node(&path, "c", major, minor),
+            NodeKind::Block => host_node(&path, "b", major, minor),
+        };
+        nodes.push(DeviceNode {
+            path,
+            kind,
+            major,
+            minor,
+            mode: device.file_mode.unwrap_or(0o666) & 0o7777,
+            uid: device.uid.unwrap_or(0),
+            gid: device.gid.unwrap_or(0),
+            host,
         });
     }
-    Ok(mounts)
+    Ok(nodes)
 }
-// ANCHOR_END: device_mounts
+// ANCHOR_END: device_nodes
 
 #[cfg(test)]
 mod tests {
@@ -171,25 +173,46 @@ mod tests {
         assert!(!rules.iter().any(|r| r.v1_line() == "c 1:5 rwm"));
     }
 
-    /// A device is bound from the host's node of the same numbers; a FIFO is refused.
+    /// Every type becomes a node with the configuration's numbers, mode and owner (or
+    /// runc's defaults); a device carries the host's node of its numbers, when there is
+    /// one; bad types, relative paths and missing numbers are refused by field.
     #[test]
-    fn devices_become_binds_of_host_nodes() {
+    fn devices_become_nodes() {
         let null = LinuxDevice {
             path: "/dev/my-null".into(),
             kind: "c".into(),
             major: Some(1),
             minor: Some(3),
-            file_mode: Some(0o666),
+            file_mode: Some(0o600),
+            uid: Some(7),
             ..LinuxDevice::default()
         };
-        let mounts = device_mounts(std::slice::from_ref(&null)).unwrap();
-        assert_eq!(mounts[0].destination, PathBuf::from("/dev/my-null"));
-        assert_eq!(mounts[0].source, "/dev/null");
-        assert_eq!(mounts[0].kind, "bind");
-        let wrong_mode = LinuxDevice { file_mode: Some(0o600), ..null };
-        let err = device_mounts(&[wrong_mode]).unwrap_err().to_string();
-        assert!(err.starts_with("linux.devices[0].fileMode: "), "{err}");
+        let nodes = device_nodes(std::slice::from_ref(&null)).unwrap();
+        assert_eq!(
+            nodes[0],
+            DeviceNode {
+                path: "/dev/my-null".into(),
+                kind: NodeKind::Char,
+                major: 1,
+                minor: 3,
+                mode: 0o600,
+                uid: 7,
+                gid: 0,
+                host: Some("/dev/null".into()),
+            }
+        );
+        let nowhere = LinuxDevice { major: Some(10), minor: Some(666), file_mode: None, ..null.clone() };
+        let node = &device_nodes(&[nowhere]).unwrap()[0];
+        assert_eq!((node.mode, node.host.as_deref()), (0o666, None));
         let fifo = LinuxDevice { path: "/dev/f".into(), kind: "p".into(), ..LinuxDevice::default() };
-        assert!(device_mounts(&[fifo]).unwrap_err().to_string().starts_with("linux.devices[0]: "));
+        assert_eq!(device_nodes(&[fifo]).unwrap()[0].kind, NodeKind::Fifo);
+        for (bad, field) in [
+            (LinuxDevice { kind: "x".into(), ..null.clone() }, "linux.devices[0].type"),
+            (LinuxDevice { path: "dev/a".into(), ..null.clone() }, "linux.devices[0].path"),
+            (LinuxDevice { minor: None, ..null.clone() }, "linux.devices[0].minor"),
+        ] {
+            let err = device_nodes(&[bad]).unwrap_err().to_string();
+            assert!(err.starts_with(field), "{err}");
+        }
     }
 }
