@@ -16,12 +16,19 @@
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use bigbang_workshop::chapter::Workspace;
+use nix::sys::signal::Signal;
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
+
+/// How long one runtime command may take before the benchmark gives up on it: a
+/// hundred times what any of them needs.
+const COMMAND_LIMIT: Duration = Duration::from_secs(30);
 
 /// A runtime compared.
 struct Runtime {
@@ -222,8 +229,30 @@ fn invoke(runtime: &Runtime, args: &[&str]) -> Result<Duration> {
     command.arg("--root").arg(&runtime.root).args(args);
     command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(log);
     let started = Instant::now();
-    let status = command.status().with_context(|| format!("cannot run {}", runtime.binary.display()))?;
+    let mut child = command.spawn().with_context(|| format!("cannot run {}", runtime.binary.display()))?;
+    // A watchdog, so that a runtime that never returns (youki 0.7.0's `run` once
+    // waited here for a payload long gone) fails the benchmark instead of hanging it.
+    let pid = Pid::from_raw(child.id() as i32);
+    let (done, finished) = mpsc::channel::<()>();
+    let watchdog = thread::spawn(move || match finished.recv_timeout(COMMAND_LIMIT) {
+        Err(mpsc::RecvTimeoutError::Timeout) => nix::sys::signal::kill(pid, Signal::SIGKILL).is_ok(),
+        _ => false,
+    });
+    let status = child.wait();
     let took = started.elapsed();
+    let _ = done.send(());
+    let killed = watchdog.join().unwrap_or(false);
+    let status = status.with_context(|| format!("cannot wait for {}", runtime.binary.display()))?;
+    if killed {
+        let stderr = fs::read_to_string(&runtime.log).unwrap_or_default();
+        bail!(
+            "{} {} did not finish in {} s and was killed; its stderr: {}",
+            runtime.name,
+            args.join(" "),
+            COMMAND_LIMIT.as_secs(),
+            stderr.trim()
+        );
+    }
     if !status.success() {
         let stderr = fs::read_to_string(&runtime.log).unwrap_or_default();
         bail!("{} {} failed ({status}): {}", runtime.name, args.join(" "), stderr.trim());
