@@ -594,7 +594,9 @@ fn kill_no_effect(v: Variant) {
 fn killsig(v: Variant) {
     let runtime = runtime();
     for signal in ["TERM", "USR1", "USR2"] {
-        let script = format!("trap 'touch /{signal}' {signal}; touch /ready; sleep 30 & wait $!");
+        // The trap exits: a signal that lands while sh still runs `touch /ready` is
+        // handled only after it, and sh would then go on to wait the 30 s out.
+        let script = format!("trap 'touch /{signal}; exit 0' {signal}; touch /ready; sleep 30 & wait $!");
         let bundle = v.bundle(&["sh", "-c", &script]);
         bundle.writable();
         let id = v.unique(&format!("killsig-{signal}"));
