@@ -329,7 +329,7 @@ struct UpdateArgs {
     /// TCP buffer limit (cgroup v1).
     #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
     kernel_memory_tcp: Option<String>,
-    /// The most tasks (0 or -1: no limit).
+    /// The most tasks (-1: no limit; 0 leaves the limit as it is, as with runc).
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pids_limit: Option<i64>,
     /// Intel RDT L3 cache schema: not supported.

@@ -142,7 +142,8 @@ pub struct Memory {
     /// v2 `memory.low`, the protection below which the cgroup is not reclaimed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reservation: Option<i64>,
-    /// Kernel memory limit: refused (kernels ignore `memory.kmem.limit_in_bytes` now).
+    /// Kernel memory limit: refused by chapter 4, dropped with a warning from a
+    /// config.json ([`Resources::drop_deprecated`]): kernels ignore it now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kernel: Option<i64>,
     /// TCP buffer memory limit (v1 `memory.kmem.tcp.limit_in_bytes`).
@@ -202,8 +203,9 @@ pub struct Cpu {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Pids {
-    /// The most tasks (processes and threads) the cgroup may hold; 0 or less means
-    /// unlimited, as runc reads it.
+    /// The most tasks (processes and threads) the cgroup may hold; less than 0 means
+    /// unlimited. In a config.json 0 means unset, as runc reads it
+    /// ([`Resources::zero_as_unset`]); chapter 4 itself writes `max` for it.
     pub limit: i64,
 }
 // ANCHOR_END: resources
@@ -235,8 +237,9 @@ pub struct DeviceRule {
 pub struct BlockIo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<u16>,
-    /// CFQ's weight for the cgroup's own tasks against its children: refused, the
-    /// kernel removed CFQ (Linux 5.0) and with it every file that took it.
+    /// CFQ's weight for the cgroup's own tasks against its children: refused by
+    /// chapter 4, dropped with a warning from a config.json where the kernel has no
+    /// file for it (CFQ left the kernel in 5.0, see [`Resources::drop_deprecated`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leaf_weight: Option<u16>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -338,6 +341,72 @@ pub fn shares_to_weight(shares: u64) -> u64 {
     1 + ((shares.clamp(2, 262_144) - 2) * 9999) / 262_142
 }
 // ANCHOR_END: shares_to_weight
+
+// ANCHOR: zero_as_unset
+impl Resources {
+    /// `linux.resources` as runc 1.1.5 reads it: a zero (or an empty cpuset list) means
+    /// "not set", for exactly the fields runc's cgroup drivers skip when zero (memory
+    /// limit, reservation, swap, kernel and kernelTCP; cpu shares, quota, period, the
+    /// real-time pair, cpus and mems; the pids limit; block I/O weights and leaf
+    /// weights; the net_cls class id). Docker writes `"shares": 0` and `"weight": 0`
+    /// into every config.json, and `docker update` sends 0 for each field it does not
+    /// change. What stays keeps its meaning: a swappiness of 0, a hugepage limit of 0
+    /// and a throttle rate of 0 are values, and a negative number is still refused by
+    /// [`Resources::validate`]. An object left empty is dropped, so nothing is written.
+    pub fn zero_as_unset(mut self) -> Self {
+        // A zero number, or an object with nothing left in it.
+        fn unset<T: Default + PartialEq>(value: &mut Option<T>) {
+            if value.as_ref() == Some(&T::default()) {
+                *value = None;
+            }
+        }
+        if let Some(memory) = self.memory.as_mut() {
+            for field in [
+                &mut memory.limit,
+                &mut memory.swap,
+                &mut memory.reservation,
+                &mut memory.kernel,
+                &mut memory.kernel_tcp,
+            ] {
+                unset(field);
+            }
+        }
+        unset(&mut self.memory);
+        if let Some(cpu) = self.cpu.as_mut() {
+            unset(&mut cpu.shares);
+            unset(&mut cpu.weight);
+            unset(&mut cpu.quota);
+            unset(&mut cpu.period);
+            unset(&mut cpu.realtime_runtime);
+            unset(&mut cpu.realtime_period);
+            for list in [&mut cpu.cpus, &mut cpu.mems] {
+                if list.as_deref().is_some_and(|l| l.trim().is_empty()) {
+                    *list = None;
+                }
+            }
+        }
+        unset(&mut self.cpu);
+        if self.pids.as_ref().is_some_and(|p| p.limit == 0) {
+            self.pids = None;
+        }
+        if let Some(io) = self.block_io.as_mut() {
+            unset(&mut io.weight);
+            unset(&mut io.leaf_weight);
+            for device in &mut io.weight_device {
+                unset(&mut device.weight);
+                unset(&mut device.leaf_weight);
+            }
+            io.weight_device.retain(|d| d.weight.is_some() || d.leaf_weight.is_some());
+        }
+        unset(&mut self.block_io);
+        if let Some(network) = self.network.as_mut() {
+            unset(&mut network.class_id);
+        }
+        unset(&mut self.network);
+        self
+    }
+    // ANCHOR_END: zero_as_unset
+}
 
 impl Resources {
     /// Checks every value against the range the kernel accepts before anything is written,
@@ -497,8 +566,8 @@ impl Resources {
     pub fn supported(&self, version: Version) -> Result<(), CgroupError> {
         let no = |field: &str, why| Err(CgroupError::NotSupported { field: field.to_owned(), version, why });
         if let Some(memory) = &self.memory {
-            // Refused, not ignored as runc does with a warning: the kernel accepts the
-            // write to memory.kmem.limit_in_bytes and logs that it has no effect.
+            // Refused here; chapter 6 reads config.json as runc does and takes it out
+            // first, with a warning (`drop_deprecated`).
             if memory.kernel.is_some() {
                 return no("memory.kernel", "kernel memory limits have no effect on current kernels (memory.kmem.limit_in_bytes is deprecated and ignored); drop it, memory.limit counts kernel memory too");
             }
@@ -1051,6 +1120,40 @@ mod tests {
         assert!(check_path(Path::new("../etc")).is_err());
         assert!(check_path(Path::new("/abs")).is_err());
         assert!(check_path(Path::new("bigbang/ok")).is_ok());
+    }
+
+    /// Docker's zeros mean unset, as runc reads them; what is left of an object stays,
+    /// and zeros that are values (swappiness, hugepage limits) are kept.
+    #[test]
+    fn zero_is_unset_as_runc_reads_it() {
+        // What `docker update --memory 64m` sends: 0 for everything it does not change.
+        let json = r#"{"memory":{"limit":67108864,"reservation":0,"swap":0,"kernel":0,"kernelTCP":0,"swappiness":0},"cpu":{"shares":0,"quota":0,"period":0,"realtimeRuntime":0,"realtimePeriod":0,"cpus":"","mems":""},"pids":{"limit":0},"blockIO":{"weight":0,"leafWeight":0,"weightDevice":[{"major":8,"minor":0,"weight":0}]},"network":{"classID":0},"hugepageLimits":[{"pageSize":"2MB","limit":0}]}"#;
+        let docker: Resources = serde_json::from_str(json).unwrap();
+        assert!(docker.validate().is_err(), "chapter 4 alone refuses shares 0");
+        let read = docker.zero_as_unset();
+        assert_eq!(
+            read,
+            Resources {
+                memory: Some(Memory { limit: Some(64 << 20), swappiness: Some(0), ..Memory::default() }),
+                hugepage_limits: vec![HugepageLimit { page_size: "2MB".into(), limit: 0 }],
+                ..Resources::default()
+            }
+        );
+        read.validate().unwrap();
+        // `docker run` with no limits: nothing is left to write.
+        let run: Resources = serde_json::from_str(r#"{"cpu":{"shares":0},"blockIO":{"weight":0}}"#).unwrap();
+        assert_eq!(run.zero_as_unset(), Resources::default());
+        // Values that are really out of range are still refused.
+        for bad in [
+            r#"{"cpu":{"shares":1}}"#,
+            r#"{"cpu":{"quota":500}}"#,
+            r#"{"cpu":{"cpus":"0-"}}"#,
+            r#"{"memory":{"limit":-5}}"#,
+            r#"{"blockIO":{"weight":5}}"#,
+        ] {
+            let r: Resources = serde_json::from_str(bad).unwrap();
+            assert!(r.zero_as_unset().validate().is_err(), "{bad} passed");
+        }
     }
 
     /// What a version cannot do is refused by its JSON path, never dropped.

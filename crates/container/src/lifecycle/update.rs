@@ -108,7 +108,9 @@ pub fn read_resources(path: &Path) -> Result<Resources, LifecycleError> {
 
 // ANCHOR: update
 /// Applies `resources` to container `id`'s cgroup: created, running or paused. Only
-/// what is set changes (podman writes only the changed fields to the file it passes).
+/// what is set changes, and a zero is not set (runc's reading, see
+/// [`Resources::zero_as_unset`]): podman writes only the changed fields to the file it
+/// passes, Docker (through containerd) sends every field, 0 for those it leaves alone.
 /// Device rules, when given, are wrapped as `create` wraps them (deny all first, the
 /// default devices after), so that a whole `linux.resources` passed back keeps
 /// /dev/null usable; runc instead ignores devices on update, silently. A value the kernel refuses stops the update there:
@@ -124,7 +126,7 @@ pub fn update(store: &Store, id: &str, resources: &Resources) -> Result<(), Life
         .cgroup_path
         .as_ref()
         .ok_or(LifecycleError::NoCgroup { id: id.to_string(), what: "updated" })?;
-    let mut resources = resources.clone();
+    let mut resources = resources.clone().zero_as_unset();
     if !resources.devices.is_empty() {
         let nodes =
             Spec::load(&record.bundle).ok().and_then(|s| s.linux).map(|l| l.devices).unwrap_or_default();

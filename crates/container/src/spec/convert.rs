@@ -113,15 +113,18 @@ impl Spec {
     // ANCHOR: cgroup_resources
     /// `linux.resources` as chapter 4's limits, which model every field of it: each is
     /// applied, or refused by `cgroups::create` with its JSON path when this machine's
-    /// cgroup version cannot apply it. The device rules are wrapped as runc wraps them
+    /// cgroup version cannot apply it. A zero means unset where runc reads it so
+    /// ([`Resources::zero_as_unset`]: Docker writes `"shares": 0` in every
+    /// config.json). The device rules are wrapped as runc wraps them
     /// (see [`device_rules`](super::devices::device_rules)); a configuration without
     /// `linux.resources` at all (`runc spec --rootless`) leaves the cgroup's devices as
     /// it inherits them, since an unprivileged runtime could not write them anyway.
     pub fn cgroup_resources(&self) -> Result<Resources, SpecError> {
         let linux = self.linux_or_default();
-        let Some(mut resources) = linux.resources else {
+        let Some(resources) = linux.resources else {
             return Ok(Resources::default());
         };
+        let mut resources = resources.zero_as_unset();
         resources.devices = super::devices::device_rules(&resources.devices, &linux.devices);
         resources.validate()?;
         crate::cgroups::devices::check_rules(&resources.devices)?;
@@ -260,6 +263,24 @@ mod tests {
         assert!(limits.devices[0].is_wildcard() && !limits.devices[0].allow);
         assert!(limits.devices.iter().any(|r| r.v1_line() == "c 1:3 rwm"));
         assert_eq!(Spec::rootless_default_for(0, 0).cgroup_resources().unwrap(), Resources::default());
+    }
+
+    /// The resources Docker 20.10 writes into every config.json pass, and leave the
+    /// cgroup's values alone; a shares value that is really out of range is refused.
+    #[test]
+    fn dockers_zero_resources_mean_unset() {
+        let mut spec = Spec::runc_default();
+        let resources = spec.linux.as_mut().unwrap().resources.as_mut().unwrap();
+        resources.cpu = Some(crate::cgroups::Cpu { shares: Some(0), ..Default::default() });
+        resources.block_io = Some(crate::cgroups::BlockIo { weight: Some(0), ..Default::default() });
+        resources.pids = Some(crate::cgroups::Pids { limit: 0 });
+        spec.validate().unwrap();
+        let limits = spec.cgroup_resources().unwrap();
+        assert_eq!((limits.cpu, limits.block_io, limits.pids), (None, None, None));
+        spec.linux.as_mut().unwrap().resources.as_mut().unwrap().cpu =
+            Some(crate::cgroups::Cpu { shares: Some(1), ..Default::default() });
+        let err = spec.validate().unwrap_err().to_string();
+        assert!(err.starts_with("linux.resources.cpu.shares: 1 is out of range"), "{err}");
     }
 
     #[test]
