@@ -342,6 +342,21 @@ pub fn shares_to_weight(shares: u64) -> u64 {
 }
 // ANCHOR_END: shares_to_weight
 
+/// A field of `linux.resources` that is accepted and not applied, because the kernel no
+/// longer has what it set (runc 1.1.5 ignores the same ones, with a warning).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignored {
+    /// The JSON path below `linux.resources` (`memory.kernel`).
+    pub field: &'static str,
+    pub why: &'static str,
+}
+
+impl fmt::Display for Ignored {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "linux.resources.{} is ignored: {}", self.field, self.why)
+    }
+}
+
 // ANCHOR: zero_as_unset
 impl Resources {
     /// `linux.resources` as runc 1.1.5 reads it: a zero (or an empty cpuset list) means
@@ -406,6 +421,61 @@ impl Resources {
         self
     }
     // ANCHOR_END: zero_as_unset
+
+    /// Takes out the fields current kernels no longer have, and says which: kernel
+    /// memory limits always (runc ignores `kernel` and `kernelTCP` on both versions:
+    /// the kernel deprecated kmem accounting limits in 5.4 and counts that memory in
+    /// the memory limit), and leaf weights when `leaf_weight_file` is false (the blkio
+    /// hierarchy has no `blkio.leaf_weight`: CFQ, which had them, left the kernel in
+    /// 5.0; cgroup v2 never had them). Where the file exists they stay, and
+    /// [`Resources::supported`] refuses them by name: this runtime does not write them.
+    pub fn drop_deprecated(&mut self, leaf_weight_file: bool) -> Vec<Ignored> {
+        let mut ignored = Vec::new();
+        if let Some(memory) = self.memory.as_mut() {
+            if memory.kernel.take().is_some() {
+                ignored.push(Ignored {
+                    field: "memory.kernel",
+                    why: "kernel memory limits are deprecated (Linux 5.4) and have no effect; memory.limit counts kernel memory",
+                });
+            }
+            if memory.kernel_tcp.take().is_some() {
+                ignored.push(Ignored {
+                    field: "memory.kernelTCP",
+                    why: "kernel memory limits are deprecated and runc ignores this one too; memory.limit counts socket buffers",
+                });
+            }
+        }
+        if !leaf_weight_file {
+            if let Some(io) = self.block_io.as_mut() {
+                let device_leaf = io.weight_device.iter().any(|d| d.leaf_weight.is_some());
+                if io.leaf_weight.take().is_some() || device_leaf {
+                    for device in &mut io.weight_device {
+                        device.leaf_weight = None;
+                    }
+                    io.weight_device.retain(|d| d.weight.is_some());
+                    ignored.push(Ignored {
+                        field: "blockIO.leafWeight",
+                        why: "this kernel has no blkio.leaf_weight (leaf weights were CFQ's, removed in Linux 5.0)",
+                    });
+                }
+            }
+        }
+        if self.memory.as_ref().is_some_and(|m| *m == Memory::default()) {
+            self.memory = None;
+        }
+        if self.block_io.as_ref().is_some_and(|io| *io == BlockIo::default()) {
+            self.block_io = None;
+        }
+        ignored
+    }
+}
+
+impl Hierarchies {
+    /// Whether the kernel has CFQ's leaf weights: a `blkio.leaf_weight` at the root of
+    /// the v1 blkio hierarchy (never on cgroup v2).
+    pub fn has_leaf_weight(&self) -> bool {
+        self.v1_mount("blkio").is_some_and(|root| root.join("blkio.leaf_weight").exists())
+    }
 }
 
 impl Resources {
@@ -579,7 +649,7 @@ impl Resources {
             if io.leaf_weight.is_some() || io.weight_device.iter().any(|d| d.leaf_weight.is_some()) {
                 return no(
                     "blockIO.leafWeight",
-                    "leaf weights were CFQ's, and the kernel removed CFQ (Linux 5.0); drop them",
+                    "this runtime does not write CFQ's leaf weights (blkio.leaf_weight, gone from kernels since 5.0, where a config.json's are ignored with a warning); drop them",
                 );
             }
         }
@@ -1154,6 +1224,24 @@ mod tests {
             let r: Resources = serde_json::from_str(bad).unwrap();
             assert!(r.zero_as_unset().validate().is_err(), "{bad} passed");
         }
+    }
+
+    /// Kernel memory limits are always taken out; leaf weights only where the kernel
+    /// has no blkio.leaf_weight (where it has one, `supported` refuses them by name).
+    #[test]
+    fn deprecated_fields_are_taken_out_and_named() {
+        let json = r#"{"memory":{"kernel":1048576,"kernelTCP":1048576},"blockIO":{"leafWeight":100,"weightDevice":[{"major":8,"minor":0,"leafWeight":50}]}}"#;
+        let given: Resources = serde_json::from_str(json).unwrap();
+        let mut without_file = given.clone();
+        let ignored = without_file.drop_deprecated(false);
+        let fields: Vec<_> = ignored.iter().map(|i| i.field).collect();
+        assert_eq!(fields, ["memory.kernel", "memory.kernelTCP", "blockIO.leafWeight"]);
+        assert_eq!(without_file, Resources::default());
+        assert!(ignored[0].to_string().starts_with("linux.resources.memory.kernel is ignored: "));
+        let mut with_file = given.clone();
+        assert_eq!(with_file.drop_deprecated(true).len(), 2);
+        assert_eq!(with_file.block_io, given.block_io);
+        assert!(with_file.supported(Version::V1).is_err());
     }
 
     /// What a version cannot do is refused by its JSON path, never dropped.
