@@ -234,8 +234,8 @@ fn rootfs_that_is_a_file_is_refused() {
 
 /// A payload that cannot run fails `create` (not `start`), naming it in the kernel's
 /// words (ENOENT, EACCES) that engines read: a file that is not executable, a
-/// directory, a missing path, a name not on PATH, and a working directory that does
-/// not exist.
+/// directory, a missing path, a name not on PATH, and a working directory that cannot
+/// be made.
 #[test]
 fn payloads_that_cannot_run_fail_create() {
     let runtime = runtime();
@@ -258,9 +258,10 @@ fn payloads_that_cannot_run_fail_create() {
         &unique("nopath"),
         &["\"no-such-program\"", "executable file not found"],
     );
+    // A working directory is made when missing (runc_parity.rs), but not through a file.
     bundle.set_args(&["true"]);
-    bundle.edit(|c| c["process"]["cwd"] = json!("/no/such/dir"));
-    assert_create_fails(&runtime, &bundle, &unique("nocwd"), &["/no/such/dir"]);
+    bundle.edit(|c| c["process"]["cwd"] = json!("/etc/passwd/dir"));
+    assert_create_fails(&runtime, &bundle, &unique("nocwd"), &["/etc/passwd/dir", "process.cwd"]);
 }
 
 /// Every verb given an id no container has fails with exit status 1 and names the

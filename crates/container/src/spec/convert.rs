@@ -106,6 +106,9 @@ impl Spec {
             readonly: root.readonly,
             root_change: RootChange::default(),
             overlay: None,
+            // A cwd the image lacks is made, as runc makes it (ctr run --cwd, and
+            // images whose WorkingDir does not exist).
+            cwd: self.process.as_ref().map(|p| PathBuf::from(&p.cwd)).filter(|c| c.is_absolute()),
         })
     }
     // ANCHOR_END: rootfs_config
