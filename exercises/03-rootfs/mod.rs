@@ -17,6 +17,7 @@
 
 use std::fs;
 use std::io;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
@@ -57,6 +58,8 @@ pub enum RootfsError {
         "unknown rootfs propagation {value:?}; use one of private, rprivate, slave, rslave, shared, rshared"
     )]
     UnknownPropagation { value: String },
+    #[error("cannot create the working directory {path} (process.cwd) in the container's root: {source}; give a directory the image has, or one that can be made there")]
+    WorkingDirectory { path: PathBuf, source: io::Error },
     #[error(
         "mount destination {destination} is not absolute; write it as the container sees it, e.g. /data"
     )]
@@ -148,6 +151,9 @@ pub struct RootfsConfig {
     pub root_change: RootChange,
     /// Mount an overlay on `rootfs` first, instead of binding `rootfs` onto itself.
     pub overlay: Option<Overlay>,
+    /// `process.cwd`, made when missing (mkdir -p, 0755, owned by the container's root)
+    /// after the root change and before the read-only remount, as runc does.
+    pub cwd: Option<PathBuf>,
 }
 
 impl RootfsConfig {
@@ -165,6 +171,7 @@ impl RootfsConfig {
             readonly: false,
             root_change: RootChange::default(),
             overlay: None,
+            cwd: None,
         };
         if in_user_namespace() {
             config.rootless()
@@ -276,6 +283,16 @@ pub fn prepare_rootfs(config: &RootfsConfig) -> Result<(), RootfsError> {
     if matches!(config.propagation, Propagation::Shared | Propagation::RShared) {
         mounts::mount_flags(Path::new("/"), config.propagation.flags())
             .map_err(|errno| RootfsError::Propagation { path: PathBuf::from("/"), errno })?;
+    }
+    // As runc: in the new root, so the path cannot lead out of it (its `..` stops at
+    // `/`, an absolute symbolic link starts at the container's `/`), and it lands on
+    // whatever is mounted there; before the read-only remount, which would refuse it.
+    if let Some(cwd) = &config.cwd {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o755)
+            .create(cwd)
+            .map_err(|source| RootfsError::WorkingDirectory { path: cwd.clone(), source })?;
     }
     for path in &config.masked_paths {
         mask_path(path)?;

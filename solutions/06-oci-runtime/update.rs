@@ -11,7 +11,7 @@ use std::path::Path;
 use super::state::Status;
 use super::store::Store;
 use super::{LifecycleError, PROC};
-use crate::cgroups::{self, BlockIo, Cpu, Hierarchies, Memory, Pids, Resources};
+use crate::cgroups::{self, BlockIo, Cpu, Hierarchies, Ignored, Memory, Pids, Resources};
 use crate::spec::devices::device_rules;
 use crate::spec::Spec;
 
@@ -109,12 +109,17 @@ pub fn read_resources(path: &Path) -> Result<Resources, LifecycleError> {
 }
 
 /// Applies `resources` to container `id`'s cgroup: created, running or paused. Only
-/// what is set changes (podman writes only the changed fields to the file it passes).
+/// what is set changes, and a zero is not set (runc's reading, see
+/// [`Resources::zero_as_unset`]): podman writes only the changed fields to the file it
+/// passes, Docker (through containerd) sends every field, 0 for those it leaves alone.
 /// Device rules, when given, are wrapped as `create` wraps them (deny all first, the
 /// default devices after), so that a whole `linux.resources` passed back keeps
 /// /dev/null usable; runc instead ignores devices on update, silently. A value the kernel refuses stops the update there:
 /// the limits written before it stay, as with runc.
-pub fn update(store: &Store, id: &str, resources: &Resources) -> Result<(), LifecycleError> {
+///
+/// Returns the fields left out because the kernel no longer has them (kernel memory
+/// limits, leaf weights without a blkio.leaf_weight), for a warning: runc ignores them.
+pub fn update(store: &Store, id: &str, resources: &Resources) -> Result<Vec<Ignored>, LifecycleError> {
     let lock = store.lock(id)?;
     let record = lock.load()?;
     let status = record.live_status(Path::new(PROC))?;
@@ -125,14 +130,16 @@ pub fn update(store: &Store, id: &str, resources: &Resources) -> Result<(), Life
         .cgroup_path
         .as_ref()
         .ok_or(LifecycleError::NoCgroup { id: id.to_string(), what: "updated" })?;
-    let mut resources = resources.clone();
+    let hierarchies = Hierarchies::here()?;
+    let mut resources = resources.clone().zero_as_unset();
+    let ignored = resources.drop_deprecated(hierarchies.has_leaf_weight());
     if !resources.devices.is_empty() {
         let nodes =
             Spec::load(&record.bundle).ok().and_then(|s| s.linux).map(|l| l.devices).unwrap_or_default();
         resources.devices = device_rules(&resources.devices, &nodes);
     }
-    cgroups::open(&Hierarchies::here()?, path)?.apply(&resources)?;
-    Ok(())
+    cgroups::open(&hierarchies, path)?.apply(&resources)?;
+    Ok(ignored)
 }
 
 #[cfg(test)]

@@ -323,13 +323,13 @@ struct UpdateArgs {
     /// Soft limit.
     #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
     memory_reservation: Option<String>,
-    /// Refused: kernels ignore kernel memory limits.
+    /// Ignored with a warning, as runc does: kernels ignore kernel memory limits.
     #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
     kernel_memory: Option<String>,
-    /// TCP buffer limit (cgroup v1).
+    /// Ignored with a warning, as runc does (a deprecated kernel memory limit).
     #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
     kernel_memory_tcp: Option<String>,
-    /// The most tasks (0 or -1: no limit).
+    /// The most tasks (-1: no limit; 0 leaves the limit as it is, as with runc).
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pids_limit: Option<i64>,
     /// Intel RDT L3 cache schema: not supported.
@@ -598,6 +598,7 @@ fn run(cli: &Cli, log: &Log) -> anyhow::Result<Outcome> {
         }
         Command::Create { create } => {
             let options = create.options()?;
+            warn_ignored(log, &options.bundle);
             let record = lifecycle::create(&Store::open(&root()?)?, &options)?;
             log.debug(&format!("created {} with init pid {:?}", record.id, record.init.map(|i| i.pid)));
         }
@@ -622,6 +623,7 @@ fn run(cli: &Cli, log: &Log) -> anyhow::Result<Outcome> {
         }
         Command::Run { create, detach } => {
             let options = create.options()?;
+            warn_ignored(log, &options.bundle);
             let outcome = lifecycle::run(&Store::open(&root()?)?, &options, *detach)?;
             for warning in outcome.warnings {
                 log.warn(&warning.to_string());
@@ -633,7 +635,9 @@ fn run(cli: &Cli, log: &Log) -> anyhow::Result<Outcome> {
         Command::Resume { id } => lifecycle::resume(&Store::open(&root()?)?, id)?,
         Command::Update { update } => {
             let resources = update.resources()?;
-            lifecycle::update(&Store::open(&root()?)?, &update.id, &resources)?;
+            for ignored in lifecycle::update(&Store::open(&root()?)?, &update.id, &resources)? {
+                log.warn(&ignored.to_string());
+            }
         }
         Command::Exec { exec } => {
             // As runc: 255 when the process cannot start, so that it is not taken
@@ -658,6 +662,17 @@ fn run(cli: &Cli, log: &Log) -> anyhow::Result<Outcome> {
         Command::Init { fd } => lifecycle::init::main(*fd),
     }
     Ok(Outcome::Done)
+}
+
+/// Warns about the fields of config.json's `linux.resources` that create leaves out,
+/// as runc does ("Kernel memory settings are ignored"). A config.json that does not
+/// load is not reported here: `create` says what is wrong with it.
+fn warn_ignored(log: &Log, bundle: &Path) {
+    if let Ok(ignored) = Spec::load(bundle).and_then(|spec| spec.ignored_resources()) {
+        for field in ignored {
+            log.warn(&field.to_string());
+        }
+    }
 }
 
 /// The whole of `bang-oci`.

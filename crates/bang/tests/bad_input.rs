@@ -232,18 +232,36 @@ fn rootfs_that_is_a_file_is_refused() {
     assert_create_fails(&runtime, &bundle, &unique("rootfs-file"), &[file.to_str().unwrap()]);
 }
 
-/// A payload that cannot run fails `create` (not `start`), naming it: a file that is
-/// not executable, a directory, and a working directory that does not exist.
+/// A payload that cannot run fails `create` (not `start`), naming it in the kernel's
+/// words (ENOENT, EACCES) that engines read: a file that is not executable, a
+/// directory, a missing path, a name not on PATH, and a working directory that cannot
+/// be made.
 #[test]
 fn payloads_that_cannot_run_fail_create() {
     let runtime = runtime();
     let bundle = Bundle::new(&["/etc/passwd"]);
-    assert_create_fails(&runtime, &bundle, &unique("notexec"), &["\"/etc/passwd\"", "no such executable"]);
+    assert_create_fails(&runtime, &bundle, &unique("notexec"), &["\"/etc/passwd\"", "permission denied"]);
     bundle.set_args(&["/bin"]);
-    assert_create_fails(&runtime, &bundle, &unique("dir"), &["\"/bin\""]);
+    assert_create_fails(&runtime, &bundle, &unique("dir"), &["\"/bin\"", "permission denied"]);
+    // The words engines map to exit statuses (Docker: 127 and 126), as runc's.
+    bundle.set_args(&["/no/such/program"]);
+    assert_create_fails(
+        &runtime,
+        &bundle,
+        &unique("missing"),
+        &["\"/no/such/program\"", "no such file or directory"],
+    );
+    bundle.set_args(&["no-such-program"]);
+    assert_create_fails(
+        &runtime,
+        &bundle,
+        &unique("nopath"),
+        &["\"no-such-program\"", "executable file not found"],
+    );
+    // A working directory is made when missing (runc_parity.rs), but not through a file.
     bundle.set_args(&["true"]);
-    bundle.edit(|c| c["process"]["cwd"] = json!("/no/such/dir"));
-    assert_create_fails(&runtime, &bundle, &unique("nocwd"), &["/no/such/dir"]);
+    bundle.edit(|c| c["process"]["cwd"] = json!("/etc/passwd/dir"));
+    assert_create_fails(&runtime, &bundle, &unique("nocwd"), &["/etc/passwd/dir", "process.cwd"]);
 }
 
 /// Every verb given an id no container has fails with exit status 1 and names the

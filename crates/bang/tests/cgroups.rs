@@ -290,9 +290,102 @@ fn update_changes_the_limits() {
     c.ok(&["update", "--resources", file.to_str().unwrap()]);
     assert_eq!(fs::read_to_string(&memory).unwrap().trim(), (64 << 20).to_string());
     assert_eq!(fs::read_to_string(&pids).unwrap().trim(), "42");
-    let err = c.fails(&["update", "--kernel-memory", "64M"]);
-    assert!(err.contains("linux.resources.memory.kernel is not supported"), "{err}");
+    // runc's deprecated flag is accepted and ignored, with a warning in the log.
+    let log = c.bundle.path().join("update.log");
+    let output = c
+        .cmd()
+        .arg("--log")
+        .arg(&log)
+        .args(["update", "--kernel-memory", "64M", "--memory", "48M", &c.id])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(fs::read_to_string(&memory).unwrap().trim(), (48 << 20).to_string());
+    let logged = fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("level=warning msg=\"linux.resources.memory.kernel is ignored"), "{logged}");
     assert!(c.fails(&["update"]).contains("nothing to update"));
+}
+
+/// Docker's zeros mean "not set", as runc reads them: a config.json with Docker's
+/// `"cpu": {"shares": 0}` and `"blockIO": {"weight": 0}` runs, and `update` with the
+/// body `docker update --memory 64m` sends (0 for every field it leaves alone) changes
+/// the memory limit and nothing else.
+#[test]
+fn docker_zeros_leave_the_limits_alone() {
+    let c = Container::new("zeros", &["sleep", "1000"], |config| {
+        let resources = &mut config["linux"]["resources"];
+        resources["cpu"] = json!({ "shares": 0 });
+        resources["blockIO"] = json!({ "weight": 0 });
+        resources["memory"] = json!({ "limit": 33554432, "disableOOMKiller": false });
+        resources["pids"] = json!({ "limit": 20 });
+    });
+    c.start();
+    let file = |controller: &str, name: &str| {
+        let path = Path::new("/sys/fs/cgroup").join(controller).join("bang-oci").join(&c.id).join(name);
+        fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).trim().to_string()
+    };
+    let files = [
+        ("cpu", "cpu.shares"),
+        ("cpu", "cpu.cfs_quota_us"),
+        ("cpu", "cpu.cfs_period_us"),
+        ("cpuset", "cpuset.cpus"),
+        ("pids", "pids.max"),
+        ("memory", "memory.soft_limit_in_bytes"),
+    ];
+    let before: Vec<String> = files.iter().map(|(c, n)| file(c, n)).collect();
+    assert_eq!(before[0], "1024", "cpu.shares 0 must leave the kernel's default");
+    assert_eq!(before[4], "20");
+    let body = c.bundle.path().join("docker-update.json");
+    fs::write(
+        &body,
+        r#"{"memory":{"limit":67108864,"reservation":0,"swap":0,"kernel":0},"cpu":{"shares":0,"quota":0,"period":0,"realtimeRuntime":0,"realtimePeriod":0,"cpus":"","mems":""},"blockIO":{"weight":0},"pids":{"limit":0}}"#,
+    )
+    .unwrap();
+    c.ok(&["update", "--resources", body.to_str().unwrap()]);
+    assert_eq!(file("memory", "memory.limit_in_bytes"), (64 << 20).to_string());
+    let after: Vec<String> = files.iter().map(|(c, n)| file(c, n)).collect();
+    assert_eq!(after, before, "update changed a limit it was given 0 for ({files:?})");
+    // runc's flags read the same way: --pids-limit 0 and --cpu-share 0 change nothing.
+    c.ok(&["update", "--pids-limit", "0", "--cpu-share", "0", "--blkio-weight", "0"]);
+    assert_eq!(files.iter().map(|(c, n)| file(c, n)).collect::<Vec<_>>(), before);
+}
+
+/// `docker run --kernel-memory` writes linux.resources.memory.kernel: the container
+/// runs with the rest of its limits, and the log (where engines read the runtime's
+/// messages) warns that the field is ignored, as runc does.
+#[test]
+fn kernel_memory_is_ignored_with_a_warning() {
+    let c = Container::new("kmem", &["sleep", "1000"], |config| {
+        config["linux"]["resources"]["memory"] =
+            json!({ "limit": 33554432, "kernel": 16777216, "kernelTCP": 8388608 });
+    });
+    let log = c.bundle.path().join("log.json");
+    let status = c
+        .cmd()
+        .arg("--log")
+        .arg(&log)
+        .args(["--log-format", "json", "run", "--detach", "--bundle"])
+        .arg(c.bundle.path())
+        .arg(&c.id)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let dir = Path::new("/sys/fs/cgroup/memory/bang-oci").join(&c.id);
+    assert_eq!(fs::read_to_string(dir.join("memory.limit_in_bytes")).unwrap().trim(), "33554432");
+    let tcp = fs::read_to_string(dir.join("memory.kmem.tcp.limit_in_bytes")).unwrap();
+    assert_ne!(tcp.trim(), "8388608", "kernelTCP was written");
+    let warnings: Vec<Value> = fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l["level"] == "warning")
+        .collect();
+    let messages: Vec<&str> = warnings.iter().map(|w| w["msg"].as_str().unwrap()).collect();
+    assert!(messages[0].starts_with("linux.resources.memory.kernel is ignored"), "{messages:?}");
+    assert!(messages[1].starts_with("linux.resources.memory.kernelTCP is ignored"), "{messages:?}");
 }
 
 /// A configuration asking for what this kernel cannot do is refused by name before

@@ -344,3 +344,28 @@ fn hook_failures_agree() {
     }
     assert!(Path::new("/bin/false").exists());
 }
+
+/// A `process.cwd` the rootfs lacks is made and entered, as runc makes it: inside the
+/// container's root even through an absolute symbolic link on the way (`/work ->
+/// /etc`: the rootfs's /etc, never the host's), on a read-only root (runc's
+/// default), owned by the container's root with mode 0755. Both runtimes print the same.
+#[test]
+fn a_missing_cwd_is_made_as_runc_makes_it() {
+    let pair = Pair::new();
+    let name = format!("bigbang-cwd-{}", std::process::id());
+    let mut seen = Vec::new();
+    for runtime in pair.both() {
+        let bundle = runc_bundle(&["sh", "-c", "pwd; stat -c '%u:%g %a' . ..; ls -d /etc/*-cwd-*"]);
+        bundle.edit(|c| c["process"]["cwd"] = json!(format!("/work/{name}/sub")));
+        assert!(bundle.config()["root"]["readonly"] == json!(true));
+        std::os::unix::fs::symlink("/etc", bundle.rootfs().join("work")).unwrap();
+        let id = unique(&format!("cwd-{}", runtime.name()));
+        let out = runtime.run_to_end(&bundle, &id);
+        let made = bundle.rootfs().join("etc").join(&name).join("sub");
+        assert!(made.is_dir(), "{}: {} was not made", runtime.name(), made.display());
+        assert!(!Path::new("/etc").join(&name).exists(), "{} made /etc/{name} on the host", runtime.name());
+        seen.push(out);
+    }
+    assert_eq!(seen[0], format!("/etc/{name}/sub\n0:0 755\n0:0 755\n/etc/{name}\n"));
+    assert_eq!(seen[1], seen[0], "bang-oci (right) differs from runc (left)");
+}

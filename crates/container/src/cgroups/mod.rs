@@ -142,7 +142,8 @@ pub struct Memory {
     /// v2 `memory.low`, the protection below which the cgroup is not reclaimed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reservation: Option<i64>,
-    /// Kernel memory limit: refused (kernels ignore `memory.kmem.limit_in_bytes` now).
+    /// Kernel memory limit: refused by chapter 4, dropped with a warning from a
+    /// config.json ([`Resources::drop_deprecated`]): kernels ignore it now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kernel: Option<i64>,
     /// TCP buffer memory limit (v1 `memory.kmem.tcp.limit_in_bytes`).
@@ -202,8 +203,9 @@ pub struct Cpu {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Pids {
-    /// The most tasks (processes and threads) the cgroup may hold; 0 or less means
-    /// unlimited, as runc reads it.
+    /// The most tasks (processes and threads) the cgroup may hold; less than 0 means
+    /// unlimited. In a config.json 0 means unset, as runc reads it
+    /// ([`Resources::zero_as_unset`]); chapter 4 itself writes `max` for it.
     pub limit: i64,
 }
 // ANCHOR_END: resources
@@ -235,8 +237,9 @@ pub struct DeviceRule {
 pub struct BlockIo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<u16>,
-    /// CFQ's weight for the cgroup's own tasks against its children: refused, the
-    /// kernel removed CFQ (Linux 5.0) and with it every file that took it.
+    /// CFQ's weight for the cgroup's own tasks against its children: refused by
+    /// chapter 4, dropped with a warning from a config.json where the kernel has no
+    /// file for it (CFQ left the kernel in 5.0, see [`Resources::drop_deprecated`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leaf_weight: Option<u16>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -338,6 +341,142 @@ pub fn shares_to_weight(shares: u64) -> u64 {
     1 + ((shares.clamp(2, 262_144) - 2) * 9999) / 262_142
 }
 // ANCHOR_END: shares_to_weight
+
+/// A field of `linux.resources` that is accepted and not applied, because the kernel no
+/// longer has what it set (runc 1.1.5 ignores the same ones, with a warning).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignored {
+    /// The JSON path below `linux.resources` (`memory.kernel`).
+    pub field: &'static str,
+    pub why: &'static str,
+}
+
+impl fmt::Display for Ignored {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "linux.resources.{} is ignored: {}", self.field, self.why)
+    }
+}
+
+// ANCHOR: zero_as_unset
+impl Resources {
+    /// `linux.resources` as runc 1.1.5 reads it: a zero (or an empty cpuset list) means
+    /// "not set", for exactly the fields runc's cgroup drivers skip when zero (memory
+    /// limit, reservation, swap, kernel and kernelTCP; cpu shares, quota, period, the
+    /// real-time pair, cpus and mems; the pids limit; block I/O weights and leaf
+    /// weights; the net_cls class id). Docker writes `"shares": 0` and `"weight": 0`
+    /// into every config.json, and `docker update` sends 0 for each field it does not
+    /// change. What stays keeps its meaning: a swappiness of 0, a hugepage limit of 0
+    /// and a throttle rate of 0 are values, and a negative number is still refused by
+    /// [`Resources::validate`]. An object left empty is dropped, so nothing is written.
+    pub fn zero_as_unset(mut self) -> Self {
+        // A zero number, or an object with nothing left in it.
+        fn unset<T: Default + PartialEq>(value: &mut Option<T>) {
+            if value.as_ref() == Some(&T::default()) {
+                *value = None;
+            }
+        }
+        if let Some(memory) = self.memory.as_mut() {
+            for field in [
+                &mut memory.limit,
+                &mut memory.swap,
+                &mut memory.reservation,
+                &mut memory.kernel,
+                &mut memory.kernel_tcp,
+            ] {
+                unset(field);
+            }
+        }
+        unset(&mut self.memory);
+        if let Some(cpu) = self.cpu.as_mut() {
+            unset(&mut cpu.shares);
+            unset(&mut cpu.weight);
+            unset(&mut cpu.quota);
+            unset(&mut cpu.period);
+            unset(&mut cpu.realtime_runtime);
+            unset(&mut cpu.realtime_period);
+            for list in [&mut cpu.cpus, &mut cpu.mems] {
+                if list.as_deref().is_some_and(|l| l.trim().is_empty()) {
+                    *list = None;
+                }
+            }
+        }
+        unset(&mut self.cpu);
+        if self.pids.as_ref().is_some_and(|p| p.limit == 0) {
+            self.pids = None;
+        }
+        if let Some(io) = self.block_io.as_mut() {
+            unset(&mut io.weight);
+            unset(&mut io.leaf_weight);
+            for device in &mut io.weight_device {
+                unset(&mut device.weight);
+                unset(&mut device.leaf_weight);
+            }
+            io.weight_device.retain(|d| d.weight.is_some() || d.leaf_weight.is_some());
+        }
+        unset(&mut self.block_io);
+        if let Some(network) = self.network.as_mut() {
+            unset(&mut network.class_id);
+        }
+        unset(&mut self.network);
+        self
+    }
+    // ANCHOR_END: zero_as_unset
+
+    /// Takes out the fields current kernels no longer have, and says which: kernel
+    /// memory limits always (runc ignores `kernel` and `kernelTCP` on both versions:
+    /// the kernel deprecated kmem accounting limits in 5.4 and counts that memory in
+    /// the memory limit), and leaf weights when `leaf_weight_file` is false (the blkio
+    /// hierarchy has no `blkio.leaf_weight`: CFQ, which had them, left the kernel in
+    /// 5.0; cgroup v2 never had them). Where the file exists they stay, and
+    /// [`Resources::supported`] refuses them by name: this runtime does not write them.
+    pub fn drop_deprecated(&mut self, leaf_weight_file: bool) -> Vec<Ignored> {
+        let mut ignored = Vec::new();
+        if let Some(memory) = self.memory.as_mut() {
+            if memory.kernel.take().is_some() {
+                ignored.push(Ignored {
+                    field: "memory.kernel",
+                    why: "kernel memory limits are deprecated (Linux 5.4) and have no effect; memory.limit counts kernel memory",
+                });
+            }
+            if memory.kernel_tcp.take().is_some() {
+                ignored.push(Ignored {
+                    field: "memory.kernelTCP",
+                    why: "kernel memory limits are deprecated and runc ignores this one too; memory.limit counts socket buffers",
+                });
+            }
+        }
+        if !leaf_weight_file {
+            if let Some(io) = self.block_io.as_mut() {
+                let device_leaf = io.weight_device.iter().any(|d| d.leaf_weight.is_some());
+                if io.leaf_weight.take().is_some() || device_leaf {
+                    for device in &mut io.weight_device {
+                        device.leaf_weight = None;
+                    }
+                    io.weight_device.retain(|d| d.weight.is_some());
+                    ignored.push(Ignored {
+                        field: "blockIO.leafWeight",
+                        why: "this kernel has no blkio.leaf_weight (leaf weights were CFQ's, removed in Linux 5.0)",
+                    });
+                }
+            }
+        }
+        if self.memory.as_ref().is_some_and(|m| *m == Memory::default()) {
+            self.memory = None;
+        }
+        if self.block_io.as_ref().is_some_and(|io| *io == BlockIo::default()) {
+            self.block_io = None;
+        }
+        ignored
+    }
+}
+
+impl Hierarchies {
+    /// Whether the kernel has CFQ's leaf weights: a `blkio.leaf_weight` at the root of
+    /// the v1 blkio hierarchy (never on cgroup v2).
+    pub fn has_leaf_weight(&self) -> bool {
+        self.v1_mount("blkio").is_some_and(|root| root.join("blkio.leaf_weight").exists())
+    }
+}
 
 impl Resources {
     /// Checks every value against the range the kernel accepts before anything is written,
@@ -497,8 +636,8 @@ impl Resources {
     pub fn supported(&self, version: Version) -> Result<(), CgroupError> {
         let no = |field: &str, why| Err(CgroupError::NotSupported { field: field.to_owned(), version, why });
         if let Some(memory) = &self.memory {
-            // Refused, not ignored as runc does with a warning: the kernel accepts the
-            // write to memory.kmem.limit_in_bytes and logs that it has no effect.
+            // Refused here; chapter 6 reads config.json as runc does and takes it out
+            // first, with a warning (`drop_deprecated`).
             if memory.kernel.is_some() {
                 return no("memory.kernel", "kernel memory limits have no effect on current kernels (memory.kmem.limit_in_bytes is deprecated and ignored); drop it, memory.limit counts kernel memory too");
             }
@@ -510,7 +649,7 @@ impl Resources {
             if io.leaf_weight.is_some() || io.weight_device.iter().any(|d| d.leaf_weight.is_some()) {
                 return no(
                     "blockIO.leafWeight",
-                    "leaf weights were CFQ's, and the kernel removed CFQ (Linux 5.0); drop them",
+                    "this runtime does not write CFQ's leaf weights (blkio.leaf_weight, gone from kernels since 5.0, where a config.json's are ignored with a warning); drop them",
                 );
             }
         }
@@ -1051,6 +1190,58 @@ mod tests {
         assert!(check_path(Path::new("../etc")).is_err());
         assert!(check_path(Path::new("/abs")).is_err());
         assert!(check_path(Path::new("bigbang/ok")).is_ok());
+    }
+
+    /// Docker's zeros mean unset, as runc reads them; what is left of an object stays,
+    /// and zeros that are values (swappiness, hugepage limits) are kept.
+    #[test]
+    fn zero_is_unset_as_runc_reads_it() {
+        // What `docker update --memory 64m` sends: 0 for everything it does not change.
+        let json = r#"{"memory":{"limit":67108864,"reservation":0,"swap":0,"kernel":0,"kernelTCP":0,"swappiness":0},"cpu":{"shares":0,"quota":0,"period":0,"realtimeRuntime":0,"realtimePeriod":0,"cpus":"","mems":""},"pids":{"limit":0},"blockIO":{"weight":0,"leafWeight":0,"weightDevice":[{"major":8,"minor":0,"weight":0}]},"network":{"classID":0},"hugepageLimits":[{"pageSize":"2MB","limit":0}]}"#;
+        let docker: Resources = serde_json::from_str(json).unwrap();
+        assert!(docker.validate().is_err(), "chapter 4 alone refuses shares 0");
+        let read = docker.zero_as_unset();
+        assert_eq!(
+            read,
+            Resources {
+                memory: Some(Memory { limit: Some(64 << 20), swappiness: Some(0), ..Memory::default() }),
+                hugepage_limits: vec![HugepageLimit { page_size: "2MB".into(), limit: 0 }],
+                ..Resources::default()
+            }
+        );
+        read.validate().unwrap();
+        // `docker run` with no limits: nothing is left to write.
+        let run: Resources = serde_json::from_str(r#"{"cpu":{"shares":0},"blockIO":{"weight":0}}"#).unwrap();
+        assert_eq!(run.zero_as_unset(), Resources::default());
+        // Values that are really out of range are still refused.
+        for bad in [
+            r#"{"cpu":{"shares":1}}"#,
+            r#"{"cpu":{"quota":500}}"#,
+            r#"{"cpu":{"cpus":"0-"}}"#,
+            r#"{"memory":{"limit":-5}}"#,
+            r#"{"blockIO":{"weight":5}}"#,
+        ] {
+            let r: Resources = serde_json::from_str(bad).unwrap();
+            assert!(r.zero_as_unset().validate().is_err(), "{bad} passed");
+        }
+    }
+
+    /// Kernel memory limits are always taken out; leaf weights only where the kernel
+    /// has no blkio.leaf_weight (where it has one, `supported` refuses them by name).
+    #[test]
+    fn deprecated_fields_are_taken_out_and_named() {
+        let json = r#"{"memory":{"kernel":1048576,"kernelTCP":1048576},"blockIO":{"leafWeight":100,"weightDevice":[{"major":8,"minor":0,"leafWeight":50}]}}"#;
+        let given: Resources = serde_json::from_str(json).unwrap();
+        let mut without_file = given.clone();
+        let ignored = without_file.drop_deprecated(false);
+        let fields: Vec<_> = ignored.iter().map(|i| i.field).collect();
+        assert_eq!(fields, ["memory.kernel", "memory.kernelTCP", "blockIO.leafWeight"]);
+        assert_eq!(without_file, Resources::default());
+        assert!(ignored[0].to_string().starts_with("linux.resources.memory.kernel is ignored: "));
+        let mut with_file = given.clone();
+        assert_eq!(with_file.drop_deprecated(true).len(), 2);
+        assert_eq!(with_file.block_io, given.block_io);
+        assert!(with_file.supported(Version::V1).is_err());
     }
 
     /// What a version cannot do is refused by its JSON path, never dropped.

@@ -567,16 +567,30 @@ pub fn cstring(text: &str) -> Result<CString, LifecycleError> {
 /// name with a `/` as is, otherwise the first executable file of that name in the
 /// PATH of `process.env` (runc's default PATH when there is none). Checked before
 /// `create` returns, so a missing program fails `create`, not the later `start`.
+///
+/// The three failures are the kernel's (execve(2)): ENOENT for a path that is not
+/// there, EACCES for a directory or a file without execute permission (or on a
+/// noexec mount, which access(2) sees). Their messages carry the words Docker reads
+/// to choose the exit status, as runc's do: "executable file not found" and "no such
+/// file or directory" with the name give 127, "permission denied" 126.
 pub fn find_program(name: &str, env: &[String]) -> Result<PathBuf, LifecycleError> {
     let executable = |path: &Path| {
-        fs::metadata(path).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+        fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            && nix::unistd::access(path, nix::unistd::AccessFlags::X_OK).is_ok()
     };
     if name.contains('/') {
         let path = PathBuf::from(name);
-        return if executable(&path) {
-            Ok(path)
-        } else {
-            Err(LifecycleError::NotExecutable { name: name.to_string() })
+        return match fs::metadata(&path) {
+            Err(_) => Err(LifecycleError::NoSuchProgram { name: name.to_string() }),
+            Ok(meta) if meta.is_dir() => Err(LifecycleError::NotExecutable {
+                name: name.to_string(),
+                why: "it is a directory; give the program inside it",
+            }),
+            Ok(_) if !executable(&path) => Err(LifecycleError::NotExecutable {
+                name: name.to_string(),
+                why: "the file is not executable (no x permission, or a noexec mount); chmod +x it or run it through its interpreter",
+            }),
+            Ok(_) => Ok(path),
         };
     }
     let path_var = env
@@ -605,7 +619,19 @@ mod tests {
         assert!(err.starts_with(
             "exec: \"no-such-program\": executable file not found in $PATH (/nonexistent:/bin)"
         ));
-        assert!(find_program("/etc/passwd", &[]).unwrap_err().to_string().contains("no such executable"));
+        // The kernel's answers, in the words Docker maps to 127 and 126.
+        let missing = find_program("/no/such", &[]).unwrap_err().to_string();
+        assert!(
+            missing.starts_with("exec: \"/no/such\": stat /no/such: no such file or directory"),
+            "{missing}"
+        );
+        let plain = find_program("/etc/passwd", &[]).unwrap_err().to_string();
+        assert!(
+            plain.starts_with("exec: \"/etc/passwd\": permission denied: the file is not executable"),
+            "{plain}"
+        );
+        let dir = find_program("/etc", &[]).unwrap_err().to_string();
+        assert!(dir.starts_with("exec: \"/etc\": permission denied: it is a directory"), "{dir}");
     }
 
     #[test]

@@ -121,10 +121,14 @@ pub enum LifecycleError {
     Protocol { what: String },
     #[error("exec: {name:?}: executable file not found in $PATH ({path}) inside the container; check process.args[0] and the rootfs")]
     ProgramNotFound { name: String, path: String },
-    #[error(
-        "exec: {name:?}: no such executable file inside the container; check process.args[0] and the rootfs"
-    )]
-    NotExecutable { name: String },
+    /// The text of runc's (Go's `stat` error), which engines match: Docker's
+    /// translateContainerdStartErr gives 127 for "no such file or directory" with the name.
+    #[error("exec: {name:?}: stat {name}: no such file or directory inside the container; check process.args[0] and the rootfs")]
+    NoSuchProgram { name: String },
+    /// EACCES, as execve(2) gives for a directory or a file without execute
+    /// permission; Docker gives 126 for "permission denied".
+    #[error("exec: {name:?}: permission denied: {why}")]
+    NotExecutable { name: String, why: &'static str },
     #[error("{message}")]
     InitFailed { message: String },
     #[error("cannot give the container a session keyring of its own: {source}; pass --no-new-keyring to keep the caller's")]

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use crate::cgroups::Resources;
+use crate::cgroups::{Hierarchies, Ignored, Resources};
 use crate::namespaces::{IdMap, Namespace, Namespaces};
 use crate::rootfs::{Propagation, RootChange, RootfsConfig};
 use crate::security::{LinuxSecurity, ProcessSecurity, Profile, RootSecurity};
@@ -106,6 +106,9 @@ impl Spec {
             readonly: root.readonly,
             root_change: RootChange::default(),
             overlay: None,
+            // A cwd the image lacks is made, as runc makes it (ctr run --cwd, and
+            // images whose WorkingDir does not exist).
+            cwd: self.process.as_ref().map(|p| PathBuf::from(&p.cwd)).filter(|c| c.is_absolute()),
         })
     }
     // ANCHOR_END: rootfs_config
@@ -113,21 +116,38 @@ impl Spec {
     // ANCHOR: cgroup_resources
     /// `linux.resources` as chapter 4's limits, which model every field of it: each is
     /// applied, or refused by `cgroups::create` with its JSON path when this machine's
-    /// cgroup version cannot apply it. The device rules are wrapped as runc wraps them
+    /// cgroup version cannot apply it. A zero means unset where runc reads it so
+    /// ([`Resources::zero_as_unset`]: Docker writes `"shares": 0` in every
+    /// config.json), and what the kernel no longer has is left out, as runc leaves it
+    /// ([`Spec::ignored_resources`] lists it for a warning). The device rules are wrapped as runc wraps them
     /// (see [`device_rules`](super::devices::device_rules)); a configuration without
     /// `linux.resources` at all (`runc spec --rootless`) leaves the cgroup's devices as
     /// it inherits them, since an unprivileged runtime could not write them anyway.
     pub fn cgroup_resources(&self) -> Result<Resources, SpecError> {
+        Ok(self.resources_and_ignored()?.0)
+    }
+    // ANCHOR_END: cgroup_resources
+
+    /// The fields of `linux.resources` that [`Spec::cgroup_resources`] leaves out because
+    /// the kernel no longer has them (`memory.kernel`, `memory.kernelTCP`, leaf weights
+    /// where there is no `blkio.leaf_weight`), for the runtime to warn about, as runc does.
+    pub fn ignored_resources(&self) -> Result<Vec<Ignored>, SpecError> {
+        Ok(self.resources_and_ignored()?.1)
+    }
+
+    fn resources_and_ignored(&self) -> Result<(Resources, Vec<Ignored>), SpecError> {
         let linux = self.linux_or_default();
-        let Some(mut resources) = linux.resources else {
-            return Ok(Resources::default());
+        let Some(resources) = linux.resources else {
+            return Ok((Resources::default(), Vec::new()));
         };
+        let mut resources = resources.zero_as_unset();
+        let leaf_weight_file = Hierarchies::here().is_ok_and(|h| h.has_leaf_weight());
+        let ignored = resources.drop_deprecated(leaf_weight_file);
         resources.devices = super::devices::device_rules(&resources.devices, &linux.devices);
         resources.validate()?;
         crate::cgroups::devices::check_rules(&resources.devices)?;
-        Ok(resources)
+        Ok((resources, ignored))
     }
-    // ANCHOR_END: cgroup_resources
 
     /// `linux.cgroupsPath` as the relative path chapter 4's `cgroups::create` takes
     /// (from the cgroup root), or `None` when the file leaves the choice to the runtime.
@@ -260,6 +280,43 @@ mod tests {
         assert!(limits.devices[0].is_wildcard() && !limits.devices[0].allow);
         assert!(limits.devices.iter().any(|r| r.v1_line() == "c 1:3 rwm"));
         assert_eq!(Spec::rootless_default_for(0, 0).cgroup_resources().unwrap(), Resources::default());
+    }
+
+    /// The resources Docker 20.10 writes into every config.json pass, and leave the
+    /// cgroup's values alone; a shares value that is really out of range is refused.
+    #[test]
+    fn dockers_zero_resources_mean_unset() {
+        let mut spec = Spec::runc_default();
+        let resources = spec.linux.as_mut().unwrap().resources.as_mut().unwrap();
+        resources.cpu = Some(crate::cgroups::Cpu { shares: Some(0), ..Default::default() });
+        resources.block_io = Some(crate::cgroups::BlockIo { weight: Some(0), ..Default::default() });
+        resources.pids = Some(crate::cgroups::Pids { limit: 0 });
+        spec.validate().unwrap();
+        let limits = spec.cgroup_resources().unwrap();
+        assert_eq!((limits.cpu, limits.block_io, limits.pids), (None, None, None));
+        spec.linux.as_mut().unwrap().resources.as_mut().unwrap().cpu =
+            Some(crate::cgroups::Cpu { shares: Some(1), ..Default::default() });
+        let err = spec.validate().unwrap_err().to_string();
+        assert!(err.starts_with("linux.resources.cpu.shares: 1 is out of range"), "{err}");
+    }
+
+    /// Kernel memory limits are left out with a warning naming them, not refused.
+    #[test]
+    fn kernel_memory_is_ignored_with_a_warning() {
+        let mut spec = Spec::runc_default();
+        let resources = spec.linux.as_mut().unwrap().resources.as_mut().unwrap();
+        resources.memory = Some(crate::cgroups::Memory {
+            limit: Some(1 << 26),
+            kernel: Some(1 << 25),
+            kernel_tcp: Some(1 << 20),
+            ..Default::default()
+        });
+        let limits = spec.cgroup_resources().unwrap();
+        let memory = limits.memory.unwrap();
+        assert_eq!((memory.limit, memory.kernel, memory.kernel_tcp), (Some(1 << 26), None, None));
+        let fields: Vec<_> = spec.ignored_resources().unwrap().iter().map(|i| i.field).collect();
+        assert_eq!(fields, ["memory.kernel", "memory.kernelTCP"]);
+        assert!(Spec::runc_default().ignored_resources().unwrap().is_empty());
     }
 
     #[test]

@@ -360,7 +360,9 @@ fn check_linux(linux: &Linux) -> Check {
             }
         }
         // Chapter 4 knows the kernel's ranges; its field names are the paths below `linux.resources`.
-        if let Err(err) = resources.validate().and_then(|()| check_rules(&resources.devices)) {
+        // Zero is unset, as runc reads it (Docker writes `"cpu": {"shares": 0}`).
+        let limits = resources.clone().zero_as_unset();
+        if let Err(err) = limits.validate().and_then(|()| check_rules(&limits.devices)) {
             return match err {
                 CgroupError::InvalidResource { field, value, expected } => fail(
                     format!("linux.resources.{field}"),
