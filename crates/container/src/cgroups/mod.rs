@@ -12,6 +12,8 @@
 //! - `v2`: a cgroup as one directory of the unified hierarchy.
 //! - `limits`: the controllers beyond memory, cpu and pids (cpuset, block I/O, huge
 //!   pages, net_cls/net_prio, rdma, `unified`), as file writes both drivers share.
+//! - `mount`: what a container sees at `/sys/fs/cgroup` (its own cgroup in each
+//!   hierarchy), derived from mountinfo and `/proc/self/cgroup` for chapter 3 to mount.
 //! - `devices`: the device rules, as v1 `devices.allow`/`devices.deny` lines or as the
 //!   eBPF program v2 runs; `ebpf`: the instruction encoding and bpf(2) calls for it.
 
@@ -27,6 +29,7 @@ use serde::{Deserialize, Serialize};
 pub mod devices;
 pub mod ebpf;
 pub mod limits;
+pub mod mount;
 pub mod v1;
 pub mod v2;
 
@@ -56,6 +59,8 @@ pub enum CgroupError {
     FreezeTimeout { path: PathBuf, seconds: u64 },
     #[error("cannot {what} the device program of cgroup {path}: {errno}{hint}")]
     Bpf { what: &'static str, path: PathBuf, errno: Errno, hint: String },
+    #[error("this process's cgroup {own} in the hierarchy at {hierarchy} lies outside what that mount shows (its root is {root}), so the container's cgroup cannot be bound at /sys/fs/cgroup; give the container a cgroup namespace, or mount the whole hierarchy there")]
+    OwnCgroupHidden { hierarchy: PathBuf, own: PathBuf, root: PathBuf },
     #[error("cgroup {path} already exists; pick another name, or remove it (rmdir) if a crashed run left it behind")]
     AlreadyExists { path: PathBuf },
     #[error("cgroup {path} does not exist; create it first, or check the name")]
