@@ -23,6 +23,8 @@ use nix::errno::Errno;
 use nix::mount::MsFlags;
 use nix::sched::{unshare, CloneFlags};
 
+use crate::cgroups::mount::CgroupfsPlan;
+
 pub mod dev;
 pub mod escape;
 pub mod masked;
@@ -36,7 +38,7 @@ pub use dev::{
     create_device_nodes, create_devices, create_links, Device, DeviceNode, NodeKind, DEFAULT_DEVICES,
 };
 pub use masked::{mask_path, readonly_path};
-pub use mounts::{bind_readonly, mount_entry, remount_bind, set_root_propagation};
+pub use mounts::{bind_readonly, mount_cgroupfs, mount_entry, remount_bind, set_root_propagation};
 pub use options::{
     default_mounts, parse_options, Mount, MountOptions, Propagation, MASKED_PATHS, READONLY_PATHS,
 };
@@ -148,6 +150,9 @@ pub struct RootfsConfig {
     pub root_change: RootChange,
     /// Mount an overlay on `rootfs` first, instead of binding `rootfs` onto itself.
     pub overlay: Option<Overlay>,
+    /// What a mount of type `cgroup` shows (the container's own cgroups, as chapter 4
+    /// derives them); `None` mounts such an entry as it is written.
+    pub cgroupfs: Option<CgroupfsPlan>,
 }
 
 impl RootfsConfig {
@@ -165,6 +170,7 @@ impl RootfsConfig {
             readonly: false,
             root_change: RootChange::default(),
             overlay: None,
+            cgroupfs: None,
         };
         if in_user_namespace() {
             config.rootless()
@@ -258,7 +264,10 @@ pub fn prepare_rootfs(config: &RootfsConfig) -> Result<(), RootfsError> {
         None => mounts::bind_rootfs(&root)?,
     }
     for mount in &config.mounts {
-        mount_entry(&root, mount)?;
+        match &config.cgroupfs {
+            Some(plan) if mount.kind == "cgroup" => mount_cgroupfs(&root, mount, plan)?,
+            _ => mount_entry(&root, mount)?,
+        }
     }
     if config.devices {
         let replaced: Vec<&Path> = config.device_nodes.iter().map(|n| n.path.as_path()).collect();

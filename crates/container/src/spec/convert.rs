@@ -106,6 +106,8 @@ impl Spec {
             readonly: root.readonly,
             root_change: RootChange::default(),
             overlay: None,
+            // Host facts, not config.json's: the init reads them (cgroups::mount).
+            cgroupfs: None,
         })
     }
     // ANCHOR_END: rootfs_config
