@@ -175,6 +175,59 @@ impl Drop for NamedHierarchy {
     }
 }
 
+/// A v2 host, made of this one in a mount namespace of the test's own: the v1
+/// hierarchies and the tmpfs unmounted, the (one) cgroup2 hierarchy mounted at
+/// /sys/fs/cgroup, which is all bang-oci then finds in its mountinfo. The container's
+/// /sys/fs/cgroup is its own v2 directory bound read-only, holding its init; with a
+/// cgroup namespace, cgroup2 mounted anew with its root at the container's cgroup.
+#[test]
+fn a_v2_host_shows_the_containers_own_directory() {
+    require_root(SUITE);
+    if hierarchies().unified.is_none() {
+        eprintln!("skipped: no cgroup2 hierarchy on this host");
+        return;
+    }
+    let runtime = Runtime::new(SUITE);
+    for cgroupns in [false, true] {
+        let bundle = Bundle::new(&probe_args(&[
+            ("mountinfo", "cat /proc/self/mountinfo"),
+            ("procs", "cat /sys/fs/cgroup/cgroup.procs"),
+            ("own", "grep ^0:: /proc/self/cgroup"),
+        ]));
+        if cgroupns {
+            bundle
+                .edit(|c| c["linux"]["namespaces"].as_array_mut().unwrap().push(json!({ "type": "cgroup" })));
+        }
+        let id = unique(&format!("cgfs-v2-{cgroupns}"));
+        let script = format!(
+            "for m in $(grep ' /sys/fs/cgroup/' /proc/self/mountinfo | cut -d' ' -f5); do umount $m || exit 1; done; \
+             umount /sys/fs/cgroup 2>/dev/null; mount -t cgroup2 cgroup2 /sys/fs/cgroup || exit 1; \
+             {oci} --root '{root}' run --bundle '{bundle}' {id}",
+            oci = bang_oci_path().display(),
+            root = runtime.root().display(),
+            bundle = bundle.path().display(),
+        );
+        let output = Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+            .output()
+            .unwrap();
+        let text =
+            String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{text}");
+        let out = sections(&text);
+        let mounts = mounts_under(&out["mountinfo"], "/sys/fs/cgroup");
+        assert_eq!(mounts.len(), 1, "one tree: {mounts:#?}");
+        assert_eq!(mounts[0].fstype, "cgroup2");
+        assert!(mounts[0].options.contains(&"ro".to_string()), "{:?}", mounts[0]);
+        let root = if cgroupns { "/".to_string() } else { format!("/bang-oci/{id}") };
+        assert_eq!(mounts[0].root, root, "cgroupns={cgroupns}");
+        assert!(out["procs"].lines().any(|p| p == "1"), "the container's own cgroup holds its init: {text}");
+        let own = if cgroupns { "0::/".to_string() } else { format!("0::/bang-oci/{id}") };
+        assert_eq!(out["own"].trim(), own);
+        assert!(cgroup_leftovers(&id).is_empty(), "{:?}", cgroup_leftovers(&id));
+    }
+}
+
 /// With `ro` every mount under /sys/fs/cgroup is read-only (mountinfo) and a cgroup
 /// cannot be made there (EROFS); without it the container's cgroups are writable,
 /// as runc gives them.
