@@ -92,6 +92,33 @@ impl Target {
         Ok(Self { fd, real })
     }
 
+    /// Opens `name` (one plain name, not a symbolic link) in the directory `dir`, by
+    /// descriptor (openat(2)): nothing on the way is looked up by path again.
+    pub fn open_at(root: &Path, dir: &Target, name: &str) -> Result<Self, RootfsError> {
+        let path = dir.real.join(name);
+        let fd = nix::fcntl::openat(
+            dir.fd(),
+            name,
+            OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|errno| RootfsError::Inspect { path: path.clone(), source: errno.into() })?;
+        let link = format!("/proc/self/fd/{}", fd.as_raw_fd());
+        let real =
+            fs::read_link(&link).map_err(|source| RootfsError::Inspect { path: path.clone(), source })?;
+        if !real.starts_with(root) {
+            return Err(RootfsError::Escapes { destination: path, resolved: real });
+        }
+        Ok(Self { fd, real })
+    }
+
+    /// The descriptor, for the `*at` calls that work inside the target without
+    /// resolving its path again (mkdirat(2), symlinkat(2), openat(2)).
+    pub fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        self.fd.as_fd()
+    }
+
     /// The magic link that names the opened file to mount(2).
     pub fn proc_path(&self) -> PathBuf {
         PathBuf::from(format!("/proc/self/fd/{}", self.fd.as_raw_fd()))

@@ -51,7 +51,7 @@ use super::fifo::StartGate;
 use super::hooks::{run_hooks, HookKind};
 use super::state::{State, Status};
 use super::LifecycleError;
-use crate::cgroups::{Hierarchies, Version};
+use crate::cgroups::mount::CgroupfsPlan;
 use crate::namespaces::idmap::write_id_maps;
 use crate::namespaces::spawn::{clone_into, Cloned, Handshake};
 use crate::namespaces::uts::set_hostname;
@@ -358,9 +358,7 @@ fn set_up(
     let mut gate = gate;
     gate.pin()?;
     let mut rootfs = spec.rootfs_config(&request.bundle)?;
-    if Hierarchies::here()?.version()? == Version::V1 {
-        replace_v1_cgroup_mounts(&mut rootfs);
-    }
+    plan_cgroup_mounts(&mut rootfs, spec)?;
     if request.no_pivot {
         rootfs.root_change = RootChange::MoveAndChroot;
     }
@@ -511,18 +509,22 @@ pub fn write_sysctls(sysctl: &std::collections::BTreeMap<String, String>) -> Res
     Ok(())
 }
 
-/// On a cgroup v1 host, a `cgroup` mount (runc's default has one on /sys/fs/cgroup)
-/// cannot be made as one mount: v1 has one hierarchy per controller, and mount(2) of
-/// type cgroup without naming them fails with EBUSY. runc builds a tmpfs there and
-/// binds the container's own directory of each hierarchy under it; chapter 3 knows no
-/// such compound mount, so the container gets the tmpfs alone, read-only and empty:
-/// it sees no cgroup files rather than the host's. (On v2 the entry works as it is.)
-pub fn replace_v1_cgroup_mounts(rootfs: &mut RootfsConfig) {
-    for mount in rootfs.mounts.iter_mut().filter(|m| m.kind == "cgroup") {
-        mount.kind = "tmpfs".into();
-        mount.options.retain(|o| matches!(o.as_str(), "nosuid" | "noexec" | "nodev" | "ro" | "relatime"));
-        mount.options.push("mode=755".into());
+/// A `cgroup` mount (runc's and podman's default config has one on /sys/fs/cgroup, ro)
+/// shows the container its own cgroups, as runc does: chapter 4 reads what they are
+/// (cgroups::mount) now, in the container's cgroup and cgroup namespace but while
+/// /proc is still the host's, and chapter 3 mounts them. On v1 a single mount(2) of
+/// type cgroup cannot do it (EBUSY without controllers named): it becomes a tmpfs
+/// with one directory per hierarchy, so that `memory.limit_in_bytes` is there.
+pub fn plan_cgroup_mounts(rootfs: &mut RootfsConfig, spec: &Spec) -> Result<(), LifecycleError> {
+    if !rootfs.mounts.iter().any(|m| m.kind == "cgroup") {
+        return Ok(());
     }
+    let plan = spec.namespace_plan()?;
+    // A new cgroup namespace, or one joined by path: the kernel roots a fresh mount there.
+    let cgroupns = plan.create.contains(Namespace::Cgroup)
+        || plan.join.iter().any(|(kind, _)| *kind == Namespace::Cgroup);
+    rootfs.cgroupfs = Some(CgroupfsPlan::here(cgroupns)?);
+    Ok(())
 }
 
 /// The container's security profile (chapter 5), with one adjustment for runc's
@@ -623,13 +625,14 @@ mod tests {
     }
 
     #[test]
-    fn v1_cgroup_mount_becomes_a_read_only_tmpfs() {
-        let mut rootfs = Spec::runc_default().rootfs_config(Path::new("/b")).unwrap();
-        replace_v1_cgroup_mounts(&mut rootfs);
+    fn a_cgroup_mount_gets_a_plan_and_keeps_its_options() {
+        let spec = Spec::runc_default();
+        let mut rootfs = spec.rootfs_config(Path::new("/b")).unwrap();
+        plan_cgroup_mounts(&mut rootfs, &spec).unwrap();
+        assert!(rootfs.cgroupfs.is_some(), "this host has cgroups");
         let cgroup = rootfs.mounts.iter().find(|m| m.destination == Path::new("/sys/fs/cgroup")).unwrap();
-        assert_eq!(cgroup.kind, "tmpfs");
+        assert_eq!(cgroup.kind, "cgroup");
         assert!(cgroup.options.contains(&"ro".to_string()));
-        assert!(!rootfs.mounts.iter().any(|m| m.kind == "cgroup"));
     }
 
     #[test]

@@ -414,8 +414,10 @@ impl Drop for V2Fixture {
 }
 
 /// On the v2 tree, device rules become an eBPF program attached to the cgroup: a
-/// process in it can write /dev/null but not read /dev/zero (EPERM); applying rules
-/// again replaces the program rather than adding one.
+/// process in it can write /dev/null but not read /dev/zero (EPERM), and read but not
+/// write /dev/urandom (a rule granting `r` alone, as runc's default `c *:* m` grants
+/// part of the accesses); applying rules again replaces the program rather than
+/// adding one.
 #[test]
 fn ebpf_device_program_on_the_v2_tree() {
     require_root();
@@ -425,7 +427,11 @@ fn ebpf_device_program_on_the_v2_tree() {
         .expect("a cgroup2 tree (/sys/fs/cgroup/unified on this machine)");
     let fixture = V2Fixture(V2Cgroup::create(&unified, Path::new(&unique("ebpf"))).unwrap());
     let rules = Resources {
-        devices: vec![DeviceRule::deny_all(), DeviceRule::allow_char(Some(1), Some(3), "rwm")],
+        devices: vec![
+            DeviceRule::deny_all(),
+            DeviceRule::allow_char(Some(1), Some(3), "rwm"),
+            DeviceRule::allow_char(Some(1), Some(9), "r"),
+        ],
         ..Resources::default()
     };
     fixture.0.apply(&rules).unwrap();
@@ -438,7 +444,8 @@ fn ebpf_device_program_on_the_v2_tree() {
     let mut child = Command::new("/bin/sh")
         .args([
             "-c",
-            "read go; head -c1 /dev/zero >/dev/null; echo zero=$?; echo x > /dev/null && echo null=ok",
+            "read go; head -c1 /dev/zero >/dev/null; echo zero=$?; echo x > /dev/null && echo null=ok; \
+             head -c1 /dev/urandom >/dev/null; echo urandom-read=$?; echo x >/dev/urandom; echo urandom-write=$?",
         ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -452,4 +459,6 @@ fn ebpf_device_program_on_the_v2_tree() {
         String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
     assert!(text.contains("Operation not permitted") && text.contains("zero=1"), "{text}");
     assert!(text.contains("null=ok"), "{text}");
+    assert!(text.contains("urandom-read=0"), "{text}");
+    assert!(text.contains("cannot create /dev/urandom: Operation not permitted"), "{text}");
 }

@@ -155,3 +155,47 @@ fn no_descriptor_reaches_the_payload() {
     assert_eq!(from_host, expected, "the payload holds {:?}", describe(&from_host));
     assert_eq!(inside, expected, "inside, PID 1 listed {inside:?}");
 }
+
+/// A create that fails after the container's cgroup was made leaves no directory of
+/// it in any hierarchy, name=systemd's and the v2 tree's included: a createRuntime
+/// hook records /proc/<pid>/cgroup of the container's init (which shows the cgroup
+/// exists in every hierarchy, 0:: too) and fails; a missing program and a cgroup
+/// mount redirected onto /proc fail later, in the init.
+#[test]
+fn failed_creates_leave_no_cgroup_in_any_hierarchy() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let runtime = Runtime::new(SUITE);
+    let bundle = Bundle::new(&["true"]);
+    let seen = runtime.logs().join("hook-saw");
+    let hook = format!(
+        "read -r state; pid=$(echo \"$state\" | sed 's/.*\"pid\": *\\([0-9]*\\).*/\\1/'); cat /proc/$pid/cgroup > {}; exit 1",
+        seen.display()
+    );
+    bundle.edit(|c| {
+        c["hooks"] =
+            serde_json::json!({ "createRuntime": [{ "path": "/bin/sh", "args": ["sh", "-c", hook] }] })
+    });
+    let id = unique("leak-hook");
+    assert_create_fails(&runtime, &bundle, &id, &["createRuntime hook #0"]);
+    let cgroups = fs::read_to_string(&seen).expect("the hook ran");
+    let own = format!("/bang-oci/{id}");
+    assert!(
+        !cgroups.is_empty() && cgroups.lines().all(|l| l.ends_with(&own)),
+        "the init was not in its own cgroup everywhere:\n{cgroups}"
+    );
+    if bigbang_container::cgroups::Hierarchies::here().unwrap().joined().len() > 1 {
+        assert!(cgroups.lines().any(|l| l.starts_with("0::")), "{cgroups}");
+    }
+
+    bundle.edit(|c| c["hooks"] = serde_json::Value::Null);
+    bundle.set_args(&["/no/such/program"]);
+    assert_create_fails(&runtime, &bundle, &unique("leak-noprog"), &["/no/such/program"]);
+
+    bundle.set_args(&["true"]);
+    std::os::unix::fs::symlink("/proc/sys", bundle.rootfs().join("cg")).unwrap();
+    bundle.edit(|c| {
+        let cgroup = serde_json::json!({ "destination": "/cg", "type": "cgroup", "source": "cgroup", "options": ["ro"] });
+        c["mounts"].as_array_mut().unwrap().push(cgroup);
+    });
+    assert_create_fails(&runtime, &bundle, &unique("leak-cgmount"), &["/cg"]);
+}

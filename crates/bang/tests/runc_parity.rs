@@ -24,8 +24,11 @@ const SUITE: &str = "runc_parity";
 /// What bang-oci does differently from runc 1.1.5, on purpose or as runc's own
 /// deviation from the specification, and is therefore not compared.
 pub const KNOWN_DIFFERENCES: &[&str] = &[
-    "/sys/fs/cgroup on a cgroup v1 (or hybrid) host: runc mounts a tmpfs with each hierarchy bound read-only \
-     below it; bang-oci mounts an empty read-only tmpfs (lifecycle::init::replace_v1_cgroup_mounts)",
+    "the tmpfs at /sys/fs/cgroup of a `ro` cgroup mount on a v1 (or hybrid) host: runc 1.1.5 leaves it \
+     read-write with mode 0555 (a root payload with CAP_DAC_OVERRIDE can write into it), bang-oci remounts \
+     it read-only; the hierarchies bound below it are compared",
+    "the cgroup a container without linux.cgroupsPath gets: runc nests it below runc's own cgroup in each \
+     hierarchy (<own>/<id>), bang-oci makes bang-oci/<id> at each hierarchy's root",
     "the propagation of the container's root when linux.rootfsPropagation is absent: runc makes it rslave \
      (master:N in mountinfo), bang-oci rprivate",
     "state: runc adds rootfs, created and owner, which the runtime-spec's State does not have, and prints \
@@ -195,11 +198,11 @@ fn exit_codes_agree() {
 const FLAGS: &[&str] = &["ro", "nosuid", "nodev", "noexec"];
 
 /// The mounts a payload saw, as (mount point, type, flags), less the known
-/// /sys/fs/cgroup difference.
+/// difference of the tmpfs at /sys/fs/cgroup (the mounts below it are compared).
 fn comparable_mounts(mountinfo: &str) -> BTreeSet<(String, String, Vec<String>)> {
     parse_mountinfo(mountinfo)
         .into_iter()
-        .filter(|m| !m.mount_point.starts_with("/sys/fs/cgroup"))
+        .filter(|m| m.mount_point != "/sys/fs/cgroup")
         .map(|m| {
             let flags = m.options.into_iter().filter(|o| FLAGS.contains(&o.as_str())).collect();
             (m.mount_point, m.fstype, flags)
@@ -216,6 +219,7 @@ fn comparable_mounts(mountinfo: &str) -> BTreeSet<(String, String, Vec<String>)>
 fn payloads_see_the_same_container() {
     let pair = Pair::new();
     let bundle = runc_bundle(&["true"]);
+    bundle.edit(|c| c["linux"]["resources"]["memory"] = json!({ "limit": 64 << 20 }));
     let config = bundle.config();
     let masked: Vec<String> = config["linux"]["maskedPaths"]
         .as_array()
@@ -244,6 +248,12 @@ fn payloads_see_the_same_container() {
         ("env", "env | sort".into()),
         ("fds", "ls /proc/1/fd".into()),
         ("write", "touch /probe 2>&1 | sed 's/.*: //'".into()),
+        // Kind and name of each entry, and the limits file of the memory cgroup (v1).
+        ("cgroupfs", "ls -l /sys/fs/cgroup | awk 'NR > 1 {print substr($1, 1, 1), $NF}'".into()),
+        (
+            "memory",
+            "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max 2>/dev/null".into(),
+        ),
     ];
     let commands: Vec<(&str, &str)> = commands.iter().map(|(n, c)| (*n, c.as_str())).collect();
     bundle.set_args(&probe_args(&commands));
@@ -255,13 +265,14 @@ fn payloads_see_the_same_container() {
         seen.push((sections, mounts));
     }
     let (runc, ours) = (&seen[0], &seen[1]);
-    assert_eq!(ours.1, runc.1, "the mounts differ (bang-oci right, runc left)");
+    assert_eq!(ours.1, runc.1, "the mounts differ (bang-oci left, runc right)");
     for (name, theirs) in &runc.0 {
-        assert_eq!(&ours.0[name], theirs, "{name} differs (bang-oci right, runc left)");
+        assert_eq!(&ours.0[name], theirs, "{name} differs (bang-oci left, runc right)");
     }
     // The comparison must have compared something.
     assert!(runc.0["status"].contains("CapEff:\t0000000020000420"), "{}", runc.0["status"]);
     assert!(runc.1.iter().any(|(point, kind, _)| point == "/proc" && kind == "proc"));
+    assert_eq!(runc.0["memory"].trim(), (64 << 20).to_string(), "the limit is visible inside under runc");
 }
 
 /// The same user namespace configuration (root mapped to 100000, 65536 ids) gives the

@@ -203,7 +203,9 @@ pub fn program(rules: &[DeviceRule]) -> Vec<Insn> {
         }
         let unconditional = block.is_empty();
         let len = block.len() + 2;
-        for (i, insn) in block.iter_mut().enumerate() {
+        // Jumps only: in any other instruction `off` is a reserved field, and the
+        // verifier refuses a `mov` or `and` that sets it ("uses reserved fields").
+        for (i, insn) in block.iter_mut().enumerate().filter(|(_, insn)| insn.is_jump()) {
             insn.off = (len - (i + 1)) as i16;
         }
         out.extend(block);
@@ -312,5 +314,17 @@ mod tests {
         let allow_all = program(&[DeviceRule { allow: true, ..DeviceRule::deny_all() }]);
         assert_eq!(run(&allow_all, DEV_BLOCK, ACC_MKNOD, 8, 0), 1);
         assert_eq!(allow_all.len(), 8);
+    }
+
+    /// Only jumps carry an offset: a rule with part of the accesses (runc's default
+    /// `c *:* m`) adds a mov and an and, whose `off` the kernel requires to be 0.
+    #[test]
+    fn only_jumps_have_offsets() {
+        let p = program(&[DeviceRule::deny_all(), DeviceRule::allow_char(None, None, "m")]);
+        assert!(p.iter().any(|i| !i.is_jump() && i.code & 0x07 == 0x04), "the rule tests the access: {p:?}");
+        // (Loads keep theirs: there `off` is the field's place in the context.)
+        for insn in p.iter().filter(|i| i.code & 0x07 == 0x04) {
+            assert_eq!(insn.off, 0, "{insn:?} in {p:?}");
+        }
     }
 }

@@ -76,6 +76,11 @@ impl Insn {
         Insn { code: BPF_JMP | BPF_EXIT, dst: 0, src: 0, off: 0, imm: 0 }
     }
 
+    /// Whether this is a jump (or exit), the only kind whose `off` is a jump offset.
+    pub fn is_jump(&self) -> bool {
+        self.code & 0x07 == BPF_JMP
+    }
+
     /// The 8 bytes of struct bpf_insn, in this machine's byte order.
     pub fn encode(&self) -> [u8; 8] {
         let mut out = [0u8; 8];

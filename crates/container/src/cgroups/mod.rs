@@ -12,6 +12,8 @@
 //! - `v2`: a cgroup as one directory of the unified hierarchy.
 //! - `limits`: the controllers beyond memory, cpu and pids (cpuset, block I/O, huge
 //!   pages, net_cls/net_prio, rdma, `unified`), as file writes both drivers share.
+//! - `mount`: what a container sees at `/sys/fs/cgroup` (its own cgroup in each
+//!   hierarchy), derived from mountinfo and `/proc/self/cgroup` for chapter 3 to mount.
 //! - `devices`: the device rules, as v1 `devices.allow`/`devices.deny` lines or as the
 //!   eBPF program v2 runs; `ebpf`: the instruction encoding and bpf(2) calls for it.
 
@@ -27,6 +29,7 @@ use serde::{Deserialize, Serialize};
 pub mod devices;
 pub mod ebpf;
 pub mod limits;
+pub mod mount;
 pub mod v1;
 pub mod v2;
 
@@ -56,6 +59,8 @@ pub enum CgroupError {
     FreezeTimeout { path: PathBuf, seconds: u64 },
     #[error("cannot {what} the device program of cgroup {path}: {errno}{hint}")]
     Bpf { what: &'static str, path: PathBuf, errno: Errno, hint: String },
+    #[error("this process's cgroup {own} in the hierarchy at {hierarchy} lies outside what that mount shows (its root is {root}), so the container's cgroup cannot be bound at /sys/fs/cgroup; give the container a cgroup namespace, or mount the whole hierarchy there")]
+    OwnCgroupHidden { hierarchy: PathBuf, own: PathBuf, root: PathBuf },
     #[error("cgroup {path} already exists; pick another name, or remove it (rmdir) if a crashed run left it behind")]
     AlreadyExists { path: PathBuf },
     #[error("cgroup {path} does not exist; create it first, or check the name")]
@@ -825,7 +830,7 @@ pub fn create(
     resources.supported(hierarchies.version()?)?;
     devices::check_rules(&resources.devices)?;
     let cgroup: Box<dyn CgroupManager> = match hierarchies.version()? {
-        Version::V1 => Box::new(v1::V1Cgroup::create(&hierarchies.v1, path)?),
+        Version::V1 => Box::new(v1::V1Cgroup::create(&hierarchies.joined(), path)?),
         Version::V2 => {
             let root = hierarchies.unified.as_deref().ok_or(CgroupError::NotMounted)?;
             Box::new(v2::V2Cgroup::create(root, path)?)
@@ -863,7 +868,7 @@ pub fn create_or_join(
     resources.supported(hierarchies.version()?)?;
     devices::check_rules(&resources.devices)?;
     let cgroup: Box<dyn CgroupManager> = match hierarchies.version()? {
-        Version::V1 => Box::new(v1::V1Cgroup::join_or_create(&hierarchies.v1, path)?),
+        Version::V1 => Box::new(v1::V1Cgroup::join_or_create(&hierarchies.joined(), path)?),
         Version::V2 => {
             let root = hierarchies.unified.as_deref().ok_or(CgroupError::NotMounted)?;
             Box::new(v2::V2Cgroup::open(root, path)?)
@@ -881,8 +886,9 @@ pub fn create_or_join(
 /// cgroup instead of failing half way through making one.
 pub fn can_create(hierarchies: &Hierarchies, path: &Path) -> bool {
     let relative = path.strip_prefix("/").unwrap_or(path);
+    let joined = hierarchies.joined();
     let roots: Vec<&Path> = match hierarchies.version() {
-        Ok(Version::V1) => hierarchies.v1.iter().map(|h| h.mount_point.as_path()).collect(),
+        Ok(Version::V1) => joined.iter().map(|h| h.mount_point.as_path()).collect(),
         Ok(Version::V2) => hierarchies.unified.iter().map(PathBuf::as_path).collect(),
         Err(_) => return false,
     };
@@ -898,7 +904,7 @@ pub fn can_create(hierarchies: &Hierarchies, path: &Path) -> bool {
 /// Opens the existing cgroup `path`, e.g. to update, read or remove it later.
 pub fn open(hierarchies: &Hierarchies, path: &Path) -> Result<Box<dyn CgroupManager>, CgroupError> {
     Ok(match hierarchies.version()? {
-        Version::V1 => Box::new(v1::V1Cgroup::open(&hierarchies.v1, path)?),
+        Version::V1 => Box::new(v1::V1Cgroup::open(&hierarchies.joined(), path)?),
         Version::V2 => {
             let root = hierarchies.unified.as_deref().ok_or(CgroupError::NotMounted)?;
             Box::new(v2::V2Cgroup::open(root, path)?)
@@ -933,14 +939,19 @@ pub const V1_CONTROLLERS: &[&str] = &[
 pub struct V1Hierarchy {
     /// e.g. `/sys/fs/cgroup/memory`, or `/sys/fs/cgroup/cpu,cpuacct` when co-mounted.
     pub mount_point: PathBuf,
+    /// `cpu`, `cpuacct`; `name=systemd` for a named hierarchy; none for the v2 tree
+    /// of a hybrid host in [`Hierarchies::joined`].
     pub controllers: Vec<String>,
 }
 
 /// The cgroup filesystems mounted on a machine.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Hierarchies {
-    /// v1 hierarchies with at least one controller (named ones such as `name=systemd` are skipped).
+    /// v1 hierarchies with at least one controller.
     pub v1: Vec<V1Hierarchy>,
+    /// v1 hierarchies with a name and no controller (`name=systemd`, in which systemd
+    /// keeps its own tree of units); `controllers` holds the `name=` option.
+    pub named: Vec<V1Hierarchy>,
     /// The v2 tree: `/sys/fs/cgroup` on a v2 host, `/sys/fs/cgroup/unified` on a hybrid one.
     pub unified: Option<PathBuf>,
 }
@@ -965,15 +976,22 @@ impl Hierarchies {
             let mount_point = PathBuf::from(unescape(mount_point));
             match fstype {
                 "cgroup" => {
+                    let options = options.unwrap_or("");
                     let controllers: Vec<String> = options
-                        .unwrap_or("")
                         .split(',')
                         .filter(|o| V1_CONTROLLERS.contains(o))
                         .map(str::to_owned)
                         .collect();
+                    let name: Vec<String> =
+                        options.split(',').filter(|o| o.starts_with("name=")).map(str::to_owned).collect();
+                    let (list, key) = if controllers.is_empty() {
+                        (&mut found.named, name)
+                    } else {
+                        (&mut found.v1, controllers)
+                    };
                     // The same hierarchy mounted twice (a bind mount) is one hierarchy.
-                    if !controllers.is_empty() && !found.v1.iter().any(|h| h.controllers == controllers) {
-                        found.v1.push(V1Hierarchy { mount_point, controllers });
+                    if !key.is_empty() && !list.iter().any(|h| h.controllers == key) {
+                        list.push(V1Hierarchy { mount_point, controllers: key });
                     }
                 }
                 "cgroup2" if found.unified.is_none() => found.unified = Some(mount_point),
@@ -1002,6 +1020,22 @@ impl Hierarchies {
         } else {
             Err(CgroupError::NotMounted)
         }
+    }
+
+    /// Every hierarchy a v1 container's cgroup is made in, as runc does: the controller
+    /// hierarchies, the named ones (`name=systemd`), and on a hybrid host the v2 tree
+    /// too (an entry with no controllers), so that `/proc/<pid>/cgroup` places the
+    /// container in its own cgroup on every line, `0::` included, and not in the
+    /// cgroup of whoever started it. On a v2 host: nothing (the driver is v2's).
+    pub fn joined(&self) -> Vec<V1Hierarchy> {
+        if self.version().ok() != Some(Version::V1) {
+            return Vec::new();
+        }
+        let mut all: Vec<V1Hierarchy> = self.v1.iter().chain(&self.named).cloned().collect();
+        if let Some(unified) = &self.unified {
+            all.push(V1Hierarchy { mount_point: unified.clone(), controllers: Vec::new() });
+        }
+        all
     }
 
     /// The v1 hierarchy that holds `controller`.
@@ -1145,6 +1179,13 @@ mod tests {
         assert_eq!(h.v1.len(), 4, "name=systemd is not a controller hierarchy: {h:?}");
         assert_eq!(h.unified.as_deref(), Some(Path::new("/sys/fs/cgroup/unified")));
         assert_eq!(h.v1_mount("cpuacct"), Some(Path::new("/sys/fs/cgroup/cpuacct")));
+        assert_eq!(h.named[0].controllers, ["name=systemd"]);
+        let joined = h.joined();
+        assert_eq!(joined.len(), 6, "4 controllers, name=systemd and the v2 tree: {joined:?}");
+        assert!(joined.iter().any(|j| j.mount_point == Path::new("/sys/fs/cgroup/systemd")));
+        assert!(joined
+            .iter()
+            .any(|j| j.mount_point == Path::new("/sys/fs/cgroup/unified") && j.controllers.is_empty()));
     }
 
     /// A unified host is v2; co-mounted v1 controllers are one hierarchy.
@@ -1152,6 +1193,7 @@ mod tests {
     fn v2_and_comounted() {
         let v2 = "30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n";
         assert_eq!(Hierarchies::from_mountinfo(v2).version().unwrap(), Version::V2);
+        assert!(Hierarchies::from_mountinfo(v2).joined().is_empty(), "v2's driver is not v1's");
         let v1 = "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,nosuid,cpu,cpuacct\n";
         let h = Hierarchies::from_mountinfo(v1);
         assert_eq!(h.v1[0].controllers, ["cpu", "cpuacct"]);

@@ -46,7 +46,10 @@ pub struct V1Cgroup {
 impl V1Cgroup {
     /// Every hierarchy of `hierarchies`, each once: a container's cgroup is made in all
     /// of them, as runc does, so that no controller (the devices, cpuset, freezer or
-    /// blkio one) leaves the container in the cgroup of whoever started it.
+    /// blkio one) leaves the container in the cgroup of whoever started it. The caller
+    /// passes [`super::Hierarchies::joined`], which adds the named `name=systemd`
+    /// hierarchy and a hybrid host's v2 tree: they limit nothing, but every line of
+    /// `/proc/<pid>/cgroup` then names the container's own cgroup.
     fn used(hierarchies: &[V1Hierarchy], path: &Path) -> Result<Vec<V1Dir>, CgroupError> {
         check_path(path)?;
         let dirs: Vec<V1Dir> = hierarchies

@@ -22,6 +22,8 @@ use nix::errno::Errno;
 use nix::mount::MsFlags;
 use nix::sched::{unshare, CloneFlags};
 
+use crate::cgroups::mount::CgroupfsPlan;
+
 pub mod dev;
 pub mod escape;
 pub mod masked;
@@ -35,7 +37,7 @@ pub use dev::{
     create_device_nodes, create_devices, create_links, Device, DeviceNode, NodeKind, DEFAULT_DEVICES,
 };
 pub use masked::{mask_path, readonly_path};
-pub use mounts::{bind_readonly, mount_entry, remount_bind, set_root_propagation};
+pub use mounts::{bind_readonly, mount_cgroupfs, mount_entry, remount_bind, set_root_propagation};
 pub use options::{
     default_mounts, parse_options, Mount, MountOptions, Propagation, MASKED_PATHS, READONLY_PATHS,
 };
@@ -153,6 +155,9 @@ pub struct RootfsConfig {
     /// `process.cwd`, made when missing (mkdir -p, 0755, owned by the container's root)
     /// after the root change and before the read-only remount, as runc does.
     pub cwd: Option<PathBuf>,
+    /// What a mount of type `cgroup` shows (the container's own cgroups, as chapter 4
+    /// derives them); `None` mounts such an entry as it is written.
+    pub cgroupfs: Option<CgroupfsPlan>,
 }
 // ANCHOR_END: rootfs_config
 
@@ -172,6 +177,7 @@ impl RootfsConfig {
             root_change: RootChange::default(),
             overlay: None,
             cwd: None,
+            cgroupfs: None,
         };
         if in_user_namespace() {
             config.rootless()
@@ -266,7 +272,10 @@ pub fn prepare_rootfs(config: &RootfsConfig) -> Result<(), RootfsError> {
         None => mounts::bind_rootfs(&root)?,
     }
     for mount in &config.mounts {
-        mount_entry(&root, mount)?;
+        match &config.cgroupfs {
+            Some(plan) if mount.kind == "cgroup" => mount_cgroupfs(&root, mount, plan)?,
+            _ => mount_entry(&root, mount)?,
+        }
     }
     if config.devices {
         let replaced: Vec<&Path> = config.device_nodes.iter().map(|n| n.path.as_path()).collect();

@@ -12,6 +12,7 @@ use nix::sys::statvfs::{statvfs, FsFlags};
 use super::options::{parse_options, Mount, Propagation, REMOUNT_FLAGS};
 use super::resolve::{resolve_in_root, Target};
 use super::RootfsError;
+use crate::cgroups::mount::{CgroupfsPlan, CgroupfsSource};
 
 /// Shorthand for a mount(2) call that passes no source, type or data.
 pub(crate) fn mount_flags(target: &Path, flags: MsFlags) -> nix::Result<()> {
@@ -166,6 +167,124 @@ pub fn mount_entry(root: &Path, entry: &Mount) -> Result<(), RootfsError> {
     Ok(())
 }
 // ANCHOR_END: mount_entry
+
+// ANCHOR: mount_cgroupfs
+/// Performs a `cgroup` entry of config.json as `plan` (chapter 4's `cgroups::mount`)
+/// says. On v2, one mount at the destination: the container's own cgroup directory
+/// bound, or cgroup2 in a cgroup namespace. On v1, where one mount(2) cannot show
+/// several hierarchies: a tmpfs at the destination, then inside it, through its
+/// descriptor (mkdirat, openat, symlinkat: nothing below the destination is looked up
+/// by path again), a directory per hierarchy with the container's cgroup bound (or
+/// the hierarchy mounted) on it and the links of co-mounted controllers, and last,
+/// when the options say `ro`, the tmpfs itself made read-only. The destination is
+/// resolved and checked as any other mount's. runc builds the same tree.
+pub fn mount_cgroupfs(root: &Path, entry: &Mount, plan: &CgroupfsPlan) -> Result<(), RootfsError> {
+    if !entry.destination.is_absolute() {
+        return Err(RootfsError::RelativeDestination { destination: entry.destination.clone() });
+    }
+    let options = parse_options(&entry.options);
+    // A tree of control files: never a device, a setuid program or an executable.
+    let flags = (options.flags & REMOUNT_FLAGS) | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    let dest = resolve_in_root(root, &entry.destination)?;
+    check_kernel_fs_destination(root, entry, &dest)?;
+    create_mount_point(&dest, true)?;
+    let target = Target::open(root, &dest)?;
+    let (dirs, links) = match plan {
+        CgroupfsPlan::V2(source) => {
+            mount_cgroup_source(&target, &entry.destination, source, flags)?;
+            let mounted = Target::open(root, &dest)?;
+            if let CgroupfsSource::Bind(_) = source {
+                remount_bind(&mounted.proc_path(), flags)?;
+            }
+            return propagate(&mounted, entry, &options.propagation);
+        }
+        CgroupfsPlan::V1 { dirs, links } => (dirs, links),
+    };
+    // Writable until its directories and links are made; read-only (if asked) last.
+    mount(Some("tmpfs"), &target.proc_path(), Some("tmpfs"), flags - MsFlags::MS_RDONLY, Some("mode=755"))
+        .map_err(|errno| RootfsError::Mount {
+            source_path: "tmpfs".into(),
+            target: entry.destination.clone(),
+            kind: "tmpfs".into(),
+            errno,
+        })?;
+    let tmpfs = Target::open(root, &dest)?;
+    for dir in dirs {
+        let at = entry.destination.join(&dir.name);
+        nix::sys::stat::mkdirat(
+            tmpfs.fd(),
+            dir.name.as_str(),
+            nix::sys::stat::Mode::from_bits_truncate(0o755),
+        )
+        .map_err(|errno| RootfsError::Create { path: at.clone(), source: errno.into() })?;
+        let sub = Target::open_at(root, &tmpfs, &dir.name)?;
+        mount_cgroup_source(&sub, &at, &dir.source, flags)?;
+        if let CgroupfsSource::Bind(_) = dir.source {
+            // A bind ignores the flags: remount it through a descriptor of the new mount.
+            remount_bind(&Target::open_at(root, &tmpfs, &dir.name)?.proc_path(), flags)?;
+        }
+    }
+    for (link, to) in links {
+        nix::unistd::symlinkat(to.as_str(), tmpfs.fd(), link.as_str()).map_err(|errno| {
+            RootfsError::Create { path: entry.destination.join(link), source: errno.into() }
+        })?;
+    }
+    if flags.contains(MsFlags::MS_RDONLY) {
+        remount_bind(&tmpfs.proc_path(), flags)?;
+    }
+    propagate(&tmpfs, entry, &options.propagation)
+}
+
+/// One directory of the cgroup tree: `source` bound or mounted on `target`. A fresh
+/// mount takes the flags at once; a bind needs the caller's remount.
+fn mount_cgroup_source(
+    target: &Target,
+    at: &Path,
+    source: &CgroupfsSource,
+    flags: MsFlags,
+) -> Result<(), RootfsError> {
+    let (source_path, kind, result) = match source {
+        CgroupfsSource::Bind(dir) => (
+            dir.display().to_string(),
+            "bind",
+            mount(
+                Some(dir),
+                &target.proc_path(),
+                None::<&str>,
+                MsFlags::MS_BIND | MsFlags::MS_REC,
+                None::<&str>,
+            ),
+        ),
+        CgroupfsSource::Mount { fstype, data } => (
+            data.clone(),
+            *fstype,
+            mount(
+                Some(*fstype),
+                &target.proc_path(),
+                Some(*fstype),
+                flags,
+                (!data.is_empty()).then_some(data.as_str()),
+            ),
+        ),
+    };
+    result.map_err(|errno| RootfsError::Mount {
+        source_path,
+        target: at.to_owned(),
+        kind: kind.into(),
+        errno,
+    })?;
+    Ok(())
+}
+
+/// The entry's propagation options, applied to the mount `mounted` names.
+fn propagate(mounted: &Target, entry: &Mount, changes: &[MsFlags]) -> Result<(), RootfsError> {
+    for change in changes {
+        mount_flags(&mounted.proc_path(), *change)
+            .map_err(|errno| RootfsError::Propagation { path: entry.destination.clone(), errno })?;
+    }
+    Ok(())
+}
+// ANCHOR_END: mount_cgroupfs
 
 // ANCHOR: kernel_fs_destination
 /// The filesystems whose files the runtime itself reads or relies on after

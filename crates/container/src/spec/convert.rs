@@ -109,6 +109,8 @@ impl Spec {
             // A cwd the image lacks is made, as runc makes it (ctr run --cwd, and
             // images whose WorkingDir does not exist).
             cwd: self.process.as_ref().map(|p| PathBuf::from(&p.cwd)).filter(|c| c.is_absolute()),
+            // Host facts, not config.json's: the init reads them (cgroups::mount).
+            cgroupfs: None,
         })
     }
     // ANCHOR_END: rootfs_config
