@@ -180,3 +180,54 @@ fn ctr_task_kill_ends_the_task() {
     }
     ctd.finish();
 }
+
+/// Chapter 5's fake /proc, through containerd as Kubernetes drives it (no_new_privs
+/// off: `--allow-new-privs`): the root filesystem's `/proc` is a link to `/data/p`,
+/// a bind mount at /data covers it with the attacker's tree (a `cap_last_cap` of 0,
+/// plain files for `self/fd/*`). Before the fix the payload ran at create, before
+/// start, with every capability. Both runtimes refuse the container: runc with
+/// "must be mounted on ordinary directory", bang-oci naming the link; the payload
+/// never runs (it would leave /data/ran) and no task is left.
+#[test]
+fn ctr_refuses_a_rootfs_whose_proc_is_a_link_into_a_volume() {
+    let ctd = Containerd::start("fakeproc");
+    for (name, runtime) in runtimes() {
+        let rootfs = busybox_rootfs();
+        let proc = rootfs.path().join("proc");
+        if proc.exists() {
+            fs::remove_dir(&proc).unwrap();
+        }
+        std::os::unix::fs::symlink("/data/p", &proc).unwrap();
+        fs::create_dir_all(rootfs.path().join("data")).unwrap();
+        let volume = tempfile::tempdir().unwrap();
+        let fake = volume.path().join("p");
+        fs::create_dir_all(fake.join("sys/kernel")).unwrap();
+        fs::write(fake.join("sys/kernel/cap_last_cap"), "0\n").unwrap();
+        fs::create_dir_all(fake.join("self/fd")).unwrap();
+        for fd in 0..64 {
+            fs::write(fake.join(format!("self/fd/{fd}")), "").unwrap();
+        }
+        let mount = format!("type=bind,src={},dst=/data,options=rbind:rw", volume.path().display());
+        let id = format!("fakeproc-{name}");
+        let output = ctd.run_rm(
+            &runtime,
+            &id,
+            &["--allow-new-privs", "--mount", &mount],
+            rootfs.path(),
+            &["sh", "-c", "touch /data/ran; sleep 30"],
+        );
+        let printed = output_text(&output);
+        assert!(!output.status.success(), "{name}: the container ran:\n{printed}");
+        let expected = if name == "runc" {
+            "must be mounted on ordinary directory"
+        } else {
+            "goes through a symbolic link to /data/p"
+        };
+        assert!(printed.contains(expected), "{name}: expected {expected:?} in:\n{printed}");
+        assert!(!volume.path().join("ran").exists(), "{name}: the payload ran");
+        let tasks = ctd.ok(&["task", "list", "--quiet"]);
+        assert!(!tasks.lines().any(|t| t == id), "{name}: a task is left: {tasks}");
+        let _ = ctd.cmd().args(["containers", "delete", &id]).output();
+    }
+    ctd.finish();
+}
