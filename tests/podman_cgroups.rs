@@ -86,6 +86,23 @@ fn device_rules_allow_the_given_device_and_the_defaults_only() {
     fx.finish();
 }
 
+/// `--memory 64m` is readable inside, where programs that size themselves look for it:
+/// podman's config.json mounts /sys/fs/cgroup with type `cgroup`, and bang-oci shows
+/// the container its own cgroups there (on v1 each hierarchy below a tmpfs), read-only.
+#[test]
+fn the_memory_limit_is_visible_inside() {
+    let mut fx = Fixture::new("cgfs");
+    let script =
+        "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max; \
+                  mkdir /sys/fs/cgroup/x; grep ' /sys/fs/cgroup' /proc/self/mountinfo";
+    let output = fx.run_rm(&["--memory", "64m"], &["sh", "-c", script]);
+    let out = text(&output.stdout) + &text(&output.stderr);
+    assert_eq!(out.lines().next(), Some("67108864"), "{out}");
+    assert!(out.contains("Read-only file system"), "{out}");
+    assert!(out.lines().filter(|l| l.contains(" /sys/fs/cgroup")).all(|l| l.contains(" ro,")), "{out}");
+    fx.finish();
+}
+
 /// `podman update` (4.3 has it) reaches the running container's cgroup through
 /// `bang-oci update --resources=FILE` (podman writes only the changed fields there,
 /// e.g. `{"memory":{"limit":67108864,"swap":134217728}}`).

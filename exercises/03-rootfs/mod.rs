@@ -8,7 +8,8 @@
 //! # Layout
 //! - `options`: OCI `mounts` entries and their option strings as mount(2) flags; defaults.
 //! - `resolve`: mount destinations resolved inside the rootfs, never outside.
-//! - `mounts`: propagation, the rootfs bind, each mount, the read-only remount.
+//! - `mounts`: propagation, the rootfs bind, each mount, the read-only remount, and
+//!   the cgroup tree at /sys/fs/cgroup (`mount_cgroupfs`, planned by `cgroups::mount`).
 //! - `dev`: the device nodes (mknod, or host binds in a user namespace) and links.
 //! - `pivot`: pivot_root and detaching the old root; the chroot fallback.
 //! - `masked`: masked and read-only paths.

@@ -247,7 +247,7 @@ fn mount_cgroup_source(
             ),
         ),
         CgroupfsSource::Mount { fstype, data } => (
-            data.clone(),
+            if data.is_empty() { fstype.to_string() } else { format!("{fstype} -o {data}") },
             *fstype,
             mount(
                 Some(*fstype),

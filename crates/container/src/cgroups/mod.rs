@@ -963,7 +963,8 @@ impl Hierarchies {
     /// the source and the super options, which name a v1 hierarchy's controllers.
     /// A production runtime also reads field 4 (the mount's root, not `/` inside a
     /// container whose cgroupfs is a bind mount) and `/proc/self/cgroup` to nest below
-    /// its own cgroup; this one places cgroups relative to each hierarchy's mount point.
+    /// its own cgroup; this one places cgroups relative to each hierarchy's mount point
+    /// (only `mount`, which shows a container its own cgroups, reads both).
     pub fn from_mountinfo(mountinfo: &str) -> Self {
         let mut found = Hierarchies::default();
         for line in mountinfo.lines() {
