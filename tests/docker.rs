@@ -306,7 +306,8 @@ fn run_it_is_a_terminal() {
 }
 
 /// The limits Docker sets reach the kernel as runc writes them: `--memory` (an OOM
-/// kill: exit 137 and OOMKilled), `--pids-limit`, `--cpus`; `stats` reads them back;
+/// kill: exit 137 and OOMKilled), `--pids-limit`, `--cpus`; the deprecated
+/// `--kernel-memory` is accepted (ignored, as runc ignores it); `stats` reads them back;
 /// `update --memory` changes the memory limit and leaves the rest (Docker sends 0
 /// for every field it does not change).
 #[test]
@@ -335,6 +336,15 @@ fn limits_reach_the_cgroup_as_with_runc() {
             "--runtime {runtime}: 20 forks under a limit of 10"
         );
         assert!(text(&forks.stderr).contains("can't fork"), "--runtime {runtime}:\n{}", output_text(&forks));
+
+        // Deprecated, and ignored with a warning by both runtimes: the container runs.
+        let kmem = docker.run_rm(runtime, &["--kernel-memory", "64m"], &["echo", "ran"]);
+        assert_eq!(
+            text(&kmem.stdout),
+            "ran\n",
+            "--runtime {runtime} --kernel-memory:\n{}",
+            output_text(&kmem)
+        );
 
         let c = name("limited", runtime);
         docker.run_detached(

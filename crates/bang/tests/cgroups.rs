@@ -276,7 +276,7 @@ fn only_running_containers_pause() {
 }
 
 /// update changes the limits of a running container, from flags and from a
-/// linux.resources file; a field the kernel cannot apply is refused by its JSON path.
+/// linux.resources file; runc's deprecated --kernel-memory is ignored with a warning.
 #[test]
 fn update_changes_the_limits() {
     let c = Container::new("update", &["sleep", "1000"], |_| {});

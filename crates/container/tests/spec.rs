@@ -192,17 +192,23 @@ fn unknown_fields_are_tolerated() {
 }
 
 /// Every resource field converts into chapter 4's `Resources` (hugepage limits
-/// included), and one no cgroup version applies is refused by its JSON path.
+/// included); one no current kernel has (`memory.kernel`) is left out and named for a
+/// warning, as runc leaves it; one this cgroup version cannot apply is refused by its
+/// JSON path.
 #[test]
 fn unapplied_limits_are_kept_and_refused_by_name() {
     let mut value = fixture(RUNC);
     set(&mut value, "/linux/resources/hugepageLimits", json!([{"pageSize": "2MB", "limit": 0}]));
     set(&mut value, "/linux/resources/memory", json!({"kernel": 1048576}));
+    set(&mut value, "/linux/resources/unified", json!({"memory.high": "1M"}));
     let spec = load(&value);
     let written: Value = serde_json::from_str(&spec.to_json()).unwrap();
     assert_eq!(written["linux"]["resources"]["hugepageLimits"][0]["pageSize"], "2MB");
     let resources = spec.cgroup_resources().unwrap();
     assert_eq!(resources.hugepage_limits[0].page_size, "2MB");
+    assert_eq!(resources.memory, None, "memory.kernel was kept");
+    let ignored: Vec<_> = spec.ignored_resources().unwrap().into_iter().map(|i| i.field).collect();
+    assert_eq!(ignored, ["memory.kernel"]);
     insta::assert_snapshot!(resources
         .supported(bigbang_container::cgroups::Version::V1)
         .unwrap_err()
@@ -493,9 +499,9 @@ rejects!(
     |v| set(&mut v, "/linux/resources/devices/0/type", json!("p"))
 );
 rejects!(
-    /// Memory limits are checked by chapter 4's ranges.
-    memory_limit_zero, RUNC, "linux.resources.memory.limit",
-    |v| set(&mut v, "/linux/resources/memory", json!({"limit": 0}))
+    /// Memory limits are checked by chapter 4's ranges (0 is unset, as runc reads it).
+    memory_limit_negative, RUNC, "linux.resources.memory.limit",
+    |v| set(&mut v, "/linux/resources/memory", json!({"limit": -5}))
 );
 rejects!(
     /// CPU shares are checked by chapter 4's ranges.

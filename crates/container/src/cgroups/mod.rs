@@ -362,8 +362,8 @@ impl fmt::Display for Ignored {
     }
 }
 
-// ANCHOR: zero_as_unset
 impl Resources {
+    // ANCHOR: zero_as_unset
     /// `linux.resources` as runc 1.1.5 reads it: a zero (or an empty cpuset list) means
     /// "not set", for exactly the fields runc's cgroup drivers skip when zero (memory
     /// limit, reservation, swap, kernel and kernelTCP; cpu shares, quota, period, the
