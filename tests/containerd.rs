@@ -10,7 +10,8 @@
 //!
 //! ctr's flags: `--rootfs` runs a busybox directory as the root filesystem (no image,
 //! no snapshotter, no registry); `--runc-root` keeps the runtime's state in the temp
-//! dir too (the default is /run/containerd/runc/<namespace>); `--cgroup` puts each
+//! dir too (the default is /run/containerd/runc/<namespace>), and `--fifo-dir` ctr's
+//! stdio fifos (default /run/containerd/fifo); `--cgroup` puts each
 //! container below a cgroup of the test's own; `--env PATH=/bin` because ctr's
 //! config.json without an image has no PATH, and runc (Go's LookPath) then finds no
 //! program by its bare name, where bang-oci falls back to execvp(3)'s default PATH.
@@ -80,6 +81,9 @@ impl Containerd {
             .arg(runtime)
             .arg("--runc-root")
             .arg(self.daemon.dir.path().join("runc-root"))
+            // ctr's own fifos for the task's stdio (default /run/containerd/fifo).
+            .arg("--fifo-dir")
+            .arg(self.daemon.dir.path().join("fifo"))
             .arg("--cgroup")
             .arg(format!("/{}/{id}", self.daemon.cgroup_parent))
             .args(["--env", "PATH=/bin", "--rootfs"])

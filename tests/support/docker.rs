@@ -47,6 +47,9 @@ pub fn output_text(output: &Output) -> String {
     format!("status {}\nstdout:\n{}\nstderr:\n{}", output.status, text(&output.stdout), text(&output.stderr))
 }
 
+/// Where containerd keeps what it does not put in its state directory.
+const RUN_CONTAINERD: &str = "/run/containerd";
+
 /// An engine daemon started by the test, and what it leaves to clean up. `finish`
 /// stops it and checks that nothing is left; dropping it unfinished (a test that
 /// panicked) still stops it and cleans up, without the checks.
@@ -58,6 +61,9 @@ pub struct Daemon {
     /// The cgroup every container goes below (`<parent>/<id>` in every hierarchy).
     pub cgroup_parent: String,
     child: Option<Child>,
+    /// Whether /run/containerd was absent when the daemon started: containerd 1.6
+    /// makes `/run/containerd/s` for its shims' sockets whatever its state directory.
+    made_run_containerd: bool,
     finished: bool,
     _one: MutexGuard<'static, ()>,
 }
@@ -74,6 +80,7 @@ impl Daemon {
         ready: impl Fn(&Daemon) -> bool,
     ) -> Daemon {
         let one = one_daemon();
+        let made_run_containerd = !Path::new(RUN_CONTAINERD).exists();
         let log = fs::File::create(dir.path().join("daemon.log")).unwrap();
         let child = Command::new(program)
             .args(args)
@@ -82,8 +89,15 @@ impl Daemon {
             .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
-        let mut daemon =
-            Daemon { dir, socket, cgroup_parent, child: Some(child), finished: false, _one: one };
+        let mut daemon = Daemon {
+            dir,
+            socket,
+            cgroup_parent,
+            child: Some(child),
+            made_run_containerd,
+            finished: false,
+            _one: one,
+        };
         let deadline = Instant::now() + Duration::from_secs(60);
         while !ready(&daemon) {
             if let Some(status) = daemon.child.as_mut().unwrap().try_wait().unwrap() {
@@ -173,6 +187,11 @@ impl Daemon {
         for dir in self.cgroups() {
             remove_tree(&dir);
         }
+        if self.made_run_containerd {
+            // Only empty directories go (one daemon runs at a time: one_daemon).
+            let _ = fs::remove_dir(Path::new(RUN_CONTAINERD).join("s"));
+            let _ = fs::remove_dir(RUN_CONTAINERD);
+        }
     }
 
     /// Stops the daemon, then checks that nothing of it is left: no process, no mount
@@ -183,6 +202,10 @@ impl Daemon {
         assert!(self.processes().is_empty(), "processes of the daemon are left: {:?}", self.processes());
         assert!(self.mounts().is_empty(), "mounts of the daemon are left: {:?}", self.mounts());
         assert!(self.cgroups().is_empty(), "cgroups of the daemon are left: {:?}", self.cgroups());
+        assert!(
+            !self.made_run_containerd || !Path::new(RUN_CONTAINERD).exists(),
+            "{RUN_CONTAINERD} was made by the daemon and is not empty"
+        );
     }
 }
 
