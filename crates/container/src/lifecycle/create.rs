@@ -4,7 +4,6 @@
 //! any step undoes the earlier ones: no state directory, cgroup or process is left.
 //! Read the runtime-spec's runtime.md ("create") and runc-create(8).
 
-use std::io::{BufRead, BufReader};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -18,7 +17,7 @@ use super::console::{self, check_terminal};
 use super::delete::wait_gone;
 use super::fifo::ExecFifo;
 use super::hooks::{run_hooks, HookKind};
-use super::init::{send, spawn_sealed_init, CreateRequest, InitMessage, InitRequest, INIT_FD};
+use super::init::{read_line, send, spawn_sealed_init, CreateRequest, InitMessage, InitRequest, INIT_FD};
 use super::state::{ContainerRecord, InitProcess, Status};
 use super::store::{write_pid_file, ContainerLock, Store};
 use super::{LifecycleError, PROC};
@@ -255,8 +254,7 @@ fn create_steps(
     // ANCHOR_END: spawn_init
 
     // ANCHOR: wait_ready
-    let mut reader = BufReader::new(ours.try_clone().map_err(|source| LifecycleError::Pipe { source })?);
-    let pid = match next_message(&mut reader)? {
+    let pid = match next_message(&ours)? {
         InitMessage::Pid(pid) => pid,
         InitMessage::Error(message) => return Err(LifecycleError::InitFailed { message }),
         other => return Err(LifecycleError::Protocol { what: format!("expected the pid, got {other:?}") }),
@@ -284,7 +282,7 @@ fn create_steps(
     run_hooks(HookKind::CreateRuntime, &hooks.create_runtime, &state)?;
     send(&mut ours, &InitMessage::Continue(state)).map_err(|source| LifecycleError::Pipe { source })?;
     // ANCHOR_END: create_runtime_hooks
-    match next_message(&mut reader)? {
+    match next_message(&ours)? {
         InitMessage::Ready => {}
         InitMessage::Error(message) => return Err(LifecycleError::InitFailed { message }),
         other => return Err(LifecycleError::Protocol { what: format!("expected ready, got {other:?}") }),
@@ -299,14 +297,13 @@ fn create_steps(
 }
 
 /// The next message from the init; end-of-file means it died without a word.
-fn next_message(reader: &mut BufReader<UnixStream>) -> Result<InitMessage, LifecycleError> {
-    let mut line = String::new();
-    let n = reader.read_line(&mut line).map_err(|source| LifecycleError::Pipe { source })?;
-    if n == 0 {
+fn next_message(socket: &UnixStream) -> Result<InitMessage, LifecycleError> {
+    let Some(line) = read_line(socket)? else {
         return Err(LifecycleError::InitFailed {
             message: "the container's init exited without a word (see its standard error)".into(),
         });
-    }
-    serde_json::from_str(&line)
-        .map_err(|err| LifecycleError::Protocol { what: format!("bad message {line:?}: {err}") })
+    };
+    serde_json::from_slice(&line).map_err(|err| LifecycleError::Protocol {
+        what: format!("bad message {:?}: {err}", String::from_utf8_lossy(&line)),
+    })
 }
