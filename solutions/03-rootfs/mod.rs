@@ -17,6 +17,7 @@
 
 use std::fs;
 use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
@@ -49,6 +50,8 @@ pub use resolve::resolve_in_root;
 pub enum RootfsError {
     #[error("rootfs {path} does not exist; pass the directory that holds the container's files")]
     RootfsMissing { path: PathBuf },
+    #[error("rootfs {path} resolves to {resolved}, which is the host's own root directory: a container there would share, and could change, every file of the machine; give the directory that holds the container's files (config.json's root.path, usually \"rootfs\" in the bundle)")]
+    RootfsIsHostRoot { path: PathBuf, resolved: PathBuf },
     #[error("rootfs {path} is not a directory; a rootfs is a directory tree such as one made by `cargo run -p chapter-3 -- --make-rootfs DIR`")]
     RootfsNotDirectory { path: PathBuf },
     #[error("cannot give the process preparing rootfs {rootfs} a mount namespace of its own: {errno}; call prepare_rootfs from a single-threaded process (a runtime's init), not from one with threads")]
@@ -91,7 +94,7 @@ pub enum RootfsError {
     Mknod { path: PathBuf, errno: Errno },
     #[error("cannot create device {path} ({kind} {major}:{minor}) in a user namespace: mknod(2) of a device is refused there, and the host has no {kind} device {major}:{minor} under /dev to bind instead; load its driver on the host, or run without a user namespace")]
     DeviceInUserNamespace { path: PathBuf, kind: &'static str, major: u64, minor: u64 },
-    #[error("cannot pivot_root into {rootfs}: {errno}{}; on a ramfs root use RootChange::MoveAndChroot (runc --no-pivot)", hint(*errno))]
+    #[error("cannot pivot_root into {rootfs}: {errno}{}; pivot_root refuses a rootfs on the initial ramfs, where a chroot must do instead (bang-oci create --no-pivot, as runc's)", hint(*errno))]
     PivotRoot { rootfs: PathBuf, errno: Errno },
     #[error("cannot detach the old root after pivot_root: {errno}")]
     DetachOldRoot { errno: Errno },
@@ -203,6 +206,14 @@ impl RootfsConfig {
         })?;
         if !root.is_dir() {
             return Err(RootfsError::RootfsNotDirectory { path: self.rootfs.clone() });
+        }
+        // "/", a link to it, "../../..", or / bound elsewhere: the same directory as
+        // our root (a bind mount keeps the device and inode numbers).
+        let same = |a: &fs::Metadata, b: &fs::Metadata| a.dev() == b.dev() && a.ino() == b.ino();
+        let is_host_root = root == Path::new("/")
+            || matches!((fs::metadata(&root), fs::metadata("/")), (Ok(a), Ok(b)) if same(&a, &b));
+        if is_host_root {
+            return Err(RootfsError::RootfsIsHostRoot { path: self.rootfs.clone(), resolved: root });
         }
         for mount in &self.mounts {
             if !mount.destination.is_absolute() {
