@@ -242,6 +242,53 @@ pub fn make_parent_private(rootfs: &Path, propagation: Propagation) -> Result<()
     Ok(())
 }
 
+/// The mounts at `root` or under it in this process's mount table, as (mount id,
+/// mount point), in mountinfo's order: a mount comes after the mounts it covers.
+pub fn mounts_under(root: &Path) -> Result<Vec<(u64, PathBuf)>, RootfsError> {
+    let path = PathBuf::from("/proc/self/mountinfo");
+    let mountinfo =
+        fs::read_to_string(&path).map_err(|source| RootfsError::ReadMountinfo { path, source })?;
+    Ok(mountinfo
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split(' ').collect();
+            let id = fields.first()?.parse().ok()?;
+            let point = PathBuf::from(crate::cgroups::unescape(fields.get(4)?));
+            point.starts_with(root).then_some((id, point))
+        })
+        .collect())
+}
+
+/// Detaches every mount at or under `root` whose id `before` does not list: what a
+/// container sharing the host's mount namespace mounted there (its bind of the rootfs,
+/// /proc, /dev, …, and what its payload mounted), leaving what was there before.
+/// umount2(2) with MNT_DETACH on the outermost one takes the mounts stacked under it
+/// along; the loop catches any left beside it.
+pub fn detach_mounts_under(root: &Path, before: &[u64]) -> Result<(), RootfsError> {
+    let ours = || -> Result<Vec<(u64, PathBuf)>, RootfsError> {
+        Ok(mounts_under(root)?.into_iter().filter(|(id, _)| !before.contains(id)).collect())
+    };
+    let mut left = ours()?;
+    while !left.is_empty() {
+        // The shallowest mount point; of the mounts stacked there, the last (the top
+        // one, which umount2 of that path reaches).
+        let depth = |p: &Path| p.components().count();
+        let shallowest = left.iter().map(|(_, p)| depth(p)).min().expect("not empty");
+        let (_, point) = left.iter().rev().find(|(_, p)| depth(p) == shallowest).expect("found").clone();
+        match nix::mount::umount2(&point, nix::mount::MntFlags::MNT_DETACH) {
+            // EINVAL: no longer a mount point (gone meanwhile).
+            Ok(()) | Err(nix::errno::Errno::EINVAL) => {}
+            Err(errno) => return Err(RootfsError::Detach { path: point, errno }),
+        }
+        let now = ours()?;
+        if now.len() >= left.len() {
+            return Err(RootfsError::DetachStuck { root: root.to_owned(), left: now.len() });
+        }
+        left = now;
+    }
+    Ok(())
+}
+
 /// The mount option with which runc (and podman's `--read-only`) asks for a tmpfs that
 /// starts with a copy of what the directory held in the image.
 pub const TMPCOPYUP: &str = "tmpcopyup";

@@ -7,6 +7,7 @@
 //! Read the runtime-spec's runtime.md ("create") and runc-create(8).
 
 use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::Child;
@@ -25,6 +26,7 @@ use super::store::{write_pid_file, ContainerLock, Store};
 use super::{LifecycleError, PROC};
 use crate::cgroups::{self, CgroupManager, Hierarchies};
 use crate::namespaces::Namespace;
+use crate::rootfs::{detach_mounts_under, mounts_under, MountNamespace};
 use crate::spec::Spec;
 
 /// The flags of `create` (and `run`).
@@ -60,6 +62,8 @@ struct Rollback {
     init_pid: Option<i32>,
     cgroup: Option<Box<dyn CgroupManager>>,
     lock: Option<ContainerLock>,
+    /// In the host's mount namespace: the rootfs, and the mounts to leave there.
+    host_mounts: Option<(PathBuf, Vec<u64>)>,
 }
 
 impl Rollback {
@@ -71,6 +75,10 @@ impl Rollback {
         if let Some(mut child) = self.stage0.take() {
             let _ = child.kill();
             let _ = child.wait();
+        }
+        // After the init is gone: nothing mounts any more, and nothing holds them.
+        if let Some((rootfs, before)) = self.host_mounts.take() {
+            let _ = detach_mounts_under(&rootfs, &before);
         }
         if let Some(cgroup) = self.cgroup.take() {
             let _ = cgroup.remove();
@@ -86,12 +94,6 @@ impl Rollback {
 fn check(spec: &Spec, bundle: &Path, console_socket: Option<&Path>) -> Result<(), LifecycleError> {
     let plan = spec.namespace_plan()?;
     for (kind, path) in &plan.join {
-        if *kind == Namespace::Mount {
-            return Err(LifecycleError::Unsupported {
-                what: format!("joining the mount namespace {}", path.display()),
-                advice: "remove the `path` of the mount entry: the container's root needs a mount namespace of its own",
-            });
-        }
         if let Err(err) = std::fs::metadata(path) {
             return Err(LifecycleError::JoinPath {
                 namespace: *kind,
@@ -100,10 +102,11 @@ fn check(spec: &Spec, bundle: &Path, console_socket: Option<&Path>) -> Result<()
             });
         }
     }
-    if !plan.create.contains(Namespace::Mount) {
+    let shared = mount_namespace(spec)? == MountNamespace::Host;
+    if shared && spec.linux.as_ref().is_some_and(|linux| linux.rootfs_propagation.is_some()) {
         return Err(LifecycleError::Unsupported {
-            what: "a container without a mount namespace".into(),
-            advice: "add {\"type\": \"mount\"} to linux.namespaces",
+            what: "linux.rootfsPropagation for a container without a mount namespace of its own".into(),
+            advice: "it would change the propagation of the host's mounts: add {\"type\": \"mount\"} to linux.namespaces, or remove rootfsPropagation",
         });
     }
     spec.rootfs_config(bundle)?.validate()?;
@@ -116,6 +119,32 @@ fn check(spec: &Spec, bundle: &Path, console_socket: Option<&Path>) -> Result<()
     Ok(())
 }
 
+/// Whose mount namespace the container's mounts go into. A `mount` entry without a
+/// path: a new one. With a path: that one, joined, unless it is the runtime's own
+/// (`/proc/self/ns/mnt`; `/proc/1/ns/mnt` on most hosts), which is then the same as no entry.
+/// No entry: the runtime's own, the host's mount table (runtime-spec: a namespace
+/// type left out is inherited from the runtime). Decided once, here; the init is
+/// told.
+pub fn mount_namespace(spec: &Spec) -> Result<MountNamespace, LifecycleError> {
+    let plan = spec.namespace_plan()?;
+    if plan.create.contains(Namespace::Mount) {
+        return Ok(MountNamespace::Own);
+    }
+    let Some((_, path)) = plan.join.iter().find(|(kind, _)| *kind == Namespace::Mount) else {
+        return Ok(MountNamespace::Host);
+    };
+    let id = |path: &Path| {
+        std::fs::metadata(path)
+            .map(|m| (m.dev(), m.ino()))
+            .map_err(|source| LifecycleError::ReadProc { path: path.to_path_buf(), source })
+    };
+    if id(path)? == id(Path::new("/proc/self/ns/mnt"))? {
+        Ok(MountNamespace::Host)
+    } else {
+        Ok(MountNamespace::Joined)
+    }
+}
+
 /// Creates container `options.id` in `store` from its bundle, and returns its record
 /// (status `created`, init waiting on the exec fifo).
 pub fn create(store: &Store, options: &CreateOptions) -> Result<ContainerRecord, LifecycleError> {
@@ -125,6 +154,12 @@ pub fn create(store: &Store, options: &CreateOptions) -> Result<ContainerRecord,
     check(&spec, &bundle, options.console_socket.as_deref())?;
     let cgroup_path = cgroup_path_for(&spec, &options.id)?;
     let rootfs = spec.rootfs_config(&bundle)?.validate()?;
+    let mount_namespace = mount_namespace(&spec)?;
+    // Taken before anything is made: what `delete` (or the rollback) must leave.
+    let host_mounts = match mount_namespace {
+        MountNamespace::Host => Some(mounts_under(&rootfs)?.into_iter().map(|(id, _)| id).collect()),
+        _ => None,
+    };
     let mut record = ContainerRecord {
         id: options.id.clone(),
         oci_version: spec.oci_version.clone(),
@@ -137,9 +172,22 @@ pub fn create(store: &Store, options: &CreateOptions) -> Result<ContainerRecord,
         created: SystemTime::now(),
         owner: nix::unistd::geteuid().as_raw(),
         annotations: spec.annotations.clone(),
+        host_mounts,
     };
-    let mut rollback = Rollback { lock: Some(store.create(&record)?), ..Rollback::default() };
-    match create_steps(&spec, &bundle, cgroup_path.as_deref(), options, &mut record, &mut rollback) {
+    let mut rollback = Rollback {
+        lock: Some(store.create(&record)?),
+        host_mounts: record.host_mounts.clone().map(|before| (record.rootfs.clone(), before)),
+        ..Rollback::default()
+    };
+    match create_steps(
+        &spec,
+        &bundle,
+        cgroup_path.as_deref(),
+        options,
+        mount_namespace,
+        &mut record,
+        &mut rollback,
+    ) {
         Ok(()) => Ok(record),
         Err(err) => {
             rollback.undo();
@@ -179,6 +227,7 @@ fn create_steps(
     bundle: &Path,
     cgroup_path: Option<&Path>,
     options: &CreateOptions,
+    mount_namespace: MountNamespace,
     record: &mut ContainerRecord,
     rollback: &mut Rollback,
 ) -> Result<(), LifecycleError> {
@@ -238,6 +287,7 @@ fn create_steps(
         bundle: bundle.to_path_buf(),
         fifo: fifo.path().to_path_buf(),
         no_pivot: options.no_pivot,
+        mount_namespace,
         console_socket: options.console_socket.as_ref().map(|_| init_fd + 1),
         preserve_fds: options.preserve_fds,
         no_new_keyring: options.no_new_keyring,

@@ -234,6 +234,12 @@ pub struct ContainerRecord {
     /// config.json's annotations, reported back in [`State::annotations`].
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
+    /// Set when the container shares the runtime's mount namespace (config.json has
+    /// no `mount` entry): its mounts are made on the host, under `rootfs`. These are
+    /// the ids of the mounts that were there before `create`; `delete` detaches the
+    /// others ([`crate::rootfs::detach_mounts_under`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_mounts: Option<Vec<u64>>,
 }
 
 impl ContainerRecord {

@@ -38,6 +38,7 @@ pub use dev::{
 };
 pub use masked::{mask_path, readonly_path};
 pub use mounts::{bind_readonly, mount_entry, remount_bind, set_root_propagation};
+pub use mounts::{detach_mounts_under, mounts_under};
 pub use options::{
     default_mounts, parse_options, Mount, MountOptions, Propagation, MASKED_PATHS, READONLY_PATHS,
 };
@@ -98,8 +99,16 @@ pub enum RootfsError {
     PivotRoot { rootfs: PathBuf, errno: Errno },
     #[error("cannot detach the old root after pivot_root: {errno}")]
     DetachOldRoot { errno: Errno },
+    #[error("cannot detach {path}, a mount the container made on the host: {errno}; detach it by hand (umount -l {path})")]
+    Detach { path: PathBuf, errno: Errno },
+    #[error("cannot read {path}: {source}; is /proc mounted?")]
+    ReadMountinfo { path: PathBuf, source: io::Error },
+    #[error("the mounts under {root} do not go away (still {left}); detach them by hand (umount -l)")]
+    DetachStuck { root: PathBuf, left: usize },
     #[error("cannot move rootfs {rootfs} onto / and chroot into it: {errno}{}", hint(*errno))]
     Chroot { rootfs: PathBuf, errno: Errno },
+    #[error("cannot chroot into rootfs {rootfs}: {errno}; the runtime needs CAP_SYS_CHROOT")]
+    ChrootInto { rootfs: PathBuf, errno: Errno },
     #[error("{path} is not the null device (character device 1:3), so it cannot mask files; create the container's /dev with RootfsConfig::devices")]
     NotDevNull { path: PathBuf },
     #[error("cannot mask {path}: {errno}{}", hint(*errno))]
@@ -149,8 +158,30 @@ pub struct RootfsConfig {
     pub readonly: bool,
     /// pivot_root, or the chroot fallback (`runc --no-pivot`).
     pub root_change: RootChange,
+    /// Whose mount namespace the mounts go into: a new one (the default), one the
+    /// process already joined, or the host's.
+    pub mount_namespace: MountNamespace,
     /// Mount an overlay on `rootfs` first, instead of binding `rootfs` onto itself.
     pub overlay: Option<Overlay>,
+}
+
+/// The mount namespace [`prepare_rootfs`] works in (config.json's `mount` entry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum MountNamespace {
+    /// unshare(2) a new one first, so that every mount lives and dies with it.
+    #[default]
+    Own,
+    /// The one this process is in, which it joined (setns(2), a `mount` entry with a
+    /// `path`): set up there as in a new one, pivot_root included, as runc does.
+    Joined,
+    /// The runtime's own (config.json lists no `mount`): the host's mount table. The
+    /// rootfs is bound onto itself and made private, the mounts go under it, and the
+    /// root changes by chroot(2) alone: no propagation of the host's is changed and
+    /// pivot_root, which would change the root of every process in the namespace,
+    /// is never called. The mounts outlive the container; whoever made the container
+    /// detaches them ([`mounts::detach_mounts_under`]).
+    Host,
 }
 
 impl RootfsConfig {
@@ -167,6 +198,7 @@ impl RootfsConfig {
             readonly_paths: READONLY_PATHS.iter().map(PathBuf::from).collect(),
             readonly: false,
             root_change: RootChange::default(),
+            mount_namespace: MountNamespace::default(),
             overlay: None,
         };
         if in_user_namespace() {
@@ -259,14 +291,24 @@ fn enter_own_mount_namespace(rootfs: &Path) -> Result<(), RootfsError> {
 /// leaves nothing on the host.
 pub fn prepare_rootfs(config: &RootfsConfig) -> Result<(), RootfsError> {
     let root = config.validate()?;
-    enter_own_mount_namespace(&root)?;
+    let host = config.mount_namespace == MountNamespace::Host;
+    if config.mount_namespace == MountNamespace::Own {
+        enter_own_mount_namespace(&root)?;
+    }
     let userns = in_user_namespace();
 
-    set_root_propagation(config.propagation)?;
-    mounts::make_parent_private(&root, config.propagation)?;
+    if !host {
+        set_root_propagation(config.propagation)?;
+        mounts::make_parent_private(&root, config.propagation)?;
+    }
     match &config.overlay {
         Some(overlay) => overlay.mount(&root, userns)?,
         None => mounts::bind_rootfs(&root)?,
+    }
+    if host {
+        // Ours alone, so that nothing mounted under it shows in other namespaces.
+        mounts::mount_flags(&root, MsFlags::MS_PRIVATE | MsFlags::MS_REC)
+            .map_err(|errno| RootfsError::Propagation { path: root.clone(), errno })?;
     }
     for mount in &config.mounts {
         mount_entry(&root, mount)?;
@@ -277,14 +319,15 @@ pub fn prepare_rootfs(config: &RootfsConfig) -> Result<(), RootfsError> {
         create_links(&root)?;
     }
     create_device_nodes(&root, &config.device_nodes, userns)?;
-    change_root(&root, config.root_change)?;
+    // On the host, MS_MOVE onto / would cover the host's root as pivot_root would swap it.
+    change_root(&root, if host { RootChange::Chroot } else { config.root_change })?;
     // From here on, paths are the container's own.
     // A shared root once more, now on the container's own root: the rootfs's bind took
     // its propagation from a mount make_parent_private had to make private. (Private
     // and slave need nothing: the bind inherited them, and a recursive change here
     // would undo the propagation options of the container's own mounts.) runc too
     // applies the propagation again after pivot_root.
-    if matches!(config.propagation, Propagation::Shared | Propagation::RShared) {
+    if !host && matches!(config.propagation, Propagation::Shared | Propagation::RShared) {
         mounts::mount_flags(Path::new("/"), config.propagation.flags())
             .map_err(|errno| RootfsError::Propagation { path: PathBuf::from("/"), errno })?;
     }

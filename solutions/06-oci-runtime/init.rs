@@ -58,7 +58,7 @@ use crate::namespaces::idmap::write_id_maps;
 use crate::namespaces::spawn::{clone_into, Cloned, Handshake};
 use crate::namespaces::uts::set_hostname;
 use crate::namespaces::{Namespace, Setgroups};
-use crate::rootfs::{prepare_rootfs, RootChange, RootfsConfig};
+use crate::rootfs::{prepare_rootfs, MountNamespace, RootChange, RootfsConfig};
 use crate::security::seal::{ensure_sealed, fd_path, sealed_overlay};
 use crate::security::{set_user, Profile, User};
 use crate::spec::Spec;
@@ -87,6 +87,9 @@ pub struct CreateRequest {
     pub fifo: PathBuf,
     /// `--no-pivot`: move the rootfs onto / and chroot instead of pivot_root.
     pub no_pivot: bool,
+    /// Whose mount namespace the rootfs is prepared in, as `create` decided.
+    #[serde(default)]
+    pub mount_namespace: MountNamespace,
     /// The inherited socket to `--console-socket`, when process.terminal is true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub console_socket: Option<RawFd>,
@@ -356,9 +359,10 @@ fn set_up(
     host_mnt: u64,
 ) -> Result<Never, LifecycleError> {
     let spec = &request.spec;
-    // The lesson of the morning: never mount in the host's mount namespace.
+    // The lesson of the morning: never mount in the host's mount namespace, unless
+    // config.json asked for it (no `mount` entry), and then never pivot_root there.
     let inode = mnt_inode("self")?;
-    if inode == host_mnt {
+    if inode == host_mnt && request.mount_namespace != MountNamespace::Host {
         return Err(LifecycleError::SameMountNamespace { inode });
     }
     // The runtime runs createRuntime (and prestart) hooks now, then lets us go on.
@@ -402,6 +406,7 @@ fn set_up(
     if request.no_pivot {
         rootfs.root_change = RootChange::MoveAndChroot;
     }
+    rootfs.mount_namespace = request.mount_namespace;
     prepare_rootfs(&rootfs)?;
     let prepared = security_profile(spec)?.prepare()?;
     let process = spec.process.as_ref().expect("security_profile checked process");

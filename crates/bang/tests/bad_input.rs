@@ -154,12 +154,13 @@ fn invalid_values_are_refused_by_field() {
             needles: &["linux.cgroupsPath", "machine.slice:libpod:1"],
         },
         Case {
-            name: "no mount namespace",
+            name: "rootfsPropagation without a mount namespace",
             edit: |c| {
                 let ns = c["linux"]["namespaces"].as_array_mut().unwrap();
                 ns.retain(|n| n["type"] != "mount");
+                c["linux"]["rootfsPropagation"] = json!("private");
             },
-            needles: &["mount namespace"],
+            needles: &["linux.rootfsPropagation", "mount namespace"],
         },
         Case {
             name: "no root",

@@ -1028,26 +1028,65 @@ fn linux_ns_nopath(v: Variant) {
     }
 }
 
-/// Namespace types left out are inherited from the runtime: without pid, network,
-/// ipc, uts (and hostname), the container shares the host's (runtime-tools'
-/// `linux_ns_itype`). runtime-tools leaves out `mount` too; bang-oci refuses a
-/// container without a mount namespace (bad_input.rs), so it stays here.
+/// Namespace types left out are inherited from the runtime (runtime-tools'
+/// `linux_ns_itype`): with no namespace listed at all, mount included, every link in
+/// the init's /proc/<pid>/ns is the runtime's. The same when the only entry joins the
+/// runtime's own mount namespace by path. Without a mount namespace of its own the
+/// container is not pivot_root'ed (that would swap the root of every process on the
+/// machine) but chroot'ed: its root is the rootfs as the host names it, its mounts
+/// are the host's, under the rootfs, and they are gone after `delete`, after a
+/// payload that ran to its end, and after a `create` that failed.
 fn linux_ns_itype(v: Variant) {
-    let runtime = runtime();
-    let bundle = v.bundle(&["sleep", "30"]);
-    bundle.edit(|c| {
-        c["linux"]["namespaces"] = json!([{ "type": "mount" }]);
-        c.as_object_mut().unwrap().remove("hostname");
-    });
-    let pid = runtime.start_running(&bundle, &v.unique("ns-itype")).to_string();
-    for proc_name in ["cgroup", "ipc", "net", "pid", "user", "uts"] {
+    for (i, namespaces) in
+        [json!([]), json!([{ "type": "mount", "path": "/proc/self/ns/mnt" }])].iter().enumerate()
+    {
+        let runtime = runtime();
+        let bundle = v.bundle(&["sleep", "30"]);
+        bundle.edit(|c| {
+            c["linux"]["namespaces"] = namespaces.clone();
+            c.as_object_mut().unwrap().remove("hostname");
+        });
+        let rootfs = fs::canonicalize(bundle.rootfs()).unwrap();
+        let before = mounts_mentioning(&bundle.paths());
+        let id = v.unique(&format!("ns-itype{i}"));
+        let pid = runtime.start_running(&bundle, &id).to_string();
+        for (kind, proc_name) in PROC_NAMESPACES {
+            assert_eq!(
+                namespace_of("self", proc_name),
+                namespace_of(&pid, proc_name),
+                "{kind} was not inherited ({namespaces})"
+            );
+        }
         assert_eq!(
-            namespace_of("self", proc_name),
-            namespace_of(&pid, proc_name),
-            "{proc_name} was not inherited"
+            fs::read_link(format!("/proc/{pid}/root")).unwrap(),
+            rootfs,
+            "the init's root ({namespaces})"
         );
+        let proc_mount = format!(" {}/proc ", rootfs.display());
+        let during = mounts_mentioning(&bundle.paths());
+        assert!(
+            during.iter().any(|l| l.contains(&proc_mount)),
+            "no /proc of the container on the host: {during:#?}"
+        );
+        runtime.ok(&["delete", "--force", &id]);
+        assert_eq!(
+            mounts_mentioning(&bundle.paths()),
+            before,
+            "mounts left on the host after delete ({namespaces})"
+        );
+
+        bundle.set_args(&["true"]);
+        runtime.run_to_end(&bundle, &v.unique(&format!("ns-itype{i}-end")));
+        assert_eq!(mounts_mentioning(&bundle.paths()), before, "mounts left after a payload that ended");
+
+        bundle.set_args(&["/no-such-program"]);
+        let failed = v.unique(&format!("ns-itype{i}-fail"));
+        let (status, err) = runtime.create(&bundle, &failed, &[]);
+        assert!(!status.success(), "create of a missing program must fail");
+        assert!(err.contains("/no-such-program"), "{err}");
+        assert_eq!(mounts_mentioning(&bundle.paths()), before, "mounts left after a failed create");
+        assert_nothing_left(&runtime, &failed, &bundle);
     }
-    assert_ne!(namespace_of("self", "mnt"), namespace_of(&pid, "mnt"));
 }
 
 /// A process in namespaces of its own, killed on drop.
@@ -1060,18 +1099,23 @@ impl Drop for Holder {
     }
 }
 
-/// A namespace entry with a path is joined: the container's network, uts and ipc
-/// namespaces are those of a process the test made with unshare(1) (runtime-tools'
-/// `linux_ns_path`).
+/// A namespace entry with a path is joined: the container's mount, network, uts and
+/// ipc namespaces are those of a process the test made with unshare(1)
+/// (runtime-tools' `linux_ns_path`). The mount namespace is joined with the others,
+/// before the clone, and the rootfs is set up there: nothing of it shows on the host.
 fn linux_ns_path(v: Variant) {
     let runtime = runtime();
-    // unshare(1) makes the namespaces in its own (child) process and execs sleep.
+    // unshare(1) makes the namespaces in its own (child) process and execs sleep;
+    // its mount namespace is a private copy of the host's (--propagation private).
     let holder = Holder(
-        Command::new("unshare").args(["--net", "--uts", "--ipc", "sleep", "60"]).spawn().expect("unshare(1)"),
+        Command::new("unshare")
+            .args(["--mount", "--net", "--uts", "--ipc", "sleep", "60"])
+            .spawn()
+            .expect("unshare(1)"),
     );
     let holder_pid = holder.0.id().to_string();
     let deadline = std::time::Instant::now() + PATIENCE;
-    while namespace_of(&holder_pid, "net") == namespace_of("self", "net") {
+    while ["mnt", "net"].iter().any(|ns| namespace_of(&holder_pid, ns) == namespace_of("self", ns)) {
         assert!(std::time::Instant::now() < deadline, "unshare never made its namespaces");
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
@@ -1079,18 +1123,21 @@ fn linux_ns_path(v: Variant) {
     bundle.edit(|c| {
         let path = |ns: &str| format!("/proc/{holder_pid}/ns/{ns}");
         c["linux"]["namespaces"] = json!([
-            { "type": "mount" },
             { "type": "pid" },
+            { "type": "mount", "path": path("mnt") },
             { "type": "network", "path": path("net") },
             { "type": "uts", "path": path("uts") },
             { "type": "ipc", "path": path("ipc") },
         ]);
         c.as_object_mut().unwrap().remove("hostname");
     });
+    let before = mounts_mentioning(&bundle.paths());
     let pid = runtime.start_running(&bundle, &v.unique("ns-path")).to_string();
-    for ns in ["net", "uts", "ipc"] {
+    for ns in ["mnt", "net", "uts", "ipc"] {
         assert_eq!(namespace_of(&holder_pid, ns), namespace_of(&pid, ns), "{ns} was not joined");
     }
+    assert_ne!(namespace_of("self", "mnt"), namespace_of(&pid, "mnt"));
+    assert_eq!(mounts_mentioning(&bundle.paths()), before, "the joined namespace's mounts reached the host");
 }
 
 /// A namespace path that is missing, or names a namespace of another type, fails
@@ -1101,7 +1148,7 @@ fn linux_ns_path_wrong_type_or_missing(v: Variant) {
     for (kind, path, expect) in [
         ("uts", "/proc/self/ns/net", "Invalid argument"),
         ("network", "/nonexistent/netns/x", "No such file"),
-        ("mount", "/proc/self/ns/mnt", "mount namespace of its own"),
+        ("mount", "/proc/self/ns/net", "Invalid argument"),
     ] {
         bundle.edit(|c| {
             c.as_object_mut().unwrap().remove("hostname");
