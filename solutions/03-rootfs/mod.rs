@@ -288,7 +288,9 @@ fn enter_own_mount_namespace(rootfs: &Path) -> Result<(), RootfsError> {
 /// Call it in the single-threaded process that will exec the container's command (the
 /// runtime's init). It first moves that process into a mount namespace of its own, so
 /// everything it mounts lives and dies with that namespace, and a failure half-way
-/// leaves nothing on the host.
+/// leaves nothing on the host; unless `config.mount_namespace` says the namespace is
+/// one already joined, or the host's (see [`MountNamespace`]: then no propagation of
+/// the host's changes, and the root changes by chroot alone).
 pub fn prepare_rootfs(config: &RootfsConfig) -> Result<(), RootfsError> {
     let root = config.validate()?;
     let host = config.mount_namespace == MountNamespace::Host;
