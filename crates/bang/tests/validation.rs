@@ -131,6 +131,7 @@ variants! {
     linux_readonly_symlinks,
     linux_ns_nopath,
     linux_ns_itype,
+    linux_ns_itype_on_a_shared_mount,
     linux_ns_path,
     linux_ns_path_wrong_type_or_missing,
     mounts_tmpcopyup,
@@ -1087,6 +1088,54 @@ fn linux_ns_itype(v: Variant) {
         assert_eq!(mounts_mentioning(&bundle.paths()), before, "mounts left after a failed create");
         assert_nothing_left(&runtime, &failed, &bundle);
     }
+}
+
+/// A container without a mount namespace whose rootfs is a shared mount (as an
+/// engine's overlay is on a systemd host), seen from a peer mount namespace (made
+/// by unshare(1) with the host's propagation): the container's mounts on the host do
+/// not propagate there (the runtime's bind of the rootfs, made private, at most),
+/// the host's propagation is unchanged, and after `delete` both mount tables are as
+/// before.
+fn linux_ns_itype_on_a_shared_mount(v: Variant) {
+    let runtime = runtime();
+    let bundle = v.bundle(&["sleep", "30"]);
+    bundle.edit(|c| {
+        c["linux"]["namespaces"] = json!([]);
+        c.as_object_mut().unwrap().remove("hostname");
+    });
+    let rootfs = fs::canonicalize(bundle.rootfs()).unwrap();
+    let _shared = SharedMount::new(&rootfs);
+    let peer = Holder(
+        Command::new("unshare")
+            .args(["--mount", "--propagation", "unchanged", "sleep", "60"])
+            .spawn()
+            .expect("unshare(1)"),
+    );
+    let peer_pid = peer.0.id().to_string();
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while namespace_of(&peer_pid, "mnt") == namespace_of("self", "mnt") {
+        assert!(std::time::Instant::now() < deadline, "unshare never made its namespace");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let under = format!(" {}/", rootfs.display());
+    let peer_mounts = || -> Vec<String> {
+        let text = fs::read_to_string(format!("/proc/{peer_pid}/mountinfo")).unwrap();
+        text.lines().filter(|l| l.contains(rootfs.to_str().unwrap())).map(str::to_string).collect()
+    };
+    let (host_before, peer_before) = (mounts_mentioning(&bundle.paths()), peer_mounts());
+    assert!(
+        peer_before.iter().any(|l| l.contains("shared:")),
+        "the peer has no shared copy: {peer_before:#?}"
+    );
+    let id = v.unique("ns-itype-shared");
+    runtime.start_running(&bundle, &id);
+    let host_during = mounts_mentioning(&bundle.paths());
+    assert!(host_during.iter().any(|l| l.contains(&format!("{}proc ", under))), "{host_during:#?}");
+    let reached: Vec<String> = peer_mounts().into_iter().filter(|l| l.contains(&under)).collect();
+    assert!(reached.is_empty(), "the container's mounts reached the peer namespace: {reached:#?}");
+    runtime.ok(&["delete", "--force", &id]);
+    assert_eq!(mounts_mentioning(&bundle.paths()), host_before, "the host's mounts after delete");
+    assert_eq!(peer_mounts(), peer_before, "the peer's mounts after delete");
 }
 
 /// A process in namespaces of its own, killed on drop.
