@@ -133,6 +133,7 @@ variants! {
     linux_ns_itype,
     linux_ns_itype_on_a_shared_mount,
     linux_ns_path,
+    linux_ns_path_user_and_mount,
     linux_ns_path_wrong_type_or_missing,
     mounts_tmpcopyup,
     create_preserve_fds,
@@ -1186,6 +1187,51 @@ fn linux_ns_path(v: Variant) {
         assert_eq!(namespace_of(&holder_pid, ns), namespace_of(&pid, ns), "{ns} was not joined");
     }
     assert_ne!(namespace_of("self", "mnt"), namespace_of(&pid, "mnt"));
+    assert_eq!(mounts_mentioning(&bundle.paths()), before, "the joined namespace's mounts reached the host");
+}
+
+/// A user namespace and a mount namespace it owns, both joined by path with a
+/// network and an IPC namespace (unshare --user --map-root-user): stage 0 opens every path
+/// first, joins the others, then the user namespace (join_in_order), and the init
+/// sets up the rootfs in the joined mount namespace as that namespace's root.
+fn linux_ns_path_user_and_mount(v: Variant) {
+    let runtime = runtime();
+    let holder = Holder(
+        Command::new("unshare")
+            .args(["--user", "--map-root-user", "--mount", "--net", "--ipc", "sleep", "60"])
+            .spawn()
+            .expect("unshare(1)"),
+    );
+    let holder_pid = holder.0.id().to_string();
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while ["user", "mnt", "net"].iter().any(|ns| namespace_of(&holder_pid, ns) == namespace_of("self", ns)) {
+        assert!(std::time::Instant::now() < deadline, "unshare never made its namespaces");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let bundle = v.bundle(&["sleep", "30"]);
+    bundle.edit(|c| {
+        let path = |ns: &str| format!("/proc/{holder_pid}/ns/{ns}");
+        c["linux"]["namespaces"] = json!([
+            { "type": "pid" },
+            { "type": "user", "path": path("user") },
+            { "type": "mount", "path": path("mnt") },
+            { "type": "network", "path": path("net") },
+            // mqueue is mounted only by an owner of the IPC namespace.
+            { "type": "ipc", "path": path("ipc") },
+        ]);
+        c.as_object_mut().unwrap().remove("hostname");
+        // The joined user namespace maps only root: no group 5 for devpts.
+        for mount in c["mounts"].as_array_mut().unwrap() {
+            if let Some(options) = mount.get_mut("options").and_then(Value::as_array_mut) {
+                options.retain(|o| o != "gid=5");
+            }
+        }
+    });
+    let before = mounts_mentioning(&bundle.paths());
+    let pid = runtime.start_running(&bundle, &v.unique("ns-path-user")).to_string();
+    for ns in ["user", "mnt", "net", "ipc"] {
+        assert_eq!(namespace_of(&holder_pid, ns), namespace_of(&pid, ns), "{ns} was not joined");
+    }
     assert_eq!(mounts_mentioning(&bundle.paths()), before, "the joined namespace's mounts reached the host");
 }
 
