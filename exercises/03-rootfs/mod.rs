@@ -166,7 +166,7 @@ pub struct RootfsConfig {
 }
 
 /// The mount namespace [`prepare_rootfs`] works in (config.json's `mount` entry).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum MountNamespace {
     /// unshare(2) a new one first, so that every mount lives and dies with it.
@@ -176,12 +176,13 @@ pub enum MountNamespace {
     /// `path`): set up there as in a new one, pivot_root included, as runc does.
     Joined,
     /// The runtime's own (config.json lists no `mount`): the host's mount table. The
-    /// rootfs is bound onto itself and made private, the mounts go under it, and the
-    /// root changes by chroot(2) alone: no propagation of the host's is changed and
-    /// pivot_root, which would change the root of every process in the namespace,
-    /// is never called. The mounts outlive the container; whoever made the container
-    /// detaches them ([`mounts::detach_mounts_under`]).
-    Host,
+    /// rootfs is bound onto `view`, an empty directory of the caller's that nothing
+    /// else uses, and that bind made private; the mounts go under it, and the root
+    /// changes by chroot(2) alone: no propagation of the host's is changed and
+    /// pivot_root, which would change the root of every process in the namespace, is
+    /// never called. The mounts outlive the container; whoever made the container
+    /// detaches everything under `view` ([`mounts::detach_mounts_under`]).
+    Host { view: PathBuf },
 }
 
 impl RootfsConfig {
@@ -293,7 +294,7 @@ fn enter_own_mount_namespace(rootfs: &Path) -> Result<(), RootfsError> {
 /// the host's changes, and the root changes by chroot alone).
 pub fn prepare_rootfs(config: &RootfsConfig) -> Result<(), RootfsError> {
     let root = config.validate()?;
-    let host = config.mount_namespace == MountNamespace::Host;
+    let host = matches!(config.mount_namespace, MountNamespace::Host { .. });
     if config.mount_namespace == MountNamespace::Own {
         enter_own_mount_namespace(&root)?;
     }
@@ -303,9 +304,16 @@ pub fn prepare_rootfs(config: &RootfsConfig) -> Result<(), RootfsError> {
         set_root_propagation(config.propagation)?;
         mounts::make_parent_private(&root, config.propagation)?;
     }
+    // On the host, the tree is built on a view of the rootfs of this container's own,
+    // not on the rootfs itself: another container may use the same rootfs.
+    let source = root;
+    let root = match &config.mount_namespace {
+        MountNamespace::Host { view } => view.clone(),
+        _ => source.clone(),
+    };
     match &config.overlay {
         Some(overlay) => overlay.mount(&root, userns)?,
-        None => mounts::bind_rootfs(&root)?,
+        None => mounts::bind_rootfs_at(&source, &root)?,
     }
     if host {
         // Ours alone, so that nothing mounted under it shows in other namespaces.

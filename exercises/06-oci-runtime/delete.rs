@@ -18,7 +18,6 @@ use super::state::{pidfd_open, Status};
 use super::store::{Store, StoreError};
 use super::{LifecycleError, PROC};
 use crate::cgroups::{self, CgroupError, Hierarchies};
-use crate::rootfs::detach_mounts_under;
 use crate::spec::Spec;
 
 /// How long a SIGKILLed init may take to die before `delete` gives up.
@@ -61,8 +60,8 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<Vec<HookError>, Li
     todo!("running or paused without force → StillRunning; stopped → nothing to kill; otherwise (created, or forced) SIGKILL the init (ESRCH is fine), thaw a paused one (super::pause::thaw_after_kill) and wait_gone(init.pid)");
     // A container in the host's mount namespace made its mounts on the host: they go
     // now that nothing of it runs.
-    if let Some(before) = &record.host_mounts {
-        detach_mounts_under(&record.rootfs, before)?;
+    if let Some(view) = &record.host_view {
+        super::create::remove_host_view(view)?;
     }
     // The cgroup kills what is left (processes the payload forked that escaped the
     // pid namespace's end cannot exist, but `--all` and v1 do not know that).

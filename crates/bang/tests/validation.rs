@@ -131,6 +131,7 @@ variants! {
     linux_readonly_symlinks,
     linux_ns_nopath,
     linux_ns_itype,
+    linux_ns_itype_two_on_one_rootfs,
     linux_ns_itype_on_a_shared_mount,
     linux_ns_path,
     linux_ns_path_user_and_mount,
@@ -1035,9 +1036,9 @@ fn linux_ns_nopath(v: Variant) {
 /// the init's /proc/<pid>/ns is the runtime's. The same when the only entry joins the
 /// runtime's own mount namespace by path. Without a mount namespace of its own the
 /// container is not pivot_root'ed (that would swap the root of every process on the
-/// machine) but chroot'ed: its root is the rootfs as the host names it, its mounts
-/// are the host's, under the rootfs, and they are gone after `delete`, after a
-/// payload that ran to its end, and after a `create` that failed.
+/// machine) but chroot'ed into a view of the rootfs in its state directory (a bind of
+/// its own): its mounts are the host's, under the view, and they are gone after
+/// `delete`, after a payload that ran to its end, and after a `create` that failed.
 fn linux_ns_itype(v: Variant) {
     for (i, namespaces) in
         [json!([]), json!([{ "type": "mount", "path": "/proc/self/ns/mnt" }])].iter().enumerate()
@@ -1048,8 +1049,10 @@ fn linux_ns_itype(v: Variant) {
             c["linux"]["namespaces"] = namespaces.clone();
             c.as_object_mut().unwrap().remove("hostname");
         });
-        let rootfs = fs::canonicalize(bundle.rootfs()).unwrap();
-        let before = mounts_mentioning(&bundle.paths());
+        // The container's mounts name the rootfs and the state root (its view).
+        let mut paths = bundle.paths();
+        paths.push(runtime.root().to_path_buf());
+        let before = mounts_mentioning(&paths);
         let id = v.unique(&format!("ns-itype{i}"));
         let pid = runtime.start_running(&bundle, &id).to_string();
         for (kind, proc_name) in PROC_NAMESPACES {
@@ -1059,36 +1062,70 @@ fn linux_ns_itype(v: Variant) {
                 "{kind} was not inherited ({namespaces})"
             );
         }
+        // chroot'ed into its own view of the rootfs, in its state directory.
+        let view = fs::canonicalize(runtime.root()).unwrap().join(&id).join("rootfs");
         assert_eq!(
             fs::read_link(format!("/proc/{pid}/root")).unwrap(),
-            rootfs,
+            view,
             "the init's root ({namespaces})"
         );
-        let proc_mount = format!(" {}/proc ", rootfs.display());
-        let during = mounts_mentioning(&bundle.paths());
+        assert!(bundle.rootfs().join("bin/busybox").exists());
+        assert!(view.join("bin/busybox").exists(), "the view is not the rootfs");
+        let proc_mount = format!(" {}/proc ", view.display());
+        let during = mounts_mentioning(&paths);
         assert!(
             during.iter().any(|l| l.contains(&proc_mount)),
             "no /proc of the container on the host: {during:#?}"
         );
         runtime.ok(&["delete", "--force", &id]);
-        assert_eq!(
-            mounts_mentioning(&bundle.paths()),
-            before,
-            "mounts left on the host after delete ({namespaces})"
-        );
+        assert_eq!(mounts_mentioning(&paths), before, "mounts left on the host after delete ({namespaces})");
+        assert!(!view.exists(), "the view is left");
 
         bundle.set_args(&["true"]);
         runtime.run_to_end(&bundle, &v.unique(&format!("ns-itype{i}-end")));
-        assert_eq!(mounts_mentioning(&bundle.paths()), before, "mounts left after a payload that ended");
+        assert_eq!(mounts_mentioning(&paths), before, "mounts left after a payload that ended");
 
         bundle.set_args(&["/no-such-program"]);
         let failed = v.unique(&format!("ns-itype{i}-fail"));
         let (status, err) = runtime.create(&bundle, &failed, &[]);
         assert!(!status.success(), "create of a missing program must fail");
         assert!(err.contains("/no-such-program"), "{err}");
-        assert_eq!(mounts_mentioning(&bundle.paths()), before, "mounts left after a failed create");
+        assert_eq!(mounts_mentioning(&paths), before, "mounts left after a failed create");
         assert_nothing_left(&runtime, &failed, &bundle);
     }
+}
+
+/// Two containers without a mount namespace on one rootfs (one bundle, two ids):
+/// each builds its tree on a view of its own, so both run, and deleting the first
+/// leaves the second's mounts and processes alone (its /proc is still there, and
+/// `exec` still works); after the second `delete` nothing is left.
+fn linux_ns_itype_two_on_one_rootfs(v: Variant) {
+    let runtime = runtime();
+    let bundle = v.bundle(&["sleep", "30"]);
+    bundle.edit(|c| {
+        c["linux"]["namespaces"] = json!([{ "type": "pid" }]);
+        c.as_object_mut().unwrap().remove("hostname");
+    });
+    let mut paths = bundle.paths();
+    paths.push(runtime.root().to_path_buf());
+    let before = mounts_mentioning(&paths);
+    let (first, second) = (v.unique("ns-itype-first"), v.unique("ns-itype-second"));
+    runtime.start_running(&bundle, &first);
+    runtime.start_running(&bundle, &second);
+    let second_proc = format!(
+        " {}/proc ",
+        fs::canonicalize(runtime.root()).unwrap().join(&second).join("rootfs").display()
+    );
+    runtime.ok(&["delete", "--force", &first]);
+    let left = mounts_mentioning(&paths);
+    assert!(
+        left.iter().any(|l| l.contains(&second_proc)),
+        "the second container's /proc went with the first: {left:#?}"
+    );
+    let out = runtime.ok(&["exec", &second, "cat", "/proc/1/cmdline"]);
+    assert!(out.starts_with("sleep"), "{out:?}");
+    runtime.ok(&["delete", "--force", &second]);
+    assert_eq!(mounts_mentioning(&paths), before, "mounts left after both deletes");
 }
 
 /// A container without a mount namespace whose rootfs is a shared mount (as an
@@ -1118,24 +1155,28 @@ fn linux_ns_itype_on_a_shared_mount(v: Variant) {
         assert!(std::time::Instant::now() < deadline, "unshare never made its namespace");
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    let under = format!(" {}/", rootfs.display());
+    let mut paths = bundle.paths();
+    paths.push(runtime.root().to_path_buf());
     let peer_mounts = || -> Vec<String> {
         let text = fs::read_to_string(format!("/proc/{peer_pid}/mountinfo")).unwrap();
-        text.lines().filter(|l| l.contains(rootfs.to_str().unwrap())).map(str::to_string).collect()
+        text.lines()
+            .filter(|l| paths.iter().any(|p| l.contains(p.to_str().unwrap())))
+            .map(str::to_string)
+            .collect()
     };
-    let (host_before, peer_before) = (mounts_mentioning(&bundle.paths()), peer_mounts());
+    let (host_before, peer_before) = (mounts_mentioning(&paths), peer_mounts());
     assert!(
         peer_before.iter().any(|l| l.contains("shared:")),
         "the peer has no shared copy: {peer_before:#?}"
     );
     let id = v.unique("ns-itype-shared");
     runtime.start_running(&bundle, &id);
-    let host_during = mounts_mentioning(&bundle.paths());
-    assert!(host_during.iter().any(|l| l.contains(&format!("{}proc ", under))), "{host_during:#?}");
-    let reached: Vec<String> = peer_mounts().into_iter().filter(|l| l.contains(&under)).collect();
+    let host_during = mounts_mentioning(&paths);
+    assert!(host_during.iter().any(|l| l.contains("/rootfs/proc ")), "{host_during:#?}");
+    let reached: Vec<String> = peer_mounts().into_iter().filter(|l| !peer_before.contains(l)).collect();
     assert!(reached.is_empty(), "the container's mounts reached the peer namespace: {reached:#?}");
     runtime.ok(&["delete", "--force", &id]);
-    assert_eq!(mounts_mentioning(&bundle.paths()), host_before, "the host's mounts after delete");
+    assert_eq!(mounts_mentioning(&paths), host_before, "the host's mounts after delete");
     assert_eq!(peer_mounts(), peer_before, "the peer's mounts after delete");
 }
 

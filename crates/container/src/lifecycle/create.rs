@@ -24,7 +24,7 @@ use super::store::{write_pid_file, ContainerLock, Store};
 use super::{LifecycleError, PROC};
 use crate::cgroups::{self, CgroupManager, Hierarchies};
 use crate::namespaces::Namespace;
-use crate::rootfs::{detach_mounts_under, mounts_under, MountNamespace};
+use crate::rootfs::{detach_mounts_under, MountNamespace};
 use crate::spec::Spec;
 
 /// The flags of `create` (and `run`).
@@ -60,8 +60,8 @@ struct Rollback {
     init_pid: Option<i32>,
     cgroup: Option<Box<dyn CgroupManager>>,
     lock: Option<ContainerLock>,
-    /// In the host's mount namespace: the rootfs, and the mounts to leave there.
-    host_mounts: Option<(PathBuf, Vec<u64>)>,
+    /// In the host's mount namespace: the directory the container's tree is built on.
+    host_view: Option<PathBuf>,
 }
 
 impl Rollback {
@@ -75,8 +75,8 @@ impl Rollback {
             let _ = child.wait();
         }
         // After the init is gone: nothing mounts any more, and nothing holds them.
-        if let Some((rootfs, before)) = self.host_mounts.take() {
-            let _ = detach_mounts_under(&rootfs, &before);
+        if let Some(view) = self.host_view.take() {
+            let _ = remove_host_view(&view);
         }
         if let Some(cgroup) = self.cgroup.take() {
             let _ = cgroup.remove();
@@ -100,7 +100,8 @@ fn check(spec: &Spec, bundle: &Path, console_socket: Option<&Path>) -> Result<()
             });
         }
     }
-    let shared = mount_namespace(spec)? == MountNamespace::Host;
+    // (Which namespace does not depend on where the view would go.)
+    let shared = matches!(mount_namespace(spec, Path::new(""))?, MountNamespace::Host { .. });
     if shared && spec.linux.as_ref().is_some_and(|linux| linux.rootfs_propagation.is_some()) {
         return Err(LifecycleError::Unsupported {
             what: "linux.rootfsPropagation for a container without a mount namespace of its own".into(),
@@ -118,29 +119,41 @@ fn check(spec: &Spec, bundle: &Path, console_socket: Option<&Path>) -> Result<()
 }
 
 // ANCHOR: mount_namespace
+/// The directory in a container's state directory on which, when it shares the
+/// host's mount namespace, its tree is built (a view of the rootfs of its own).
+pub const HOST_VIEW: &str = "rootfs";
+
 /// Whose mount namespace the container's mounts go into. A `mount` entry without a
 /// path: a new one. With a path: that one, joined, unless it is the runtime's own
-/// (`/proc/self/ns/mnt`; `/proc/1/ns/mnt` on most hosts), which is then the same as no entry.
-/// No entry: the runtime's own, the host's mount table (runtime-spec: a namespace
-/// type left out is inherited from the runtime). Decided once, here; the init is
-/// told.
-pub fn mount_namespace(spec: &Spec) -> Result<MountNamespace, LifecycleError> {
+/// (`/proc/self/ns/mnt`; `/proc/1/ns/mnt` on most hosts), which is then the same as
+/// no entry. No entry: the runtime's own, the host's mount table (runtime-spec: a
+/// namespace type left out is inherited from the runtime), the tree built on
+/// [`HOST_VIEW`] in `state_dir`. Decided once, here; the init is told.
+pub fn mount_namespace(spec: &Spec, state_dir: &Path) -> Result<MountNamespace, LifecycleError> {
     let plan = spec.namespace_plan()?;
     if plan.create.contains(Namespace::Mount) {
         return Ok(MountNamespace::Own);
     }
-    let Some((_, path)) = plan.join.iter().find(|(kind, _)| *kind == Namespace::Mount) else {
-        return Ok(MountNamespace::Host);
-    };
     let id = |path: &Path| {
         std::fs::metadata(path)
             .map(|m| (m.dev(), m.ino()))
             .map_err(|source| LifecycleError::ReadProc { path: path.to_path_buf(), source })
     };
-    if id(path)? == id(Path::new("/proc/self/ns/mnt"))? {
-        Ok(MountNamespace::Host)
-    } else {
-        Ok(MountNamespace::Joined)
+    let joined = plan.join.iter().find(|(kind, _)| *kind == Namespace::Mount);
+    match joined {
+        Some((_, path)) if id(path)? != id(Path::new("/proc/self/ns/mnt"))? => Ok(MountNamespace::Joined),
+        _ => Ok(MountNamespace::Host { view: state_dir.join(HOST_VIEW) }),
+    }
+}
+
+/// Detaches every mount on `view` and under it, then removes the directory: what
+/// `delete` and a failed `create` do for a container in the host's mount namespace.
+pub fn remove_host_view(view: &Path) -> Result<(), LifecycleError> {
+    detach_mounts_under(view)?;
+    match std::fs::remove_dir(view) {
+        Ok(()) => Ok(()),
+        Err(source) if source.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(LifecycleError::HostView { what: "remove", path: view.to_path_buf(), source }),
     }
 }
 // ANCHOR_END: mount_namespace
@@ -155,12 +168,6 @@ pub fn create(store: &Store, options: &CreateOptions) -> Result<ContainerRecord,
     check(&spec, &bundle, options.console_socket.as_deref())?;
     let cgroup_path = cgroup_path_for(&spec, &options.id)?;
     let rootfs = spec.rootfs_config(&bundle)?.validate()?;
-    let mount_namespace = mount_namespace(&spec)?;
-    // Taken before anything is made: what `delete` (or the rollback) must leave.
-    let host_mounts = match mount_namespace {
-        MountNamespace::Host => Some(mounts_under(&rootfs)?.into_iter().map(|(id, _)| id).collect()),
-        _ => None,
-    };
     let mut record = ContainerRecord {
         id: options.id.clone(),
         oci_version: spec.oci_version.clone(),
@@ -173,22 +180,10 @@ pub fn create(store: &Store, options: &CreateOptions) -> Result<ContainerRecord,
         created: SystemTime::now(),
         owner: nix::unistd::geteuid().as_raw(),
         annotations: spec.annotations.clone(),
-        host_mounts,
+        host_view: None,
     };
-    let mut rollback = Rollback {
-        lock: Some(store.create(&record)?),
-        host_mounts: record.host_mounts.clone().map(|before| (record.rootfs.clone(), before)),
-        ..Rollback::default()
-    };
-    match create_steps(
-        &spec,
-        &bundle,
-        cgroup_path.as_deref(),
-        options,
-        mount_namespace,
-        &mut record,
-        &mut rollback,
-    ) {
+    let mut rollback = Rollback { lock: Some(store.create(&record)?), ..Rollback::default() };
+    match create_steps(&spec, &bundle, cgroup_path.as_deref(), options, &mut record, &mut rollback) {
         Ok(()) => Ok(record),
         Err(err) => {
             rollback.undo();
@@ -231,11 +226,23 @@ fn create_steps(
     bundle: &Path,
     cgroup_path: Option<&Path>,
     options: &CreateOptions,
-    mount_namespace: MountNamespace,
     record: &mut ContainerRecord,
     rollback: &mut Rollback,
 ) -> Result<(), LifecycleError> {
     let dir = rollback.lock.as_ref().expect("locked").dir().to_path_buf();
+    let mount_namespace = mount_namespace(spec, &dir)?;
+    if let MountNamespace::Host { view } = &mount_namespace {
+        // Recorded before it exists: a `create` killed from here on is undone by
+        // `delete --force`, which finds the view in the record.
+        record.host_view = Some(view.clone());
+        rollback.lock.as_ref().expect("locked").save(record)?;
+        rollback.host_view = Some(view.clone());
+        std::fs::create_dir(view).map_err(|source| LifecycleError::HostView {
+            what: "create",
+            path: view.clone(),
+            source,
+        })?;
+    }
     let fifo = ExecFifo::create(&dir)?;
     // ANCHOR: chown_fifo
     // In a user namespace the container's root is some other host id, which must own

@@ -369,7 +369,7 @@ fn set_up(
     // The lesson of the morning: never mount in the host's mount namespace, unless
     // config.json asked for it (no `mount` entry), and then never pivot_root there.
     let inode = mnt_inode("self")?;
-    if inode == host_mnt && request.mount_namespace != MountNamespace::Host {
+    if inode == host_mnt && !matches!(request.mount_namespace, MountNamespace::Host { .. }) {
         return Err(LifecycleError::SameMountNamespace { inode });
     }
     // ANCHOR: create_container_hooks
@@ -415,7 +415,7 @@ fn set_up(
     if request.no_pivot {
         rootfs.root_change = RootChange::MoveAndChroot;
     }
-    rootfs.mount_namespace = request.mount_namespace;
+    rootfs.mount_namespace = request.mount_namespace.clone();
     prepare_rootfs(&rootfs)?;
     let prepared = security_profile(spec)?.prepare()?;
     let process = spec.process.as_ref().expect("security_profile checked process");

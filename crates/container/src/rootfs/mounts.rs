@@ -36,10 +36,15 @@ pub fn set_root_propagation(propagation: Propagation) -> Result<(), RootfsError>
 /// Binds the rootfs onto itself: pivot_root(2) wants its new root to be a mount point,
 /// and a plain directory is not one. Recursive, so mounts already under it come along.
 pub fn bind_rootfs(rootfs: &Path) -> Result<(), RootfsError> {
-    mount(Some(rootfs), rootfs, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>).map_err(
+    bind_rootfs_at(rootfs, rootfs)
+}
+
+/// Binds the rootfs (recursively) onto `target`: itself, or another directory.
+pub fn bind_rootfs_at(rootfs: &Path, target: &Path) -> Result<(), RootfsError> {
+    mount(Some(rootfs), target, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>).map_err(
         |errno| RootfsError::Mount {
             source_path: rootfs.display().to_string(),
-            target: rootfs.to_owned(),
+            target: target.to_owned(),
             kind: "bind".to_owned(),
             errno,
         },
@@ -276,16 +281,12 @@ pub fn mounts_under(root: &Path) -> Result<Vec<(u64, PathBuf)>, RootfsError> {
         .collect())
 }
 
-/// Detaches every mount at or under `root` whose id `before` does not list: what a
-/// container sharing the host's mount namespace mounted there (its bind of the rootfs,
-/// /proc, /dev, …, and what its payload mounted), leaving what was there before.
-/// umount2(2) with MNT_DETACH on the outermost one takes the mounts stacked under it
-/// along; the loop catches any left beside it.
-pub fn detach_mounts_under(root: &Path, before: &[u64]) -> Result<(), RootfsError> {
-    let ours = || -> Result<Vec<(u64, PathBuf)>, RootfsError> {
-        Ok(mounts_under(root)?.into_iter().filter(|(id, _)| !before.contains(id)).collect())
-    };
-    let mut left = ours()?;
+/// Detaches every mount at or under `root`: what a container sharing the host's
+/// mount namespace mounted on its view of the rootfs (the view itself, /proc, /dev,
+/// …, and what its payload mounted). umount2(2) with MNT_DETACH on the outermost
+/// takes the mounts under it along; the loop catches any left beside it.
+pub fn detach_mounts_under(root: &Path) -> Result<(), RootfsError> {
+    let mut left = mounts_under(root)?;
     while !left.is_empty() {
         // The shallowest mount point; of the mounts stacked there, the last (the top
         // one, which umount2 of that path reaches).
@@ -297,7 +298,7 @@ pub fn detach_mounts_under(root: &Path, before: &[u64]) -> Result<(), RootfsErro
             Ok(()) | Err(nix::errno::Errno::EINVAL) => {}
             Err(errno) => return Err(RootfsError::Detach { path: point, errno }),
         }
-        let now = ours()?;
+        let now = mounts_under(root)?;
         if now.len() >= left.len() {
             return Err(RootfsError::DetachStuck { root: root.to_owned(), left: now.len() });
         }
