@@ -102,9 +102,9 @@ fn check(spec: &Spec, bundle: &Path, console_socket: Option<&Path>) -> Result<()
             });
         }
     }
-    // (Which namespace does not depend on where the view would go.)
-    let shared = matches!(mount_namespace(spec, Path::new(""))?, MountNamespace::Host { .. });
-    if shared && spec.linux.as_ref().is_some_and(|linux| linux.rootfs_propagation.is_some()) {
+    if shares_runtime_mount_namespace(spec)?
+        && spec.linux.as_ref().is_some_and(|linux| linux.rootfs_propagation.is_some())
+    {
         return Err(LifecycleError::Unsupported {
             what: "linux.rootfsPropagation for a container without a mount namespace of its own".into(),
             advice: "it would change the propagation of the host's mounts: add {\"type\": \"mount\"} to linux.namespaces, or remove rootfsPropagation",
@@ -131,20 +131,30 @@ pub const HOST_VIEW: &str = "rootfs";
 /// namespace type left out is inherited from the runtime), the tree built on
 /// [`HOST_VIEW`] in `state_dir`. Decided once, here; the init is told.
 pub fn mount_namespace(spec: &Spec, state_dir: &Path) -> Result<MountNamespace, LifecycleError> {
+    if spec.namespace_plan()?.create.contains(Namespace::Mount) {
+        Ok(MountNamespace::Own)
+    } else if shares_runtime_mount_namespace(spec)? {
+        Ok(MountNamespace::Host { view: state_dir.join(HOST_VIEW) })
+    } else {
+        Ok(MountNamespace::Joined)
+    }
+}
+
+/// No `mount` entry, or one whose path names the runtime's own mount namespace.
+fn shares_runtime_mount_namespace(spec: &Spec) -> Result<bool, LifecycleError> {
     let plan = spec.namespace_plan()?;
     if plan.create.contains(Namespace::Mount) {
-        return Ok(MountNamespace::Own);
+        return Ok(false);
     }
+    let Some((_, path)) = plan.join.iter().find(|(kind, _)| *kind == Namespace::Mount) else {
+        return Ok(true);
+    };
     let id = |path: &Path| {
         std::fs::metadata(path)
             .map(|m| (m.dev(), m.ino()))
             .map_err(|source| LifecycleError::ReadProc { path: path.to_path_buf(), source })
     };
-    let joined = plan.join.iter().find(|(kind, _)| *kind == Namespace::Mount);
-    match joined {
-        Some((_, path)) if id(path)? != id(Path::new("/proc/self/ns/mnt"))? => Ok(MountNamespace::Joined),
-        _ => Ok(MountNamespace::Host { view: state_dir.join(HOST_VIEW) }),
-    }
+    Ok(id(path)? == id(Path::new("/proc/self/ns/mnt"))?)
 }
 
 /// Detaches every mount on `view` and under it, then removes the directory: what
