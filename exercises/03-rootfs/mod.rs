@@ -18,7 +18,7 @@
 
 use std::fs;
 use std::io;
-use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
@@ -41,6 +41,7 @@ pub use dev::{
 };
 pub use masked::{mask_path, readonly_path};
 pub use mounts::{bind_readonly, mount_cgroupfs, mount_entry, remount_bind, set_root_propagation};
+pub use mounts::{detach_mounts_under, mounts_under};
 pub use options::{
     default_mounts, parse_options, Mount, MountOptions, Propagation, MASKED_PATHS, READONLY_PATHS,
 };
@@ -53,6 +54,8 @@ pub use resolve::resolve_in_root;
 pub enum RootfsError {
     #[error("rootfs {path} does not exist; pass the directory that holds the container's files")]
     RootfsMissing { path: PathBuf },
+    #[error("rootfs {path} resolves to {resolved}, which is the host's own root directory: a container there would share, and could change, every file of the machine; give the directory that holds the container's files (config.json's root.path, usually \"rootfs\" in the bundle)")]
+    RootfsIsHostRoot { path: PathBuf, resolved: PathBuf },
     #[error("rootfs {path} is not a directory; a rootfs is a directory tree such as one made by `cargo run -p chapter-3 -- --make-rootfs DIR`")]
     RootfsNotDirectory { path: PathBuf },
     #[error("cannot give the process preparing rootfs {rootfs} a mount namespace of its own: {errno}; call prepare_rootfs from a single-threaded process (a runtime's init), not from one with threads")]
@@ -97,12 +100,20 @@ pub enum RootfsError {
     Mknod { path: PathBuf, errno: Errno },
     #[error("cannot create device {path} ({kind} {major}:{minor}) in a user namespace: mknod(2) of a device is refused there, and the host has no {kind} device {major}:{minor} under /dev to bind instead; load its driver on the host, or run without a user namespace")]
     DeviceInUserNamespace { path: PathBuf, kind: &'static str, major: u64, minor: u64 },
-    #[error("cannot pivot_root into {rootfs}: {errno}{}; on a ramfs root use RootChange::MoveAndChroot (runc --no-pivot)", hint(*errno))]
+    #[error("cannot pivot_root into {rootfs}: {errno}{}; pivot_root refuses a rootfs on the initial ramfs, where a chroot must do instead (bang-oci create --no-pivot, as runc's)", hint(*errno))]
     PivotRoot { rootfs: PathBuf, errno: Errno },
     #[error("cannot detach the old root after pivot_root: {errno}")]
     DetachOldRoot { errno: Errno },
+    #[error("cannot detach {path}, a mount the container made on the host: {errno}; detach it by hand (umount -l {path})")]
+    Detach { path: PathBuf, errno: Errno },
+    #[error("cannot read {path}: {source}; is /proc mounted?")]
+    ReadMountinfo { path: PathBuf, source: io::Error },
+    #[error("the mounts under {root} do not go away (still {left}); detach them by hand (umount -l)")]
+    DetachStuck { root: PathBuf, left: usize },
     #[error("cannot move rootfs {rootfs} onto / and chroot into it: {errno}{}", hint(*errno))]
     Chroot { rootfs: PathBuf, errno: Errno },
+    #[error("cannot chroot into rootfs {rootfs}: {errno}; the runtime needs CAP_SYS_CHROOT")]
+    ChrootInto { rootfs: PathBuf, errno: Errno },
     #[error("{path} is not the null device (character device 1:3), so it cannot mask files; create the container's /dev with RootfsConfig::devices")]
     NotDevNull { path: PathBuf },
     #[error("cannot mask {path}: {errno}{}", hint(*errno))]
@@ -152,6 +163,9 @@ pub struct RootfsConfig {
     pub readonly: bool,
     /// pivot_root, or the chroot fallback (`runc --no-pivot`).
     pub root_change: RootChange,
+    /// Whose mount namespace the mounts go into: a new one (the default), one the
+    /// process already joined, or the host's.
+    pub mount_namespace: MountNamespace,
     /// Mount an overlay on `rootfs` first, instead of binding `rootfs` onto itself.
     pub overlay: Option<Overlay>,
     /// `process.cwd`, made when missing (mkdir -p, 0755, owned by the container's root)
@@ -160,6 +174,26 @@ pub struct RootfsConfig {
     /// What a mount of type `cgroup` shows (the container's own cgroups, as chapter 4
     /// derives them); `None` mounts such an entry as it is written.
     pub cgroupfs: Option<CgroupfsPlan>,
+}
+
+/// The mount namespace [`prepare_rootfs`] works in (config.json's `mount` entry).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum MountNamespace {
+    /// unshare(2) a new one first, so that every mount lives and dies with it.
+    #[default]
+    Own,
+    /// The one this process is in, which it joined (setns(2), a `mount` entry with a
+    /// `path`): set up there as in a new one, pivot_root included, as runc does.
+    Joined,
+    /// The runtime's own (config.json lists no `mount`): the host's mount table. The
+    /// rootfs is bound onto `view`, an empty directory of the caller's that nothing
+    /// else uses, and that bind made private; the mounts go under it, and the root
+    /// changes by chroot(2) alone: no propagation of the host's is changed and
+    /// pivot_root, which would change the root of every process in the namespace, is
+    /// never called. The mounts outlive the container; whoever made the container
+    /// detaches everything under `view` ([`mounts::detach_mounts_under`]).
+    Host { view: PathBuf },
 }
 
 impl RootfsConfig {
@@ -176,6 +210,7 @@ impl RootfsConfig {
             readonly_paths: READONLY_PATHS.iter().map(PathBuf::from).collect(),
             readonly: false,
             root_change: RootChange::default(),
+            mount_namespace: MountNamespace::default(),
             overlay: None,
             cwd: None,
             cgroupfs: None,
@@ -218,6 +253,14 @@ impl RootfsConfig {
         if !root.is_dir() {
             return Err(RootfsError::RootfsNotDirectory { path: self.rootfs.clone() });
         }
+        // "/", a link to it, "../../..", or / bound elsewhere: the same directory as
+        // our root (a bind mount keeps the device and inode numbers).
+        let same = |a: &fs::Metadata, b: &fs::Metadata| a.dev() == b.dev() && a.ino() == b.ino();
+        let is_host_root = root == Path::new("/")
+            || matches!((fs::metadata(&root), fs::metadata("/")), (Ok(a), Ok(b)) if same(&a, &b));
+        if is_host_root {
+            return Err(RootfsError::RootfsIsHostRoot { path: self.rootfs.clone(), resolved: root });
+        }
         for mount in &self.mounts {
             if !mount.destination.is_absolute() {
                 return Err(RootfsError::RelativeDestination { destination: mount.destination.clone() });
@@ -259,17 +302,36 @@ fn enter_own_mount_namespace(rootfs: &Path) -> Result<(), RootfsError> {
 /// Call it in the single-threaded process that will exec the container's command (the
 /// runtime's init). It first moves that process into a mount namespace of its own, so
 /// everything it mounts lives and dies with that namespace, and a failure half-way
-/// leaves nothing on the host.
+/// leaves nothing on the host; unless `config.mount_namespace` says the namespace is
+/// one already joined, or the host's (see [`MountNamespace`]: then no propagation of
+/// the host's changes, and the root changes by chroot alone).
 pub fn prepare_rootfs(config: &RootfsConfig) -> Result<(), RootfsError> {
     let root = config.validate()?;
-    enter_own_mount_namespace(&root)?;
+    let host = matches!(config.mount_namespace, MountNamespace::Host { .. });
+    if config.mount_namespace == MountNamespace::Own {
+        enter_own_mount_namespace(&root)?;
+    }
     let userns = in_user_namespace();
 
-    set_root_propagation(config.propagation)?;
-    mounts::make_parent_private(&root, config.propagation)?;
+    if !host {
+        set_root_propagation(config.propagation)?;
+        mounts::make_parent_private(&root, config.propagation)?;
+    }
+    // On the host, the tree is built on a view of the rootfs of this container's own,
+    // not on the rootfs itself: another container may use the same rootfs.
+    let source = root;
+    let root = match &config.mount_namespace {
+        MountNamespace::Host { view } => view.clone(),
+        _ => source.clone(),
+    };
     match &config.overlay {
         Some(overlay) => overlay.mount(&root, userns)?,
-        None => mounts::bind_rootfs(&root)?,
+        None => mounts::bind_rootfs_at(&source, &root)?,
+    }
+    if host {
+        // Ours alone, so that nothing mounted under it shows in other namespaces.
+        mounts::mount_flags(&root, MsFlags::MS_PRIVATE | MsFlags::MS_REC)
+            .map_err(|errno| RootfsError::Propagation { path: root.clone(), errno })?;
     }
     for mount in &config.mounts {
         match &config.cgroupfs {
@@ -283,14 +345,15 @@ pub fn prepare_rootfs(config: &RootfsConfig) -> Result<(), RootfsError> {
         create_links(&root)?;
     }
     create_device_nodes(&root, &config.device_nodes, userns)?;
-    change_root(&root, config.root_change)?;
+    // On the host, MS_MOVE onto / would cover the host's root as pivot_root would swap it.
+    change_root(&root, if host { RootChange::Chroot } else { config.root_change })?;
     // From here on, paths are the container's own.
     // A shared root once more, now on the container's own root: the rootfs's bind took
     // its propagation from a mount make_parent_private had to make private. (Private
     // and slave need nothing: the bind inherited them, and a recursive change here
     // would undo the propagation options of the container's own mounts.) runc too
     // applies the propagation again after pivot_root.
-    if matches!(config.propagation, Propagation::Shared | Propagation::RShared) {
+    if !host && matches!(config.propagation, Propagation::Shared | Propagation::RShared) {
         mounts::mount_flags(Path::new("/"), config.propagation.flags())
             .map_err(|errno| RootfsError::Propagation { path: PathBuf::from("/"), errno })?;
     }

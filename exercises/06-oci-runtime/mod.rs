@@ -145,6 +145,8 @@ pub enum LifecycleError {
     Sysctl { key: String, value: String, path: PathBuf, source: io::Error },
     #[error("refusing to set up the container: the init is still in the runtime's mount namespace (mnt inode {inode}); unshare(CLONE_NEWNS) did not take effect")]
     SameMountNamespace { inode: u64 },
+    #[error("cannot {what} {path}, the directory on which a container without a mount namespace of its own has its tree: {source}; if it is still a mount point, detach it by hand (umount -l {path})")]
+    HostView { what: &'static str, path: PathBuf, source: io::Error },
     #[error("container {id} is {status}, not created; only a created container can be started")]
     NotCreated { id: String, status: state::Status },
     #[error("container {id} is not running (it is {status}); there is nothing to signal")]

@@ -27,6 +27,12 @@ pub enum RootChange {
     /// namespace underneath: mountinfo lists them, and a descriptor opened on them before
     /// the move still reaches them.
     MoveAndChroot,
+    /// chroot(2) into the rootfs and nothing else: for a container that shares the
+    /// host's mount namespace ([`super::MountNamespace::Host`]), where pivot_root would
+    /// change the root of every process on the machine and MS_MOVE would cover the
+    /// host's `/`. The weakest of the three: the host's whole tree stays in the
+    /// namespace, and a process with CAP_SYS_CHROOT walks out (chapter 3's escape).
+    Chroot,
 }
 
 /// Makes `rootfs` (a mount point) the root of this mount namespace and of this process,
@@ -68,10 +74,20 @@ pub fn move_and_chroot(rootfs: &Path) -> Result<(), RootfsError> {
     Ok(())
 }
 
+/// chroot(2) alone, as runc does for a container without a mount namespace.
+pub fn chroot_into(rootfs: &Path) -> Result<(), RootfsError> {
+    let fail = |errno| RootfsError::ChrootInto { rootfs: rootfs.to_owned(), errno };
+    chdir(rootfs).map_err(fail)?;
+    chroot(".").map_err(fail)?;
+    chdir("/").map_err(fail)?;
+    Ok(())
+}
+
 /// Enters `rootfs` the way `how` says.
 pub fn change_root(rootfs: &Path, how: RootChange) -> Result<(), RootfsError> {
     match how {
         RootChange::PivotRoot => pivot_into(rootfs),
         RootChange::MoveAndChroot => move_and_chroot(rootfs),
+        RootChange::Chroot => chroot_into(rootfs),
     }
 }

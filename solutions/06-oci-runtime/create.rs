@@ -6,8 +6,8 @@
 //! any step undoes the earlier ones: no state directory, cgroup or process is left.
 //! Read the runtime-spec's runtime.md ("create") and runc-create(8).
 
-use std::io::{BufRead, BufReader};
 use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::Child;
@@ -20,12 +20,13 @@ use super::console::{self, check_terminal};
 use super::delete::wait_gone;
 use super::fifo::ExecFifo;
 use super::hooks::{run_hooks, HookKind};
-use super::init::{send, spawn_sealed_init, CreateRequest, InitMessage, InitRequest, INIT_FD};
+use super::init::{read_line, send, spawn_sealed_init, CreateRequest, InitMessage, InitRequest, INIT_FD};
 use super::state::{ContainerRecord, InitProcess, Status};
 use super::store::{write_pid_file, ContainerLock, Store};
 use super::{LifecycleError, PROC};
 use crate::cgroups::{self, CgroupManager, Hierarchies};
 use crate::namespaces::Namespace;
+use crate::rootfs::{detach_mounts_under, MountNamespace};
 use crate::spec::Spec;
 
 /// The flags of `create` (and `run`).
@@ -61,6 +62,8 @@ struct Rollback {
     init_pid: Option<i32>,
     cgroup: Option<Box<dyn CgroupManager>>,
     lock: Option<ContainerLock>,
+    /// In the host's mount namespace: the directory the container's tree is built on.
+    host_view: Option<PathBuf>,
 }
 
 impl Rollback {
@@ -72,6 +75,10 @@ impl Rollback {
         if let Some(mut child) = self.stage0.take() {
             let _ = child.kill();
             let _ = child.wait();
+        }
+        // After the init is gone: nothing mounts any more, and nothing holds them.
+        if let Some(view) = self.host_view.take() {
+            let _ = remove_host_view(&view);
         }
         if let Some(cgroup) = self.cgroup.take() {
             let _ = cgroup.remove();
@@ -87,12 +94,6 @@ impl Rollback {
 fn check(spec: &Spec, bundle: &Path, console_socket: Option<&Path>) -> Result<(), LifecycleError> {
     let plan = spec.namespace_plan()?;
     for (kind, path) in &plan.join {
-        if *kind == Namespace::Mount {
-            return Err(LifecycleError::Unsupported {
-                what: format!("joining the mount namespace {}", path.display()),
-                advice: "remove the `path` of the mount entry: the container's root needs a mount namespace of its own",
-            });
-        }
         if let Err(err) = std::fs::metadata(path) {
             return Err(LifecycleError::JoinPath {
                 namespace: *kind,
@@ -101,10 +102,12 @@ fn check(spec: &Spec, bundle: &Path, console_socket: Option<&Path>) -> Result<()
             });
         }
     }
-    if !plan.create.contains(Namespace::Mount) {
+    if shares_runtime_mount_namespace(spec)?
+        && spec.linux.as_ref().is_some_and(|linux| linux.rootfs_propagation.is_some())
+    {
         return Err(LifecycleError::Unsupported {
-            what: "a container without a mount namespace".into(),
-            advice: "add {\"type\": \"mount\"} to linux.namespaces",
+            what: "linux.rootfsPropagation for a container without a mount namespace of its own".into(),
+            advice: "it would change the propagation of the host's mounts: add {\"type\": \"mount\"} to linux.namespaces, or remove rootfsPropagation",
         });
     }
     spec.rootfs_config(bundle)?.validate()?;
@@ -115,6 +118,54 @@ fn check(spec: &Spec, bundle: &Path, console_socket: Option<&Path>) -> Result<()
     let terminal = spec.process.as_ref().is_some_and(|p| p.terminal);
     check_terminal(terminal, console_socket, true)?;
     Ok(())
+}
+
+/// The directory in a container's state directory on which, when it shares the
+/// host's mount namespace, its tree is built (a view of the rootfs of its own).
+pub const HOST_VIEW: &str = "rootfs";
+
+/// Whose mount namespace the container's mounts go into. A `mount` entry without a
+/// path: a new one. With a path: that one, joined, unless it is the runtime's own
+/// (`/proc/self/ns/mnt`; `/proc/1/ns/mnt` on most hosts), which is then the same as
+/// no entry. No entry: the runtime's own, the host's mount table (runtime-spec: a
+/// namespace type left out is inherited from the runtime), the tree built on
+/// [`HOST_VIEW`] in `state_dir`. Decided once, here; the init is told.
+pub fn mount_namespace(spec: &Spec, state_dir: &Path) -> Result<MountNamespace, LifecycleError> {
+    if spec.namespace_plan()?.create.contains(Namespace::Mount) {
+        Ok(MountNamespace::Own)
+    } else if shares_runtime_mount_namespace(spec)? {
+        Ok(MountNamespace::Host { view: state_dir.join(HOST_VIEW) })
+    } else {
+        Ok(MountNamespace::Joined)
+    }
+}
+
+/// No `mount` entry, or one whose path names the runtime's own mount namespace.
+fn shares_runtime_mount_namespace(spec: &Spec) -> Result<bool, LifecycleError> {
+    let plan = spec.namespace_plan()?;
+    if plan.create.contains(Namespace::Mount) {
+        return Ok(false);
+    }
+    let Some((_, path)) = plan.join.iter().find(|(kind, _)| *kind == Namespace::Mount) else {
+        return Ok(true);
+    };
+    let id = |path: &Path| {
+        std::fs::metadata(path)
+            .map(|m| (m.dev(), m.ino()))
+            .map_err(|source| LifecycleError::ReadProc { path: path.to_path_buf(), source })
+    };
+    Ok(id(path)? == id(Path::new("/proc/self/ns/mnt"))?)
+}
+
+/// Detaches every mount on `view` and under it, then removes the directory: what
+/// `delete` and a failed `create` do for a container in the host's mount namespace.
+pub fn remove_host_view(view: &Path) -> Result<(), LifecycleError> {
+    detach_mounts_under(view)?;
+    match std::fs::remove_dir(view) {
+        Ok(()) => Ok(()),
+        Err(source) if source.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(LifecycleError::HostView { what: "remove", path: view.to_path_buf(), source }),
+    }
 }
 
 /// Creates container `options.id` in `store` from its bundle, and returns its record
@@ -138,6 +189,7 @@ pub fn create(store: &Store, options: &CreateOptions) -> Result<ContainerRecord,
         created: SystemTime::now(),
         owner: nix::unistd::geteuid().as_raw(),
         annotations: spec.annotations.clone(),
+        host_view: None,
     };
     let mut rollback = Rollback { lock: Some(store.create(&record)?), ..Rollback::default() };
     match create_steps(&spec, &bundle, cgroup_path.as_deref(), options, &mut record, &mut rollback) {
@@ -184,6 +236,19 @@ fn create_steps(
     rollback: &mut Rollback,
 ) -> Result<(), LifecycleError> {
     let dir = rollback.lock.as_ref().expect("locked").dir().to_path_buf();
+    let mount_namespace = mount_namespace(spec, &dir)?;
+    if let MountNamespace::Host { view } = &mount_namespace {
+        // Recorded before it exists: a `create` killed from here on is undone by
+        // `delete --force`, which finds the view in the record.
+        record.host_view = Some(view.clone());
+        rollback.lock.as_ref().expect("locked").save(record)?;
+        rollback.host_view = Some(view.clone());
+        std::fs::create_dir(view).map_err(|source| LifecycleError::HostView {
+            what: "create",
+            path: view.clone(),
+            source,
+        })?;
+    }
     let fifo = ExecFifo::create(&dir)?;
     // In a user namespace the container's root is some other host id, which must own
     // the fifo to reopen it through /proc/self/fd (its capabilities do not reach
@@ -239,6 +304,7 @@ fn create_steps(
         bundle: bundle.to_path_buf(),
         fifo: fifo.path().to_path_buf(),
         no_pivot: options.no_pivot,
+        mount_namespace,
         console_socket: options.console_socket.as_ref().map(|_| init_fd + 1),
         preserve_fds: options.preserve_fds,
         no_new_keyring: options.no_new_keyring,
@@ -248,8 +314,7 @@ fn create_steps(
     std::io::Write::write_all(&mut ours, line.as_bytes())
         .map_err(|source| LifecycleError::Pipe { source })?;
 
-    let mut reader = BufReader::new(ours.try_clone().map_err(|source| LifecycleError::Pipe { source })?);
-    let pid = match next_message(&mut reader)? {
+    let pid = match next_message(&ours)? {
         InitMessage::Pid(pid) => pid,
         InitMessage::Error(message) => return Err(LifecycleError::InitFailed { message }),
         other => return Err(LifecycleError::Protocol { what: format!("expected the pid, got {other:?}") }),
@@ -275,7 +340,7 @@ fn create_steps(
     run_hooks(HookKind::Prestart, &hooks.prestart, &state)?;
     run_hooks(HookKind::CreateRuntime, &hooks.create_runtime, &state)?;
     send(&mut ours, &InitMessage::Continue(state)).map_err(|source| LifecycleError::Pipe { source })?;
-    match next_message(&mut reader)? {
+    match next_message(&ours)? {
         InitMessage::Ready => {}
         InitMessage::Error(message) => return Err(LifecycleError::InitFailed { message }),
         other => return Err(LifecycleError::Protocol { what: format!("expected ready, got {other:?}") }),
@@ -289,14 +354,13 @@ fn create_steps(
 }
 
 /// The next message from the init; end-of-file means it died without a word.
-fn next_message(reader: &mut BufReader<UnixStream>) -> Result<InitMessage, LifecycleError> {
-    let mut line = String::new();
-    let n = reader.read_line(&mut line).map_err(|source| LifecycleError::Pipe { source })?;
-    if n == 0 {
+fn next_message(socket: &UnixStream) -> Result<InitMessage, LifecycleError> {
+    let Some(line) = read_line(socket)? else {
         return Err(LifecycleError::InitFailed {
             message: "the container's init exited without a word (see its standard error)".into(),
         });
-    }
-    serde_json::from_str(&line)
-        .map_err(|err| LifecycleError::Protocol { what: format!("bad message {line:?}: {err}") })
+    };
+    serde_json::from_slice(&line).map_err(|err| LifecycleError::Protocol {
+        what: format!("bad message {:?}: {err}", String::from_utf8_lossy(&line)),
+    })
 }

@@ -247,6 +247,12 @@ pub struct ContainerRecord {
     /// config.json's annotations, reported back in [`State::annotations`].
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
+    /// Set when the container shares the runtime's mount namespace (config.json has
+    /// no `mount` entry): its mounts are made on the host, on this directory of its
+    /// state directory, a view of the rootfs of its own; `delete` detaches them
+    /// ([`super::create::remove_host_view`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_view: Option<PathBuf>,
 }
 
 impl ContainerRecord {

@@ -154,12 +154,13 @@ fn invalid_values_are_refused_by_field() {
             needles: &["linux.cgroupsPath", "machine.slice:libpod:1"],
         },
         Case {
-            name: "no mount namespace",
+            name: "rootfsPropagation without a mount namespace",
             edit: |c| {
                 let ns = c["linux"]["namespaces"].as_array_mut().unwrap();
                 ns.retain(|n| n["type"] != "mount");
+                c["linux"]["rootfsPropagation"] = json!("private");
             },
-            needles: &["mount namespace"],
+            needles: &["linux.rootfsPropagation", "mount namespace"],
         },
         Case {
             name: "no root",
@@ -230,6 +231,30 @@ fn rootfs_that_is_a_file_is_refused() {
     // Not bundle.edit, which points root.path back at the busybox rootfs.
     fs::write(bundle.config_path(), config.to_string()).unwrap();
     assert_create_fails(&runtime, &bundle, &unique("rootfs-file"), &[file.to_str().unwrap()]);
+}
+
+/// A root.path that is the host's own `/` (as "/", through a symbolic link in the
+/// bundle, or by enough "..//") fails `create` in its checks, before the init is
+/// started: the error names root.path and what to give instead, not pivot_root.
+#[test]
+fn rootfs_that_resolves_to_the_host_root_is_refused() {
+    let runtime = runtime();
+    let bundle = Bundle::new(&["true"]);
+    std::os::unix::fs::symlink("/", bundle.path().join("host-root")).unwrap();
+    let dots = "..//".repeat(bundle.path().components().count() + 2);
+    for (i, root_path) in ["/", "host-root", dots.as_str()].into_iter().enumerate() {
+        let mut config = bundle.config();
+        config["root"]["path"] = Value::from(root_path);
+        // Not bundle.edit, which points root.path back at the busybox rootfs.
+        fs::write(bundle.config_path(), config.to_string()).unwrap();
+        let err = assert_create_fails(
+            &runtime,
+            &bundle,
+            &unique(&format!("rootfs-slash{i}")),
+            &[root_path.trim_end_matches('/'), "host's own root directory", "root.path"],
+        );
+        assert!(!err.contains("pivot_root") && !err.contains("RootChange"), "{root_path}: {err}");
+    }
 }
 
 /// A payload that cannot run fails `create` (not `start`), naming it in the kernel's

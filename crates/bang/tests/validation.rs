@@ -131,7 +131,10 @@ variants! {
     linux_readonly_symlinks,
     linux_ns_nopath,
     linux_ns_itype,
+    linux_ns_itype_two_on_one_rootfs,
+    linux_ns_itype_on_a_shared_mount,
     linux_ns_path,
+    linux_ns_path_user_and_mount,
     linux_ns_path_wrong_type_or_missing,
     mounts_tmpcopyup,
     create_preserve_fds,
@@ -1030,26 +1033,153 @@ fn linux_ns_nopath(v: Variant) {
     }
 }
 
-/// Namespace types left out are inherited from the runtime: without pid, network,
-/// ipc, uts (and hostname), the container shares the host's (runtime-tools'
-/// `linux_ns_itype`). runtime-tools leaves out `mount` too; bang-oci refuses a
-/// container without a mount namespace (bad_input.rs), so it stays here.
+/// Namespace types left out are inherited from the runtime (runtime-tools'
+/// `linux_ns_itype`): with no namespace listed at all, mount included, every link in
+/// the init's /proc/<pid>/ns is the runtime's. The same when the only entry joins the
+/// runtime's own mount namespace by path. Without a mount namespace of its own the
+/// container is not pivot_root'ed (that would swap the root of every process on the
+/// machine) but chroot'ed into a view of the rootfs in its state directory (a bind of
+/// its own): its mounts are the host's, under the view, and they are gone after
+/// `delete`, after a payload that ran to its end, and after a `create` that failed.
 fn linux_ns_itype(v: Variant) {
+    for (i, namespaces) in
+        [json!([]), json!([{ "type": "mount", "path": "/proc/self/ns/mnt" }])].iter().enumerate()
+    {
+        let runtime = runtime();
+        let bundle = v.bundle(&["sleep", "30"]);
+        bundle.edit(|c| {
+            c["linux"]["namespaces"] = namespaces.clone();
+            c.as_object_mut().unwrap().remove("hostname");
+        });
+        // The container's mounts name the rootfs and the state root (its view).
+        let mut paths = bundle.paths();
+        paths.push(runtime.root().to_path_buf());
+        let before = mounts_mentioning(&paths);
+        let id = v.unique(&format!("ns-itype{i}"));
+        let pid = runtime.start_running(&bundle, &id).to_string();
+        for (kind, proc_name) in PROC_NAMESPACES {
+            assert_eq!(
+                namespace_of("self", proc_name),
+                namespace_of(&pid, proc_name),
+                "{kind} was not inherited ({namespaces})"
+            );
+        }
+        // chroot'ed into its own view of the rootfs, in its state directory.
+        let view = fs::canonicalize(runtime.root()).unwrap().join(&id).join("rootfs");
+        assert_eq!(
+            fs::read_link(format!("/proc/{pid}/root")).unwrap(),
+            view,
+            "the init's root ({namespaces})"
+        );
+        assert!(bundle.rootfs().join("bin/busybox").exists());
+        assert!(view.join("bin/busybox").exists(), "the view is not the rootfs");
+        let proc_mount = format!(" {}/proc ", view.display());
+        let during = mounts_mentioning(&paths);
+        assert!(
+            during.iter().any(|l| l.contains(&proc_mount)),
+            "no /proc of the container on the host: {during:#?}"
+        );
+        runtime.ok(&["delete", "--force", &id]);
+        assert_eq!(mounts_mentioning(&paths), before, "mounts left on the host after delete ({namespaces})");
+        assert!(!view.exists(), "the view is left");
+
+        bundle.set_args(&["true"]);
+        runtime.run_to_end(&bundle, &v.unique(&format!("ns-itype{i}-end")));
+        assert_eq!(mounts_mentioning(&paths), before, "mounts left after a payload that ended");
+
+        bundle.set_args(&["/no-such-program"]);
+        let failed = v.unique(&format!("ns-itype{i}-fail"));
+        let (status, err) = runtime.create(&bundle, &failed, &[]);
+        assert!(!status.success(), "create of a missing program must fail");
+        assert!(err.contains("/no-such-program"), "{err}");
+        assert_eq!(mounts_mentioning(&paths), before, "mounts left after a failed create");
+        assert_nothing_left(&runtime, &failed, &bundle);
+    }
+}
+
+/// Two containers without a mount namespace on one rootfs (one bundle, two ids):
+/// each builds its tree on a view of its own, so both run, and deleting the first
+/// leaves the second's mounts and processes alone (its /proc is still there, and
+/// `exec` still works); after the second `delete` nothing is left.
+fn linux_ns_itype_two_on_one_rootfs(v: Variant) {
     let runtime = runtime();
     let bundle = v.bundle(&["sleep", "30"]);
     bundle.edit(|c| {
-        c["linux"]["namespaces"] = json!([{ "type": "mount" }]);
+        c["linux"]["namespaces"] = json!([{ "type": "pid" }]);
         c.as_object_mut().unwrap().remove("hostname");
     });
-    let pid = runtime.start_running(&bundle, &v.unique("ns-itype")).to_string();
-    for proc_name in ["cgroup", "ipc", "net", "pid", "user", "uts"] {
-        assert_eq!(
-            namespace_of("self", proc_name),
-            namespace_of(&pid, proc_name),
-            "{proc_name} was not inherited"
-        );
+    let mut paths = bundle.paths();
+    paths.push(runtime.root().to_path_buf());
+    let before = mounts_mentioning(&paths);
+    let (first, second) = (v.unique("ns-itype-first"), v.unique("ns-itype-second"));
+    runtime.start_running(&bundle, &first);
+    runtime.start_running(&bundle, &second);
+    let second_proc = format!(
+        " {}/proc ",
+        fs::canonicalize(runtime.root()).unwrap().join(&second).join("rootfs").display()
+    );
+    runtime.ok(&["delete", "--force", &first]);
+    let left = mounts_mentioning(&paths);
+    assert!(
+        left.iter().any(|l| l.contains(&second_proc)),
+        "the second container's /proc went with the first: {left:#?}"
+    );
+    let out = runtime.ok(&["exec", &second, "cat", "/proc/1/cmdline"]);
+    assert!(out.starts_with("sleep"), "{out:?}");
+    runtime.ok(&["delete", "--force", &second]);
+    assert_eq!(mounts_mentioning(&paths), before, "mounts left after both deletes");
+}
+
+/// A container without a mount namespace whose rootfs is a shared mount (as an
+/// engine's overlay is on a systemd host), seen from a peer mount namespace (made
+/// by unshare(1) with the host's propagation): the container's mounts on the host do
+/// not propagate there (the runtime's bind of the rootfs, made private, at most),
+/// the host's propagation is unchanged, and after `delete` both mount tables are as
+/// before.
+fn linux_ns_itype_on_a_shared_mount(v: Variant) {
+    let runtime = runtime();
+    let bundle = v.bundle(&["sleep", "30"]);
+    bundle.edit(|c| {
+        c["linux"]["namespaces"] = json!([]);
+        c.as_object_mut().unwrap().remove("hostname");
+    });
+    let rootfs = fs::canonicalize(bundle.rootfs()).unwrap();
+    let _shared = SharedMount::new(&rootfs);
+    let peer = Holder(
+        Command::new("unshare")
+            .args(["--mount", "--propagation", "unchanged", "sleep", "60"])
+            .spawn()
+            .expect("unshare(1)"),
+    );
+    let peer_pid = peer.0.id().to_string();
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while namespace_of(&peer_pid, "mnt") == namespace_of("self", "mnt") {
+        assert!(std::time::Instant::now() < deadline, "unshare never made its namespace");
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    assert_ne!(namespace_of("self", "mnt"), namespace_of(&pid, "mnt"));
+    let mut paths = bundle.paths();
+    paths.push(runtime.root().to_path_buf());
+    let peer_mounts = || -> Vec<String> {
+        let text = fs::read_to_string(format!("/proc/{peer_pid}/mountinfo")).unwrap();
+        text.lines()
+            .filter(|l| paths.iter().any(|p| l.contains(p.to_str().unwrap())))
+            .map(str::to_string)
+            .collect()
+    };
+    let (host_before, peer_before) = (mounts_mentioning(&paths), peer_mounts());
+    assert!(
+        peer_before.iter().any(|l| l.contains("shared:")),
+        "the peer has no shared copy: {peer_before:#?}"
+    );
+    let id = v.unique("ns-itype-shared");
+    runtime.start_running(&bundle, &id);
+    let host_during = mounts_mentioning(&paths);
+    assert!(host_during.iter().any(|l| l.contains("/rootfs/proc ")), "{host_during:#?}");
+    let reached: Vec<String> = peer_mounts().into_iter().filter(|l| !peer_before.contains(l)).collect();
+    assert!(reached.is_empty(), "the container's mounts reached the peer namespace: {reached:#?}");
+    runtime.ok(&["delete", "--force", &id]);
+    assert_eq!(mounts_mentioning(&paths), host_before, "the host's mounts after delete");
+    assert_eq!(peer_mounts(), peer_before, "the peer's mounts after delete");
 }
 
 /// A process in namespaces of its own, killed on drop.
@@ -1062,18 +1192,23 @@ impl Drop for Holder {
     }
 }
 
-/// A namespace entry with a path is joined: the container's network, uts and ipc
-/// namespaces are those of a process the test made with unshare(1) (runtime-tools'
-/// `linux_ns_path`).
+/// A namespace entry with a path is joined: the container's mount, network, uts and
+/// ipc namespaces are those of a process the test made with unshare(1)
+/// (runtime-tools' `linux_ns_path`). The mount namespace is joined with the others,
+/// before the clone, and the rootfs is set up there: nothing of it shows on the host.
 fn linux_ns_path(v: Variant) {
     let runtime = runtime();
-    // unshare(1) makes the namespaces in its own (child) process and execs sleep.
+    // unshare(1) makes the namespaces in its own (child) process and execs sleep;
+    // its mount namespace is a private copy of the host's (--propagation private).
     let holder = Holder(
-        Command::new("unshare").args(["--net", "--uts", "--ipc", "sleep", "60"]).spawn().expect("unshare(1)"),
+        Command::new("unshare")
+            .args(["--mount", "--net", "--uts", "--ipc", "sleep", "60"])
+            .spawn()
+            .expect("unshare(1)"),
     );
     let holder_pid = holder.0.id().to_string();
     let deadline = std::time::Instant::now() + PATIENCE;
-    while namespace_of(&holder_pid, "net") == namespace_of("self", "net") {
+    while ["mnt", "net"].iter().any(|ns| namespace_of(&holder_pid, ns) == namespace_of("self", ns)) {
         assert!(std::time::Instant::now() < deadline, "unshare never made its namespaces");
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
@@ -1081,18 +1216,66 @@ fn linux_ns_path(v: Variant) {
     bundle.edit(|c| {
         let path = |ns: &str| format!("/proc/{holder_pid}/ns/{ns}");
         c["linux"]["namespaces"] = json!([
-            { "type": "mount" },
             { "type": "pid" },
+            { "type": "mount", "path": path("mnt") },
             { "type": "network", "path": path("net") },
             { "type": "uts", "path": path("uts") },
             { "type": "ipc", "path": path("ipc") },
         ]);
         c.as_object_mut().unwrap().remove("hostname");
     });
+    let before = mounts_mentioning(&bundle.paths());
     let pid = runtime.start_running(&bundle, &v.unique("ns-path")).to_string();
-    for ns in ["net", "uts", "ipc"] {
+    for ns in ["mnt", "net", "uts", "ipc"] {
         assert_eq!(namespace_of(&holder_pid, ns), namespace_of(&pid, ns), "{ns} was not joined");
     }
+    assert_ne!(namespace_of("self", "mnt"), namespace_of(&pid, "mnt"));
+    assert_eq!(mounts_mentioning(&bundle.paths()), before, "the joined namespace's mounts reached the host");
+}
+
+/// A user namespace and a mount namespace it owns, both joined by path with a
+/// network and an IPC namespace (unshare --user --map-root-user): stage 0 opens every path
+/// first, joins the others, then the user namespace (join_in_order), and the init
+/// sets up the rootfs in the joined mount namespace as that namespace's root.
+fn linux_ns_path_user_and_mount(v: Variant) {
+    let runtime = runtime();
+    let holder = Holder(
+        Command::new("unshare")
+            .args(["--user", "--map-root-user", "--mount", "--net", "--ipc", "sleep", "60"])
+            .spawn()
+            .expect("unshare(1)"),
+    );
+    let holder_pid = holder.0.id().to_string();
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while ["user", "mnt", "net"].iter().any(|ns| namespace_of(&holder_pid, ns) == namespace_of("self", ns)) {
+        assert!(std::time::Instant::now() < deadline, "unshare never made its namespaces");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let bundle = v.bundle(&["sleep", "30"]);
+    bundle.edit(|c| {
+        let path = |ns: &str| format!("/proc/{holder_pid}/ns/{ns}");
+        c["linux"]["namespaces"] = json!([
+            { "type": "pid" },
+            { "type": "user", "path": path("user") },
+            { "type": "mount", "path": path("mnt") },
+            { "type": "network", "path": path("net") },
+            // mqueue is mounted only by an owner of the IPC namespace.
+            { "type": "ipc", "path": path("ipc") },
+        ]);
+        c.as_object_mut().unwrap().remove("hostname");
+        // The joined user namespace maps only root: no group 5 for devpts.
+        for mount in c["mounts"].as_array_mut().unwrap() {
+            if let Some(options) = mount.get_mut("options").and_then(Value::as_array_mut) {
+                options.retain(|o| o != "gid=5");
+            }
+        }
+    });
+    let before = mounts_mentioning(&bundle.paths());
+    let pid = runtime.start_running(&bundle, &v.unique("ns-path-user")).to_string();
+    for ns in ["user", "mnt", "net", "ipc"] {
+        assert_eq!(namespace_of(&holder_pid, ns), namespace_of(&pid, ns), "{ns} was not joined");
+    }
+    assert_eq!(mounts_mentioning(&bundle.paths()), before, "the joined namespace's mounts reached the host");
 }
 
 /// A namespace path that is missing, or names a namespace of another type, fails
@@ -1103,7 +1286,7 @@ fn linux_ns_path_wrong_type_or_missing(v: Variant) {
     for (kind, path, expect) in [
         ("uts", "/proc/self/ns/net", "Invalid argument"),
         ("network", "/nonexistent/netns/x", "No such file"),
-        ("mount", "/proc/self/ns/mnt", "mount namespace of its own"),
+        ("mount", "/proc/self/ns/net", "Invalid argument"),
     ] {
         bundle.edit(|c| {
             c.as_object_mut().unwrap().remove("hostname");

@@ -28,6 +28,7 @@ fn record(id: &str) -> ContainerRecord {
         created: SystemTime::now(),
         owner: 0,
         annotations: BTreeMap::from([("myKey".to_string(), "myValue".to_string())]),
+        host_view: None,
     }
 }
 

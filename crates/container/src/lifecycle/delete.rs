@@ -76,6 +76,11 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<Vec<HookError>, Li
         }
     }
     // end exercise
+    // A container in the host's mount namespace made its mounts on the host: they go
+    // now that nothing of it runs.
+    if let Some(view) = &record.host_view {
+        super::create::remove_host_view(view)?;
+    }
     // The cgroup kills what is left (processes the payload forked that escaped the
     // pid namespace's end cannot exist, but `--all` and v1 do not know that).
     // A cgroup the container joined (it existed before `create`) is removed as runc

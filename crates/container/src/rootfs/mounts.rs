@@ -37,10 +37,15 @@ pub fn set_root_propagation(propagation: Propagation) -> Result<(), RootfsError>
 /// Binds the rootfs onto itself: pivot_root(2) wants its new root to be a mount point,
 /// and a plain directory is not one. Recursive, so mounts already under it come along.
 pub fn bind_rootfs(rootfs: &Path) -> Result<(), RootfsError> {
-    mount(Some(rootfs), rootfs, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>).map_err(
+    bind_rootfs_at(rootfs, rootfs)
+}
+
+/// Binds the rootfs (recursively) onto `target`: itself, or another directory.
+pub fn bind_rootfs_at(rootfs: &Path, target: &Path) -> Result<(), RootfsError> {
+    mount(Some(rootfs), target, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>).map_err(
         |errno| RootfsError::Mount {
             source_path: rootfs.display().to_string(),
-            target: rootfs.to_owned(),
+            target: target.to_owned(),
             kind: "bind".to_owned(),
             errno,
         },
@@ -376,6 +381,51 @@ pub fn make_parent_private(rootfs: &Path, propagation: Propagation) -> Result<()
     Ok(())
 }
 // ANCHOR_END: make_parent_private
+
+// ANCHOR: detach_mounts_under
+/// The mounts at `root` or under it in this process's mount table, as (mount id,
+/// mount point), in mountinfo's order: a mount comes after the mounts it covers.
+pub fn mounts_under(root: &Path) -> Result<Vec<(u64, PathBuf)>, RootfsError> {
+    let path = PathBuf::from("/proc/self/mountinfo");
+    let mountinfo =
+        fs::read_to_string(&path).map_err(|source| RootfsError::ReadMountinfo { path, source })?;
+    Ok(mountinfo
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split(' ').collect();
+            let id = fields.first()?.parse().ok()?;
+            let point = PathBuf::from(crate::cgroups::unescape(fields.get(4)?));
+            point.starts_with(root).then_some((id, point))
+        })
+        .collect())
+}
+
+/// Detaches every mount at or under `root`: what a container sharing the host's
+/// mount namespace mounted on its view of the rootfs (the view itself, /proc, /dev,
+/// …, and what its payload mounted). umount2(2) with MNT_DETACH on the outermost
+/// takes the mounts under it along; the loop catches any left beside it.
+pub fn detach_mounts_under(root: &Path) -> Result<(), RootfsError> {
+    let mut left = mounts_under(root)?;
+    while !left.is_empty() {
+        // The shallowest mount point; of the mounts stacked there, the last (the top
+        // one, which umount2 of that path reaches).
+        let depth = |p: &Path| p.components().count();
+        let shallowest = left.iter().map(|(_, p)| depth(p)).min().expect("not empty");
+        let (_, point) = left.iter().rev().find(|(_, p)| depth(p) == shallowest).expect("found").clone();
+        match nix::mount::umount2(&point, nix::mount::MntFlags::MNT_DETACH) {
+            // EINVAL: no longer a mount point (gone meanwhile).
+            Ok(()) | Err(nix::errno::Errno::EINVAL) => {}
+            Err(errno) => return Err(RootfsError::Detach { path: point, errno }),
+        }
+        let now = mounts_under(root)?;
+        if now.len() >= left.len() {
+            return Err(RootfsError::DetachStuck { root: root.to_owned(), left: now.len() });
+        }
+        left = now;
+    }
+    Ok(())
+}
+// ANCHOR_END: detach_mounts_under
 
 /// The mount option with which runc (and podman's `--read-only`) asks for a tmpfs that
 /// starts with a copy of what the directory held in the image.

@@ -25,6 +25,12 @@ pub enum RootChange {
     /// namespace underneath: mountinfo lists them, and a descriptor opened on them before
     /// the move still reaches them.
     MoveAndChroot,
+    /// chroot(2) into the rootfs and nothing else: for a container that shares the
+    /// host's mount namespace ([`super::MountNamespace::Host`]), where pivot_root would
+    /// change the root of every process on the machine and MS_MOVE would cover the
+    /// host's `/`. The weakest of the three: the host's whole tree stays in the
+    /// namespace, and a process with CAP_SYS_CHROOT walks out (chapter 3's escape).
+    Chroot,
 }
 
 // ANCHOR: pivot_into
@@ -72,10 +78,22 @@ pub fn move_and_chroot(rootfs: &Path) -> Result<(), RootfsError> {
 }
 // ANCHOR_END: move_and_chroot
 
+// ANCHOR: chroot_into
+/// chroot(2) alone, as runc does for a container without a mount namespace.
+pub fn chroot_into(rootfs: &Path) -> Result<(), RootfsError> {
+    let fail = |errno| RootfsError::ChrootInto { rootfs: rootfs.to_owned(), errno };
+    chdir(rootfs).map_err(fail)?;
+    chroot(".").map_err(fail)?;
+    chdir("/").map_err(fail)?;
+    Ok(())
+}
+// ANCHOR_END: chroot_into
+
 /// Enters `rootfs` the way `how` says.
 pub fn change_root(rootfs: &Path, how: RootChange) -> Result<(), RootfsError> {
     match how {
         RootChange::PivotRoot => pivot_into(rootfs),
         RootChange::MoveAndChroot => move_and_chroot(rootfs),
+        RootChange::Chroot => chroot_into(rootfs),
     }
 }

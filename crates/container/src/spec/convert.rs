@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use crate::cgroups::{Hierarchies, Ignored, Resources};
 use crate::namespaces::{IdMap, Namespace, Namespaces};
-use crate::rootfs::{Propagation, RootChange, RootfsConfig};
+use crate::rootfs::{MountNamespace, Propagation, RootChange, RootfsConfig};
 use crate::security::{LinuxSecurity, ProcessSecurity, Profile, RootSecurity};
 
 use super::{Linux, Spec, SpecError};
@@ -105,6 +105,8 @@ impl Spec {
             // profile below leaves it out so chapter 5 does not do it a second time.
             readonly: root.readonly,
             root_change: RootChange::default(),
+            // Which one `create` decides (lifecycle::create::mount_namespace).
+            mount_namespace: MountNamespace::default(),
             overlay: None,
             // A cwd the image lacks is made, as runc makes it (ctr run --cwd, and
             // images whose WorkingDir does not exist).
