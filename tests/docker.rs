@@ -97,21 +97,9 @@ impl Docker {
         let image = format!("bigbang-docker-{test}:{}", std::process::id());
         let docker = Docker { daemon, client, image };
         let rootfs = busybox_rootfs();
-        let mut tar = Command::new("tar")
-            .arg("-C")
-            .arg(rootfs.path())
-            .args(["-c", "."])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("running tar");
-        let import = docker
-            .cmd()
-            .args(["import", "-", &docker.image])
-            .stdin(tar.stdout.take().unwrap())
-            .output()
-            .unwrap();
-        assert!(tar.wait().unwrap().success());
-        assert!(import.status.success(), "docker import failed:\n{}", output_text(&import));
+        let mut import = docker.cmd();
+        import.args(["import", "-", &docker.image]);
+        import_rootfs(rootfs.path(), import, "docker import");
         docker
     }
 

@@ -150,3 +150,26 @@ impl Drop for PtySession {
         }
     }
 }
+
+/// `<engine> import -` of `rootfs` as an image: `import` (a `podman` or `docker`
+/// command with its flags) gets a tar stream of the directory on its standard input.
+/// Fails unless both tar and the import succeed.
+pub fn import_rootfs(rootfs: &Path, mut import: Command, what: &str) {
+    let mut tar = Command::new("tar")
+        .arg("-C")
+        .arg(rootfs)
+        .args(["-c", "."])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("running tar");
+    let output =
+        import.stdin(tar.stdout.take().unwrap()).output().unwrap_or_else(|e| panic!("running {what}: {e}"));
+    let tarred = tar.wait().unwrap();
+    assert!(tarred.success(), "tar -c {} failed: {tarred}", rootfs.display());
+    assert!(
+        output.status.success(),
+        "{what} failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -102,21 +102,9 @@ impl Fixture {
             scratch: tempfile::Builder::new().prefix("bigbang-podman-").tempdir().unwrap(),
             finished: false,
         };
-        let mut tar = Command::new("tar")
-            .arg("-C")
-            .arg(rootfs.path())
-            .args(["-c", "."])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("running tar");
-        let import = podman()
-            .args(["import", "-", &fixture.name])
-            .stdin(tar.stdout.take().unwrap())
-            .output()
-            .expect("running podman import");
-        let tarred = tar.wait().unwrap();
-        assert!(tarred.success(), "tar -c {} failed: {tarred}", rootfs.path().display());
-        assert!(import.status.success(), "podman import failed:\n{}", text(&import.stderr));
+        let mut import = podman();
+        import.args(["import", "-", &fixture.name]);
+        import_rootfs(rootfs.path(), import, "podman import");
         fixture
     }
 

@@ -8,6 +8,7 @@
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -27,6 +28,21 @@ fn is_v1() -> bool {
 }
 
 /// The lines of a mountinfo text whose mount point is `point` or below it.
+/// Runs `script` with sh in a private mount namespace of its own (unshare(1)), so
+/// that whatever it mounts or unmounts stays there; fails unless it succeeds. Its
+/// output, and the output's `=== name` sections.
+fn in_a_mount_namespace(script: &str) -> (String, BTreeMap<String, String>) {
+    let output = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", script])
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{text}");
+    let out = sections(&text);
+    (text, out)
+}
+
 fn mounts_under(mountinfo: &str, point: &str) -> Vec<MountLine> {
     parse_mountinfo(mountinfo)
         .into_iter()
@@ -132,14 +148,7 @@ fn comounted_controllers_are_links() {
         root = runtime.root().display(),
         bundle = bundle.path().display(),
     );
-    let output = Command::new("unshare")
-        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
-        .output()
-        .unwrap();
-    let text =
-        String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{text}");
-    let out = sections(&text);
+    let (text, out) = in_a_mount_namespace(&script);
     assert_eq!(out["links"], "a,b\na,b\n", "{text}");
     assert!(out["own"].trim().ends_with(&format!(":name={name}:/bang-oci/{id}")), "{text}");
     assert!(out["procs"].lines().any(|p| p == "1"), "the container's own cgroup, holding its init: {text}");
@@ -207,14 +216,7 @@ fn a_v2_host_shows_the_containers_own_directory() {
             root = runtime.root().display(),
             bundle = bundle.path().display(),
         );
-        let output = Command::new("unshare")
-            .args(["--mount", "--propagation", "private", "sh", "-c", &script])
-            .output()
-            .unwrap();
-        let text =
-            String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
-        assert!(output.status.success(), "{text}");
-        let out = sections(&text);
+        let (text, out) = in_a_mount_namespace(&script);
         let mounts = mounts_under(&out["mountinfo"], "/sys/fs/cgroup");
         assert_eq!(mounts.len(), 1, "one tree: {mounts:#?}");
         assert_eq!(mounts[0].fstype, "cgroup2");
