@@ -47,8 +47,11 @@ pub fn output_text(output: &Output) -> String {
     format!("status {}\nstdout:\n{}\nstderr:\n{}", output.status, text(&output.stdout), text(&output.stderr))
 }
 
-/// Where containerd keeps what it does not put in its state directory.
-const RUN_CONTAINERD: &str = "/run/containerd";
+/// What the daemons make outside the directories they are given, deepest first:
+/// containerd 1.6 makes `/run/containerd/s` for its shims' sockets, dockerd 20.10
+/// `/run/docker/plugins` to look for plugins, whatever their state directories.
+const MADE_OUTSIDE: [&str; 4] =
+    ["/run/containerd/s", "/run/containerd", "/run/docker/plugins", "/run/docker"];
 
 /// An engine daemon started by the test, and what it leaves to clean up. `finish`
 /// stops it and checks that nothing is left; dropping it unfinished (a test that
@@ -61,9 +64,9 @@ pub struct Daemon {
     /// The cgroup every container goes below (`<parent>/<id>` in every hierarchy).
     pub cgroup_parent: String,
     child: Option<Child>,
-    /// Whether /run/containerd was absent when the daemon started: containerd 1.6
-    /// makes `/run/containerd/s` for its shims' sockets whatever its state directory.
-    made_run_containerd: bool,
+    /// Those of [`MADE_OUTSIDE`] that were absent when the daemon started, and so
+    /// are the test's to remove.
+    made_outside: Vec<&'static str>,
     finished: bool,
     _one: MutexGuard<'static, ()>,
 }
@@ -80,7 +83,7 @@ impl Daemon {
         ready: impl Fn(&Daemon) -> bool,
     ) -> Daemon {
         let one = one_daemon();
-        let made_run_containerd = !Path::new(RUN_CONTAINERD).exists();
+        let made_outside: Vec<&str> = MADE_OUTSIDE.into_iter().filter(|p| !Path::new(p).exists()).collect();
         let log = fs::File::create(dir.path().join("daemon.log")).unwrap();
         let child = Command::new(program)
             .args(args)
@@ -94,7 +97,7 @@ impl Daemon {
             socket,
             cgroup_parent,
             child: Some(child),
-            made_run_containerd,
+            made_outside,
             finished: false,
             _one: one,
         };
@@ -187,10 +190,9 @@ impl Daemon {
         for dir in self.cgroups() {
             remove_tree(&dir);
         }
-        if self.made_run_containerd {
-            // Only empty directories go (one daemon runs at a time: one_daemon).
-            let _ = fs::remove_dir(Path::new(RUN_CONTAINERD).join("s"));
-            let _ = fs::remove_dir(RUN_CONTAINERD);
+        // Only empty directories go (one daemon runs at a time: one_daemon).
+        for dir in &self.made_outside {
+            let _ = fs::remove_dir(dir);
         }
     }
 
@@ -202,10 +204,8 @@ impl Daemon {
         assert!(self.processes().is_empty(), "processes of the daemon are left: {:?}", self.processes());
         assert!(self.mounts().is_empty(), "mounts of the daemon are left: {:?}", self.mounts());
         assert!(self.cgroups().is_empty(), "cgroups of the daemon are left: {:?}", self.cgroups());
-        assert!(
-            !self.made_run_containerd || !Path::new(RUN_CONTAINERD).exists(),
-            "{RUN_CONTAINERD} was made by the daemon and is not empty"
-        );
+        let left: Vec<&&str> = self.made_outside.iter().filter(|p| Path::new(p).exists()).collect();
+        assert!(left.is_empty(), "made by the daemon and not empty: {left:?}");
     }
 }
 
