@@ -15,6 +15,7 @@ use super::options::{parse_options, Mount, Propagation, REMOUNT_FLAGS};
 use super::resolve::{resolve_in_root, Target};
 use super::RootfsError;
 use crate::cgroups::mount::{CgroupfsPlan, CgroupfsSource};
+use crate::mountinfo;
 
 /// Shorthand for a mount(2) call that passes no source, type or data.
 pub(crate) fn mount_flags(target: &Path, flags: MsFlags) -> nix::Result<()> {
@@ -340,19 +341,15 @@ fn lexical_in_root(root: &Path, path: &Path) -> PathBuf {
 /// mounts, and a private parent would quietly cut it off. Only that mount changes; a
 /// shared container root gets its propagation back after pivot_root.
 pub fn make_parent_private(rootfs: &Path, propagation: Propagation) -> Result<(), RootfsError> {
-    let mountinfo = fs::read_to_string("/proc/self/mountinfo")
-        .map_err(|source| RootfsError::Create { path: PathBuf::from("/proc/self/mountinfo"), source })?;
     // The last mount (mounts stack) whose mount point is the longest prefix of
     // `rootfs`, `rootfs` itself included.
     let mut best: Option<(PathBuf, bool)> = None;
-    for line in mountinfo.lines() {
-        let fields: Vec<&str> = line.split(' ').collect();
-        let Some(separator) = fields.iter().position(|f| *f == "-") else { continue };
-        let Some(point) = fields.get(4).map(|p| PathBuf::from(crate::cgroups::unescape(p))) else { continue };
+    for mount in mountinfo::read(mountinfo::SELF)? {
+        let shared = mount.shared().is_some();
+        let point = mount.mount_point;
         if !rootfs.starts_with(&point) {
             continue;
         }
-        let shared = fields[6..separator].iter().any(|f| f.starts_with("shared:"));
         if best.as_ref().is_none_or(|(b, _)| point.components().count() >= b.components().count()) {
             best = Some((point, shared));
         }
@@ -371,17 +368,10 @@ pub fn make_parent_private(rootfs: &Path, propagation: Propagation) -> Result<()
 /// The mounts at `root` or under it in this process's mount table, as (mount id,
 /// mount point), in mountinfo's order: a mount comes after the mounts it covers.
 pub fn mounts_under(root: &Path) -> Result<Vec<(u64, PathBuf)>, RootfsError> {
-    let path = PathBuf::from("/proc/self/mountinfo");
-    let mountinfo =
-        fs::read_to_string(&path).map_err(|source| RootfsError::ReadMountinfo { path, source })?;
-    Ok(mountinfo
-        .lines()
-        .filter_map(|line| {
-            let fields: Vec<&str> = line.split(' ').collect();
-            let id = fields.first()?.parse().ok()?;
-            let point = PathBuf::from(crate::cgroups::unescape(fields.get(4)?));
-            point.starts_with(root).then_some((id, point))
-        })
+    Ok(mountinfo::read(mountinfo::SELF)?
+        .into_iter()
+        .filter(|m| m.mount_point.starts_with(root))
+        .map(|m| (m.mount_id, m.mount_point))
         .collect())
 }
 

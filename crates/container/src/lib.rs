@@ -15,11 +15,13 @@
 //! - `spec`: the OCI runtime configuration (config.json): types, defaults, validation,
 //!   and its mapping onto the pieces above (chapter 6).
 //! - `lifecycle`: container state and the create/start/kill/delete state machine (chapter 6).
+//! - `mountinfo`: `/proc/<pid>/mountinfo` parsed, every field, for rootfs, cgroups and tests.
 //!
 //! Networking (chapter 7) joins as its chapter is written.
 
 pub mod cgroups;
 pub mod lifecycle;
+pub mod mountinfo;
 pub mod namespaces;
 pub mod process;
 pub mod rootfs;

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use nix::errno::Errno;
 
+use crate::mountinfo::MountinfoError;
+
 /// What can go wrong while preparing a root filesystem.
 #[derive(Debug, thiserror::Error)]
 pub enum RootfsError {
@@ -62,8 +64,9 @@ pub enum RootfsError {
     DetachOldRoot { errno: Errno },
     #[error("cannot detach {path}, a mount the container made on the host: {errno}; detach it by hand (umount -l {path})")]
     Detach { path: PathBuf, errno: Errno },
-    #[error("cannot read {path}: {source}; is /proc mounted?")]
-    ReadMountinfo { path: PathBuf, source: io::Error },
+    /// This process's mount table could not be read or parsed (`crate::mountinfo`).
+    #[error(transparent)]
+    Mountinfo(#[from] MountinfoError),
     #[error("the mounts under {root} do not go away (still {left}); detach them by hand (umount -l)")]
     DetachStuck { root: PathBuf, left: usize },
     #[error("cannot move rootfs {rootfs} onto / and chroot into it: {errno}{}", hint(*errno))]
