@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::ebpf::{self, Insn};
-use super::{read_file, write_file, CgroupError, DeviceRule};
+use super::error::CgroupError;
+use super::files::{read_file, write_file};
+use super::resources::DeviceRule;
 
 /// Bits of `access` as the kernel's device programs see them (linux/bpf.h BPF_DEVCG_ACC_*).
 const ACC_MKNOD: i32 = 1;
@@ -80,7 +82,7 @@ impl DeviceRule {
     }
 }
 
-/// Checks what [`Resources::validate`](super::Resources::validate) cannot see from one
+/// Checks what [`Resources::validate`](super::resources::Resources::validate) cannot see from one
 /// field: a rule for all types must be the whole wildcard, because v1 resets the whole
 /// list on any `a` line whatever numbers and access follow it; numbers must fit in 32 bits.
 pub fn check_rules(rules: &[DeviceRule]) -> Result<(), CgroupError> {

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use nix::errno::Errno;
 
-use super::CgroupError;
+use super::error::CgroupError;
 
 // ANCHOR: insn
 /// One eBPF instruction as the kernel reads it (struct bpf_insn, 8 bytes): an opcode,

@@ -5,13 +5,14 @@
 //! Read the kernel's admin-guide/cgroup-v1/{cpusets,blkio-controller,hugetlb,net_cls,
 //! net_prio,rdma}.rst and cgroup-v2.rst ("Controllers").
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{
-    hugepage_size, read_file, read_u64, write_file, BlockIo, CgroupError, Cpu, HugepageLimit, Memory,
-    Network, Rdma,
-};
-use std::collections::BTreeMap;
+use super::error::CgroupError;
+use super::files::{read_file, read_u64, write_file};
+use super::manager::Version;
+use super::resources::{BlockIo, Cpu, HugepageLimit, Memory, Network, Rdma};
+use super::validate::hugepage_size;
 
 // ANCHOR: init_cpuset
 /// A new v1 cpuset cgroup starts with empty `cpuset.cpus` and `cpuset.mems`, and the
@@ -71,7 +72,7 @@ fn rt_missing(err: CgroupError) -> CgroupError {
     match err {
         CgroupError::FileMissing { .. } => CgroupError::NotSupported {
             field: "cpu.realtimeRuntime".into(),
-            version: super::Version::V1,
+            version: Version::V1,
             why: "this kernel is built without CONFIG_RT_GROUP_SCHED (no cpu.rt_runtime_us); drop realtimeRuntime and realtimePeriod",
         },
         other => other,
@@ -252,7 +253,7 @@ pub fn set_unified(dir: &Path, unified: &BTreeMap<String, String>) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cgroups::{ThrottleDevice, WeightDevice};
+    use crate::cgroups::resources::{ThrottleDevice, WeightDevice};
     use std::fs;
 
     fn files(dir: &Path, names: &[&str]) {

@@ -8,7 +8,10 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{CgroupError, Hierarchies, Version};
+use super::detect::Hierarchies;
+use super::error::CgroupError;
+use super::manager::Version;
+use crate::mountinfo::{self, MountInfo};
 
 // ANCHOR: cgroupfs_plan
 /// Where one directory of the container's `/sys/fs/cgroup` comes from.
@@ -62,7 +65,8 @@ impl CgroupfsPlan {
     /// namespace each directory is the process's own cgroup in that hierarchy: the
     /// mount point joined with its path relative to the mount's root (field 4).
     pub fn derive(mountinfo: &str, own: &str, cgroupns: bool) -> Result<Self, CgroupError> {
-        let hierarchies = Hierarchies::from_mountinfo(mountinfo);
+        let mounts = mountinfo::parse(mountinfo)?;
+        let hierarchies = Hierarchies::from_mounts(&mounts);
         // The path of each line of /proc/self/cgroup, keyed by its set of controllers.
         let paths: Vec<(BTreeSet<&str>, &str)> = own
             .lines()
@@ -79,7 +83,7 @@ impl CgroupfsPlan {
         let bind =
             |mount_point: &Path, controllers: &[String]| -> Result<Option<CgroupfsSource>, CgroupError> {
                 let Some(own) = path_of(controllers) else { return Ok(None) };
-                let root = mount_root(mountinfo, mount_point);
+                let root = mount_root(&mounts, mount_point);
                 let inside = own.strip_prefix(&root).map_err(|_| CgroupError::OwnCgroupHidden {
                     hierarchy: mount_point.to_owned(),
                     own: own.to_owned(),
@@ -134,18 +138,11 @@ impl CgroupfsPlan {
 /// The root (mountinfo's field 4) of the first cgroup mount at `mount_point`: `/` for
 /// a whole hierarchy, a cgroup's path when the mount shows only part of it (as in a
 /// container whose runtime bound its own cgroup there).
-fn mount_root(mountinfo: &str, mount_point: &Path) -> PathBuf {
-    mountinfo
-        .lines()
-        .find_map(|line| {
-            let (left, right) = line.split_once(" - ")?;
-            let fields: Vec<&str> = left.split(' ').collect();
-            let cgroup = right.starts_with("cgroup ") || right.starts_with("cgroup2 ");
-            let (root, point) = (fields.get(3)?, fields.get(4)?);
-            (cgroup && Path::new(&super::unescape(point)) == mount_point)
-                .then(|| PathBuf::from(super::unescape(root)))
-        })
-        .unwrap_or_else(|| PathBuf::from("/"))
+fn mount_root(mounts: &[MountInfo], mount_point: &Path) -> PathBuf {
+    mounts
+        .iter()
+        .find(|m| m.is_cgroup() && m.mount_point == mount_point)
+        .map_or_else(|| PathBuf::from("/"), |m| m.root.clone())
 }
 
 #[cfg(test)]

@@ -17,14 +17,15 @@ use nix::errno::Errno;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
-use super::{
-    check_path, devices, flat_keyed, limits, read_file, read_procs, read_u64, write_file, CgroupError,
-    CgroupManager, Cpu, CpuStats, FreezerState, Memory, MemoryStats, Pids, PidsStats, Resources, Stats,
-    V1Hierarchy, Version, FREEZE_TIMEOUT,
+use super::detect::V1Hierarchy;
+use super::error::CgroupError;
+use super::files::{
+    check_path, flat_keyed, read_file, read_max, read_procs, read_u64, remove_bottom_up, write_file,
 };
-
-/// How long [`V1Cgroup::kill`] waits for killed tasks to leave, and rmdir retries on EBUSY.
-pub const KILL_TIMEOUT: Duration = Duration::from_secs(5);
+use super::manager::{CgroupManager, FreezerState, Version, FREEZE_TIMEOUT, KILL_TIMEOUT};
+use super::resources::{Cpu, Memory, Pids, Resources};
+use super::stats::{CpuStats, MemoryStats, PidsStats, Stats};
+use super::{devices, limits};
 
 /// v1 reports "unlimited" as the largest page-aligned 63-bit number; anything this large is no limit.
 const UNLIMITED: u64 = 1 << 62;
@@ -47,7 +48,7 @@ impl V1Cgroup {
     /// Every hierarchy of `hierarchies`, each once: a container's cgroup is made in all
     /// of them, as runc does, so that no controller (the devices, cpuset, freezer or
     /// blkio one) leaves the container in the cgroup of whoever started it. The caller
-    /// passes [`super::Hierarchies::joined`], which adds the named `name=systemd`
+    /// passes [`super::detect::Hierarchies::joined`], which adds the named `name=systemd`
     /// hierarchy and a hybrid host's v2 tree: they limit nothing, but every line of
     /// `/proc/<pid>/cgroup` then names the container's own cgroup.
     fn used(hierarchies: &[V1Hierarchy], path: &Path) -> Result<Vec<V1Dir>, CgroupError> {
@@ -263,39 +264,6 @@ fn collect_procs(dir: &Path, into: &mut BTreeSet<i32>) -> Result<(), CgroupError
     Ok(())
 }
 
-// ANCHOR: v1_remove_bottom_up
-/// Removes cgroup directory `dir` and every cgroup below it, deepest first: rmdir(2)
-/// refuses a cgroup that still has a child cgroup. The control files inside are the
-/// kernel's and go with the directory; rmdir, not remove_dir_all, which would try to
-/// unlink them one by one and fail. A directory already gone is fine.
-pub fn remove_bottom_up(dir: &Path) -> Result<(), CgroupError> {
-    // exercise: Recurse into every subdirectory (fs::read_dir, file_type().is_dir()) first, then fs::remove_dir(dir); NotFound is success, EBUSY means a task is still leaving: retry every 10 ms until KILL_TIMEOUT, then CgroupError::Remove.
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(source) => return Err(CgroupError::Remove { path: dir.to_owned(), source }),
-    };
-    for entry in entries.flatten() {
-        if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            remove_bottom_up(&entry.path())?;
-        }
-    }
-    let deadline = Instant::now() + KILL_TIMEOUT;
-    loop {
-        match fs::remove_dir(dir) {
-            Ok(()) => return Ok(()),
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
-            // The last task has exited but the kernel has not let go of the cgroup yet.
-            Err(err) if err.raw_os_error() == Some(Errno::EBUSY as i32) && Instant::now() < deadline => {
-                sleep(Duration::from_millis(10))
-            }
-            Err(source) => return Err(CgroupError::Remove { path: dir.to_owned(), source }),
-        }
-    }
-    // end exercise
-}
-// ANCHOR_END: v1_remove_bottom_up
-
 impl CgroupManager for V1Cgroup {
     fn version(&self) -> Version {
         Version::V1
@@ -402,7 +370,7 @@ impl CgroupManager for V1Cgroup {
             None => None,
             Some(dir) => Some(PidsStats {
                 current: read_u64(&dir.join("pids.current"))?,
-                limit: super::read_max(&dir.join("pids.max"))?,
+                limit: read_max(&dir.join("pids.max"))?,
                 // pids.events is there since Linux 4.6.
                 refused: read_file(&dir.join("pids.events"))
                     .ok()

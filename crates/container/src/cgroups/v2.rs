@@ -6,7 +6,6 @@
 //! Read cgroups(7) and the kernel's Documentation/admin-guide/cgroup-v2.rst.
 
 use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
@@ -15,19 +14,19 @@ use nix::errno::Errno;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
-use super::{
-    check_path, devices, flat_keyed, limits, read_file, read_max, read_procs, read_u64, write_file,
-    CgroupError, CgroupManager, Cpu, CpuStats, FreezerState, Memory, MemoryStats, Pids, PidsStats, Resources,
-    Stats, Version, DEFAULT_CPU_PERIOD, FREEZE_TIMEOUT,
+use super::error::CgroupError;
+use super::files::{
+    check_path, flat_keyed, read_file, read_max, read_procs, read_u64, remove_bottom_up, write_file,
 };
+use super::manager::{CgroupManager, FreezerState, Version, FREEZE_TIMEOUT, KILL_TIMEOUT};
+use super::resources::{shares_to_weight, Cpu, Memory, Pids, Resources, DEFAULT_CPU_PERIOD};
+use super::stats::{CpuStats, MemoryStats, PidsStats, Stats};
+use super::{devices, limits};
 
 /// The controllers a container's cgroup gets, when the tree offers them. Others
 /// (cpuset, io, hugetlb, rdma) are enabled by `apply` when the limits need them, so
 /// that a container without such limits changes no ancestor's `cgroup.subtree_control`.
 pub const CONTROLLERS: &[&str] = &["cpu", "memory", "pids"];
-
-/// How long [`V2Cgroup::kill`] waits for killed tasks to leave, and rmdir retries on EBUSY.
-pub const KILL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A container's cgroup in the unified hierarchy.
 #[derive(Debug, Clone)]
@@ -186,7 +185,7 @@ impl V2Cgroup {
 
     /// `cpu.weight` (given, or converted from shares) and `cpu.max`.
     fn set_cpu(&self, cpu: &Cpu) -> Result<(), CgroupError> {
-        let weight = cpu.weight.or(cpu.shares.map(super::shares_to_weight));
+        let weight = cpu.weight.or(cpu.shares.map(shares_to_weight));
         if let Some(weight) = weight {
             write_file(&self.dir.join("cpu.weight"), &weight.to_string()).map_err(self.controller("cpu"))?;
         }
@@ -254,31 +253,6 @@ fn enable(dir: &Path, wanted: &[&str]) -> Result<(), CgroupError> {
         return Ok(());
     }
     write_file(&file, &missing.join(" "))
-}
-
-/// Removes `dir` and every cgroup below it, deepest first, retrying on EBUSY.
-fn remove_tree(dir: &Path) -> Result<(), CgroupError> {
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(source) => return Err(CgroupError::Remove { path: dir.to_owned(), source }),
-    };
-    for entry in entries.flatten() {
-        if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            remove_tree(&entry.path())?;
-        }
-    }
-    let deadline = Instant::now() + KILL_TIMEOUT;
-    loop {
-        match fs::remove_dir(dir) {
-            Ok(()) => return Ok(()),
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
-            Err(err) if err.raw_os_error() == Some(Errno::EBUSY as i32) && Instant::now() < deadline => {
-                sleep(Duration::from_millis(10))
-            }
-            Err(source) => return Err(CgroupError::Remove { path: dir.to_owned(), source }),
-        }
-    }
 }
 
 /// Every pid in `dir` and below it.
@@ -412,7 +386,7 @@ impl CgroupManager for V2Cgroup {
 
     fn remove(&self) -> Result<(), CgroupError> {
         self.kill()?;
-        remove_tree(&self.dir)
+        remove_bottom_up(&self.dir)
     }
 
     // ANCHOR: v2_freezer
