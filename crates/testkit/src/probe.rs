@@ -507,23 +507,17 @@ pub struct Mount {
     pub super_options: Vec<String>,
 }
 
-/// Parses mountinfo text; malformed lines are skipped.
+/// Parses mountinfo text with the product's parser (`bigbang_container::mountinfo`);
+/// malformed lines are skipped: a probe reports what it can read, and never fails on it.
 pub fn parse_mountinfo(text: &str) -> Vec<Mount> {
-    text.lines()
-        .filter_map(|line| {
-            let (left, right) = line.split_once(" - ")?;
-            let fields: Vec<&str> = left.split(' ').collect();
-            let mut right = right.split(' ');
-            let fstype = right.next()?;
-            let source = right.next()?;
-            let super_options = right.next().unwrap_or("");
-            Some(Mount {
-                root: bigbang_container::cgroups::unescape(fields.get(3)?),
-                mount_point: bigbang_container::cgroups::unescape(fields.get(4)?),
-                fstype: fstype.to_owned(),
-                source: source.to_owned(),
-                super_options: super_options.split(',').map(str::to_owned).collect(),
-            })
+    bigbang_container::mountinfo::entries(text)
+        .filter_map(Result::ok)
+        .map(|m| Mount {
+            root: m.root.to_string_lossy().into_owned(),
+            mount_point: m.mount_point.to_string_lossy().into_owned(),
+            fstype: m.fstype,
+            source: m.source,
+            super_options: m.super_options,
         })
         .collect()
 }

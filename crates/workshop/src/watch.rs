@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::thread::sleep;
 use std::time::{Duration, Instant, SystemTime};
 
+use bigbang_container::mountinfo;
 use nix::errno::Errno;
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify, WatchDescriptor};
 
@@ -229,17 +230,14 @@ fn snapshot(dir: &Path) -> Result<BTreeMap<PathBuf, (SystemTime, u64)>, WatchErr
 /// with another machine (where inotify misses the other side's writes).
 fn shared_fs_type(dir: &Path) -> Option<String> {
     let dir = fs::canonicalize(dir).ok()?;
-    let mountinfo = fs::read_to_string("/proc/self/mountinfo").ok()?;
-    // Field 5 is the mount point; the file system type follows the " - " separator.
-    let (_, fs_type) = mountinfo
-        .lines()
-        .filter_map(|line| {
-            let (left, right) = line.split_once(" - ")?;
-            let mount_point = left.split(' ').nth(4)?.replace("\\040", " ");
-            let fs_type = right.split(' ').next()?.to_owned();
-            dir.starts_with(&mount_point).then_some((mount_point.len(), fs_type))
-        })
-        .max_by_key(|(len, _)| *len)?;
+    let text = fs::read_to_string(mountinfo::SELF).ok()?;
+    // The mount whose mount point is the longest prefix of `dir` (the last of those
+    // stacked there); a line the parser cannot read is skipped, never an error here.
+    let fs_type = mountinfo::entries(&text)
+        .filter_map(Result::ok)
+        .filter(|m| dir.starts_with(&m.mount_point))
+        .max_by_key(|m| m.mount_point.as_os_str().len())?
+        .fstype;
     let shared = matches!(
         fs_type.as_str(),
         "9p" | "drvfs" | "virtiofs" | "cifs" | "smb3" | "smbfs" | "nfs" | "nfs4" | "vboxsf" | "prl_fs"

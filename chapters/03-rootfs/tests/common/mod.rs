@@ -132,28 +132,21 @@ impl MountLine {
     }
 }
 
+/// The mounts of a mountinfo file, read with the product's parser (`bigbang_container::mountinfo`).
 pub fn mountinfo(path: &str) -> Vec<MountLine> {
-    let text = fs::read_to_string(path).unwrap_or_else(|err| panic!("cannot read {path}: {err}"));
-    text.lines()
-        .filter_map(|line| {
-            let (left, right) = line.split_once(" - ")?;
-            let fields: Vec<&str> = left.split(' ').collect();
-            let mut right = right.split(' ');
-            Some(MountLine {
-                root: unescape(fields.get(3)?),
-                mount_point: unescape(fields.get(4)?),
-                options: fields.get(5)?.split(',').map(str::to_owned).collect(),
-                propagation: fields[6..].iter().map(|s| s.to_string()).collect(),
-                fstype: right.next()?.to_owned(),
-                source: right.next()?.to_owned(),
-                super_options: right.next().unwrap_or("").split(',').map(str::to_owned).collect(),
-            })
+    let mounts = bigbang_container::mountinfo::read(path).unwrap_or_else(|err| panic!("{err}"));
+    mounts
+        .into_iter()
+        .map(|m| MountLine {
+            root: m.root.to_string_lossy().into_owned(),
+            mount_point: m.mount_point.to_string_lossy().into_owned(),
+            options: m.options,
+            propagation: m.optional.iter().map(ToString::to_string).collect(),
+            fstype: m.fstype,
+            source: m.source,
+            super_options: m.super_options,
         })
         .collect()
-}
-
-fn unescape(field: &str) -> String {
-    field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
 }
 
 /// The mount at `point`, the top one when several are stacked there.

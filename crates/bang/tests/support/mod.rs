@@ -583,22 +583,19 @@ pub struct MountLine {
     pub source: String,
 }
 
-/// Parses mountinfo text (the testkit's parser leaves out the per-mount options and
-/// the propagation fields, which these tests need).
+/// Parses mountinfo text with the product's parser (`bigbang_container::mountinfo`),
+/// keeping the per-mount options and the propagation fields these tests need. Lines
+/// that are not mounts (a payload's other output around its `cat`) are skipped.
 pub fn parse_mountinfo(text: &str) -> Vec<MountLine> {
-    text.lines()
-        .filter_map(|line| {
-            let (left, right) = line.split_once(" - ")?;
-            let fields: Vec<&str> = left.split(' ').collect();
-            let mut right = right.split(' ');
-            Some(MountLine {
-                root: fields.get(3)?.to_string(),
-                mount_point: fields.get(4)?.to_string(),
-                options: fields.get(5)?.split(',').map(str::to_string).collect(),
-                propagation: fields[6..].iter().map(|s| s.to_string()).collect(),
-                fstype: right.next()?.to_string(),
-                source: right.next()?.to_string(),
-            })
+    bigbang_container::mountinfo::entries(text)
+        .filter_map(Result::ok)
+        .map(|m| MountLine {
+            root: m.root.to_string_lossy().into_owned(),
+            mount_point: m.mount_point.to_string_lossy().into_owned(),
+            options: m.options,
+            propagation: m.optional.iter().map(ToString::to_string).collect(),
+            fstype: m.fstype,
+            source: m.source,
         })
         .collect()
 }
