@@ -89,3 +89,9 @@ pub fn kill_and_remove(dir: &Path) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// A cgroup file's contents (or any small text file's), trimmed; fails naming the path.
+pub fn read(path: impl AsRef<Path>) -> String {
+    let path = path.as_ref();
+    fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display())).trim().to_owned()
+}

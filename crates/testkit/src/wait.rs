@@ -21,3 +21,37 @@ pub fn eventually_within(patience: Duration, what: &str, mut check: impl FnMut()
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// The lines a child prints, read by a thread of their own so that the test can wait
+/// for the next one with a deadline: a payload that never prints must fail the test,
+/// not hang it. The thread ends when the child closes its end.
+pub struct Lines {
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Lines {
+    /// Reads `from` (a child's stdout) line by line.
+    pub fn new(from: impl std::io::Read + Send + 'static) -> Lines {
+        let (send, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(from).lines() {
+                let Ok(line) = line else { return };
+                if send.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Lines { lines }
+    }
+
+    /// The next line, trimmed; `None` when the stream ended first. Fails after
+    /// [`PATIENCE`] without a line.
+    pub fn next_line(&self) -> Option<String> {
+        match self.lines.recv_timeout(PATIENCE) {
+            Ok(line) => Some(line.trim().to_owned()),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => None,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("no line within {PATIENCE:?}"),
+        }
+    }
+}
