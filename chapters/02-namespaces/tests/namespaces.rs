@@ -59,7 +59,7 @@ fn requested_namespaces_are_new_and_the_others_are_the_host_s() {
         let (container, init) = started(&asked, &[]);
         for kind in KINDS {
             let host = ns_link("self", kind);
-            let inside = ns_link(&init.to_string(), kind);
+            let inside = ns_link(init, kind);
             if meant.contains(&kind) {
                 assert_ne!(inside, host, "--ns {asked}: the init's {kind} namespace should be new");
             } else {
@@ -177,7 +177,7 @@ fn an_unprivileged_user_gets_all_namespaces() {
     assert_eq!(read_map(init, "uid_map"), vec![vec![0, u64::from(NOBODY), 1]], "/proc/{init}/uid_map");
     assert_eq!(fs::read_to_string(format!("/proc/{init}/setgroups")).unwrap().trim(), "deny");
     for kind in KINDS {
-        assert_ne!(ns_link(&init.to_string(), kind), ns_link("self", kind), "{kind} namespace as nobody");
+        assert_ne!(ns_link(init, kind), ns_link("self", kind), "{kind} namespace as nobody");
     }
     // What root inside created belongs to nobody on the host: the uid map at work.
     let owner = fs::metadata(container.rootfs.path().join("tmp/ready")).unwrap().uid();

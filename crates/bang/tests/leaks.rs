@@ -144,7 +144,7 @@ fn no_descriptor_reaches_the_payload() {
         assert!(Instant::now() < deadline, "the payload never reached sleep");
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    let from_host = open_fds(&pid.to_string());
+    let from_host = open_fds(pid);
     let inside: BTreeSet<i32> =
         fs::read_to_string(&out).unwrap().lines().filter_map(|l| l.trim().parse().ok()).collect();
     let expected: BTreeSet<i32> = [0, 1, 2].into();
