@@ -74,7 +74,7 @@ pub fn container_dirs(id: &str) -> Vec<PathBuf> {
 /// Kills every process in the cgroup `dir` (thawing it first, as a frozen process
 /// cannot die) and removes the directory, trying for at most 5 s: the cleanup of a
 /// test whose `delete` is still `todo!()`.
-pub fn kill_and_remove(dir: &Path) {
+pub(crate) fn kill_and_remove(dir: &Path) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let _ = fs::write(dir.join("freezer.state"), "THAWED");

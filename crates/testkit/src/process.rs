@@ -32,7 +32,7 @@ fn stat_fields(stat: &str) -> Option<std::str::SplitWhitespace<'_>> {
 }
 
 /// Process `pid` from /proc/<pid>/stat, `None` when there is none.
-pub fn proc_of(pid: impl Display) -> Option<Proc> {
+fn proc_of(pid: impl Display) -> Option<Proc> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let mut fields = stat_fields(&stat)?;
     let state = fields.next()?.chars().next()?;

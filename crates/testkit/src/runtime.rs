@@ -18,7 +18,7 @@ use crate::privilege::require_root;
 use crate::wait::PATIENCE;
 
 /// Where runc is installed on the book's machine (Debian's runc package).
-pub const RUNC: &str = "/usr/sbin/runc";
+const RUNC: &str = "/usr/sbin/runc";
 
 /// The bang-oci binary cargo built for this test run.
 pub fn bang_oci_path() -> PathBuf {

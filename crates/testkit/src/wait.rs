@@ -9,15 +9,10 @@ use std::time::{Duration, Instant};
 pub const PATIENCE: Duration = Duration::from_secs(20);
 
 /// Waits (at most [`PATIENCE`], then fails naming `what`) until `check` holds.
-pub fn eventually(what: &str, check: impl FnMut() -> bool) {
-    eventually_within(PATIENCE, what, check);
-}
-
-/// As [`eventually`], with a patience of its own (a daemon that starts slowly).
-pub fn eventually_within(patience: Duration, what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + patience;
+pub fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
     while !check() {
-        assert!(Instant::now() < deadline, "timed out after {patience:?} waiting until {what}");
+        assert!(Instant::now() < deadline, "timed out after {PATIENCE:?} waiting until {what}");
         std::thread::sleep(Duration::from_millis(20));
     }
 }
