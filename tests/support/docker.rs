@@ -16,6 +16,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use bigbang_testkit::privilege::require_root;
 use bigbang_testkit::probe;
 use bigbang_testkit::rootfs::BusyboxRootfs;
 use nix::sys::signal::{kill, Signal};
@@ -31,9 +32,9 @@ fn one_daemon() -> MutexGuard<'static, ()> {
 
 /// Fails with one line unless this test can run: root, and `program` installed.
 pub fn require(program: &str, package: &str, test: &str) -> PathBuf {
-    assert!(
-        probe::is_root(),
-        "these tests start {program} and need root: run `sudo -E env PATH=\"$PATH\" cargo test -p bigbang --test {test}`"
+    require_root(
+        &format!("these tests start {program} and need root"),
+        &format!("cargo test -p bigbang --test {test}"),
     );
     probe::program(program).unwrap_or_else(|| panic!("{program} is not installed: apt-get install {package}"))
 }

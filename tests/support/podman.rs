@@ -14,6 +14,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use bigbang_testkit::privilege::require_root;
 use bigbang_testkit::probe;
 use bigbang_testkit::rootfs::BusyboxRootfs;
 
@@ -27,10 +28,7 @@ pub const RUN_FLAGS: &[&str] =
 
 /// Fails with one line unless this test can run: root, and podman installed.
 pub fn require() {
-    assert!(
-        probe::is_root(),
-        "these tests run podman as root: run `sudo -E env PATH=\"$PATH\" cargo test -p bigbang --test podman`"
-    );
+    require_root("these tests run podman as root", "cargo test -p bigbang --test podman");
     podman_path();
 }
 

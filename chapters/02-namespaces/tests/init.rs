@@ -2,10 +2,15 @@
 //! orphans, passes signals on to the payload, and exits as the payload did.
 
 mod common;
+#[path = "common/container.rs"]
+mod container;
 
 use std::time::Instant;
 
-use common::{children, text, with_user, Container, PATIENCE};
+use bigbang_testkit::process::children;
+use bigbang_testkit::wait::PATIENCE;
+use common::text;
+use container::{with_user, Container};
 use nix::sys::signal::{kill, Signal};
 
 /// An orphaned grandchild is re-parented to the init and reaped: no zombie is left under PID 1.
@@ -74,7 +79,7 @@ fn signals_to_the_runtime_are_forwarded_too() {
     let mut container = Container::start(&with_user("pid"), &[], script);
     container.init_pid();
     container.wait_for("/tmp/ready");
-    kill(container.runtime_pid(), Signal::SIGHUP).unwrap();
+    kill(container.runtime_pid, Signal::SIGHUP).unwrap();
     let out = container.finish();
     assert_eq!(text(&out.stdout), "got-hup\n", "stderr: {}", text(&out.stderr));
     assert_eq!(out.status.code(), Some(7));

@@ -4,10 +4,12 @@
 
 mod common;
 
+use bigbang_testkit::process::processes_mentioning;
+use bigbang_testkit::program::run;
 use chapter_2::namespaces::idmap::{check_map, check_root_mapped, write_id_maps};
 use chapter_2::namespaces::uts::{check_hostname, check_uts};
 use chapter_2::namespaces::{IdKind, IdMap, Namespace, NamespaceError, Namespaces, Setgroups};
-use common::{processes_mentioning, run, text};
+use common::text;
 use nix::libc;
 use nix::sched::CloneFlags;
 use nix::unistd::Pid;

@@ -2,11 +2,21 @@
 //! what the kernel reports in /proc for the container's init, compared with the host.
 
 mod common;
+#[path = "common/container.rs"]
+mod container;
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::Command;
 
-use common::{is_root, ns_link, nspid, read_map, run, text, unique, with_user, Container, DemoCopy, NOBODY};
+use bigbang_testkit::names::numbered;
+use bigbang_testkit::probe::{is_root, NOBODY};
+use bigbang_testkit::process::{ns_link, nspid, processes_mentioning, read_map};
+use bigbang_testkit::program::{run, SharedProgram};
+use common::{demo, text};
+use container::{with_user, Container};
 use nix::sys::utsname::uname;
 use nix::unistd::{getegid, geteuid, Pid};
 
@@ -49,7 +59,7 @@ fn requested_namespaces_are_new_and_the_others_are_the_host_s() {
         let (container, init) = started(&asked, &[]);
         for kind in KINDS {
             let host = ns_link("self", kind);
-            let inside = ns_link(&init.to_string(), kind);
+            let inside = ns_link(init, kind);
             if meant.contains(&kind) {
                 assert_ne!(inside, host, "--ns {asked}: the init's {kind} namespace should be new");
             } else {
@@ -65,7 +75,7 @@ fn requested_namespaces_are_new_and_the_others_are_the_host_s() {
 #[test]
 fn the_hostname_stays_inside() {
     let host_before = uname().unwrap().nodename().to_owned();
-    let name = unique("box");
+    let name = numbered("box");
     let container = Container::start(&with_user("uts"), &["--hostname", &name], "hostname");
     let out = container.finish();
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -143,7 +153,7 @@ fn several_ranges_need_root() {
         let out = run(common::demo(), &args);
         assert_eq!(out.status.code(), Some(125), "a map the kernel refuses: {}", text(&out.stderr));
         assert!(text(&out.stderr).contains("uid_map"), "the error names the map file: {}", text(&out.stderr));
-        assert_eq!(common::processes_mentioning(rootfs.path()), Vec::<i32>::new(), "processes left behind");
+        assert_eq!(processes_mentioning(rootfs.path()), Vec::<i32>::new(), "processes left behind");
     }
 }
 
@@ -155,7 +165,7 @@ fn an_unprivileged_user_gets_all_namespaces() {
         return;
     }
     let demo = DemoCopy::new();
-    let name = unique("rootless");
+    let name = numbered("rootless");
     let mut container = Container::start_with(
         demo.as_nobody(),
         "user,uts,pid,mnt,ipc,net,cgroup",
@@ -167,11 +177,32 @@ fn an_unprivileged_user_gets_all_namespaces() {
     assert_eq!(read_map(init, "uid_map"), vec![vec![0, u64::from(NOBODY), 1]], "/proc/{init}/uid_map");
     assert_eq!(fs::read_to_string(format!("/proc/{init}/setgroups")).unwrap().trim(), "deny");
     for kind in KINDS {
-        assert_ne!(ns_link(&init.to_string(), kind), ns_link("self", kind), "{kind} namespace as nobody");
+        assert_ne!(ns_link(init, kind), ns_link("self", kind), "{kind} namespace as nobody");
     }
     // What root inside created belongs to nobody on the host: the uid map at work.
     let owner = fs::metadata(container.rootfs.path().join("tmp/ready")).unwrap().uid();
     assert_eq!(owner, NOBODY, "owner on the host of a file made by root inside");
     let out = container.finish();
     assert_eq!(text(&out.stdout), format!("0\n{name}\n"), "stderr: {}", text(&out.stderr));
+}
+
+/// The demo binary placed in a directory every user may enter (the workspace may sit
+/// under /root), for running it as another user.
+struct DemoCopy(SharedProgram);
+
+impl DemoCopy {
+    fn new() -> Self {
+        Self(SharedProgram::new(demo().get_program().as_ref()).expect("cannot share the chapter-2 demo"))
+    }
+
+    fn path(&self) -> PathBuf {
+        self.0.path().to_owned()
+    }
+
+    /// The demo, to be run as nobody.
+    fn as_nobody(&self) -> Command {
+        let mut command = Command::new(self.path());
+        command.uid(NOBODY).gid(NOBODY);
+        command
+    }
 }

@@ -10,10 +10,12 @@ use std::fs;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use bigbang_testkit::probe::is_root;
+use bigbang_testkit::wait::Lines;
 use chapter_3::rootfs::{
     parse_options, resolve_in_root, Mount, Overlay, RootfsConfig, RootfsError, MASKED_PATHS,
 };
-use common::{is_root, mount_at, mountinfo, open_tempdir, rootfs, Container};
+use common::{mount_at, mountinfo, open_tempdir, rootfs, Container};
 use nix::mount::MsFlags;
 
 /// The mount points a default container has, and nothing else: the host's tree is gone.
@@ -131,7 +133,6 @@ struct HostNamespace {
 
 impl HostNamespace {
     fn start(work: &Path, rootfs: &Path, setup: &str) -> HostNamespace {
-        use std::io::{BufRead, BufReader};
         use std::os::unix::process::CommandExt;
         let bin = common::binary_for_nobody(work);
         let shared = work.join("shared");
@@ -159,9 +160,8 @@ impl HostNamespace {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("run unshare(1) from util-linux");
-        let mut line = String::new();
-        BufReader::new(shell.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        if line.trim() != "ready" {
+        let line = Lines::new(shell.stdout.take().unwrap()).next_line().unwrap_or_default();
+        if line != "ready" {
             let _ = nix::sys::signal::killpg(
                 nix::unistd::Pid::from_raw(shell.id() as i32),
                 nix::sys::signal::SIGKILL,

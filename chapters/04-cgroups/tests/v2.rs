@@ -2,14 +2,12 @@
 //! read as on a real v2 host (memory.max, memory.events, cpu.max, pids.max,
 //! cgroup.procs, cgroup.subtree_control, cgroup.freeze). No root needed: `cargo test -p chapter-4 --test v2`.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 
+use bigbang_testkit::cgroups::read;
 use chapter_4::cgroups::v2::{cpu_max, V2Cgroup};
 use chapter_4::cgroups::{CgroupError, CgroupManager, Cpu, FreezerState, Memory, Pids, Resources};
-use common::{populate_v2_cgroup, read, v2_fixture};
 
 /// A fixture cgroup `name` below a fresh v2 root, populated as the kernel would.
 fn fixture_cgroup(name: &str) -> (tempfile::TempDir, V2Cgroup) {
@@ -194,4 +192,48 @@ fn freezer_state_reads_freeze_and_events() {
     assert_eq!(read(cgroup.dir().join("cgroup.freeze")), "0");
     fs::write(cgroup.dir().join("cgroup.events"), "populated 1\nfrozen 0\n").unwrap();
     assert_eq!(cgroup.freezer_state().unwrap(), FreezerState::Thawed);
+}
+
+/// A v2 tree as a host with systemd has it, in a tempdir: the root offers the usual
+/// controllers and enables none.
+pub fn v2_fixture() -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    let files = [
+        ("cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n"),
+        ("cgroup.subtree_control", ""),
+        ("cgroup.procs", "1\n"),
+    ];
+    for (name, text) in files {
+        fs::write(root.path().join(name), text).unwrap();
+    }
+    root
+}
+
+/// What the kernel puts in a new v2 cgroup with cpu, memory and pids enabled.
+pub fn populate_v2_cgroup(dir: &Path) {
+    let files = [
+        ("cgroup.controllers", "cpu memory pids\n"),
+        ("cgroup.subtree_control", ""),
+        ("cgroup.procs", ""),
+        ("cgroup.events", "populated 0\nfrozen 0\n"),
+        ("cgroup.freeze", "0\n"),
+        ("cgroup.kill", ""),
+        ("memory.max", "max\n"),
+        ("memory.swap.max", "max\n"),
+        ("memory.current", "0\n"),
+        ("memory.peak", "0\n"),
+        ("memory.events", "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\noom_group_kill 0\n"),
+        ("cpu.max", "max 100000\n"),
+        ("cpu.weight", "100\n"),
+        (
+            "cpu.stat",
+            "usage_usec 0\nuser_usec 0\nsystem_usec 0\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\n",
+        ),
+        ("pids.max", "max\n"),
+        ("pids.current", "0\n"),
+        ("pids.events", "max 0\n"),
+    ];
+    for (name, text) in files {
+        fs::write(dir.join(name), text).unwrap();
+    }
 }

@@ -2,11 +2,15 @@
 //! `/proc/<pid>/status`, are the ones the profile asked for.
 
 mod common;
+#[path = "common/run.rs"]
+mod run;
 
+use bigbang_testkit::process::{cap_mask, status_field};
 use chapter_5::security::capabilities::{
     mask, CapSets, CapabilityError, LinuxCapabilities, DOCKER_DEFAULT, RUNC_DEFAULT,
 };
 use common::*;
+use run::run_cmd;
 use serde_json::json;
 
 fn names(list: &[&str]) -> Vec<String> {

@@ -3,10 +3,17 @@
 //! (CVE-2024-21626).
 
 mod common;
+#[path = "common/run.rs"]
+mod run;
 
 use std::fs;
+use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
+use std::process::Command;
 
+use bigbang_testkit::process::status_field;
 use common::*;
+use run::run_cmd;
 use serde_json::json;
 
 /// The descriptor the tests leak into the runtime, as runc leaked one in 2024.
@@ -160,4 +167,20 @@ fn descriptors_are_closed_before_a_default_deny_filter() {
     assert_eq!(status_field(pid, "Seccomp"), "2", "Seccomp mode of the payload");
     assert_eq!(status_field(pid, "NoNewPrivs"), "0");
     assert_eq!(fd_numbers(pid), [0, 1, 2], "descriptors open in the payload");
+}
+
+/// Gives the spawned runtime `file` as descriptor `fd`, without close-on-exec:
+/// the leaked descriptor of CVE-2024-21626. dup2 is async-signal-safe. Keep
+/// `file` open until the command has been spawned.
+fn leak_fd(cmd: &mut Command, file: &fs::File, fd: i32) {
+    let source = file.as_raw_fd();
+    // SAFETY: the closure only calls dup2, which is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::dup2(source, fd) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
 }

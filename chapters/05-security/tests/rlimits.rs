@@ -2,10 +2,13 @@
 //! refused before anything starts.
 
 mod common;
+#[path = "common/run.rs"]
+mod run;
 
 use chapter_5::security::rlimits::{PosixRlimit, RlimitError};
 use chapter_5::security::{Profile, SecurityError};
 use common::*;
+use run::run_cmd;
 use serde_json::json;
 
 /// The payload's `/proc/<pid>/limits` shows the soft and hard limits of the profile.

@@ -86,3 +86,10 @@ fn runtime_runs_from_a_sealed_memfd() {
     let file = fs::File::open(format!("/proc/{runtime}/exe")).unwrap();
     assert!(chapter_5::security::seal::is_sealed(&file), "the runtime's memfd lacks its seals");
 }
+
+/// `chapter-5 run --profile P ROOTFS -- argv…`: the runtime seals itself first.
+fn run_cmd_sealed(profile: &ProfileFile, rootfs: &Path, argv: &[&str]) -> Command {
+    let mut cmd = runtime();
+    cmd.arg("run").arg("--profile").arg(&profile.path).arg(rootfs).arg("--").args(argv);
+    cmd
+}

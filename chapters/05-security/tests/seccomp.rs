@@ -3,9 +3,13 @@
 //! real payload.
 
 mod common;
+#[path = "common/run.rs"]
+mod run;
 
+use bigbang_testkit::process::{cap_mask, status_field};
 use chapter_5::security::seccomp::{Filter, LinuxSeccomp, SeccompError};
 use common::*;
+use run::run_cmd;
 use serde_json::{json, Value};
 
 fn filter(spec: Value) -> Filter {
@@ -224,4 +228,42 @@ fn filter_without_no_new_privs() {
     assert_eq!(status_field(pid, "Seccomp"), "2");
     assert_eq!(status_field(pid, "NoNewPrivs"), "0");
     assert_eq!(cap_mask(pid, "CapEff"), 1 << 5);
+}
+
+/// Runs a classic BPF seccomp program on one system call, as the kernel would,
+/// and returns the action it chose. Panics on an instruction the assembler
+/// should never emit or a jump out of the program.
+fn run_bpf(program: &[libc::sock_filter], arch: u32, nr: u32, args: [u64; 6]) -> u32 {
+    let mut data = Vec::with_capacity(64);
+    data.extend_from_slice(&nr.to_le_bytes());
+    data.extend_from_slice(&arch.to_le_bytes());
+    data.extend_from_slice(&0u64.to_le_bytes());
+    for arg in args {
+        data.extend_from_slice(&arg.to_le_bytes());
+    }
+    let word = |k: u32| u32::from_le_bytes(data[k as usize..k as usize + 4].try_into().unwrap());
+    let (mut pc, mut a) = (0usize, 0u32);
+    loop {
+        let insn = program.get(pc).unwrap_or_else(|| panic!("jumped out of the program at {pc}"));
+        pc += 1;
+        let branch = |taken: bool| if taken { insn.jt as usize } else { insn.jf as usize };
+        match insn.code {
+            0x20 => a = word(insn.k),
+            0x54 => a &= insn.k,
+            0x15 => pc += branch(a == insn.k),
+            0x25 => pc += branch(a > insn.k),
+            0x35 => pc += branch(a >= insn.k),
+            0x06 => return insn.k,
+            code => panic!("unexpected BPF opcode {code:#x} at {}", pc - 1),
+        }
+    }
+}
+
+/// `AUDIT_ARCH_X86_64`.
+const X86_64: u32 = 0xc000_003e;
+/// seccomp's return values.
+const RET_ALLOW: u32 = 0x7fff_0000;
+const RET_KILL_PROCESS: u32 = 0x8000_0000;
+fn ret_errno(errno: i32) -> u32 {
+    0x0005_0000 | errno as u32
 }

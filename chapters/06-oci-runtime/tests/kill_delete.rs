@@ -5,7 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{cgroup_dirs, eventually, process_lives, Bundle, Runtime};
+use bigbang_testkit::cgroups::container_dirs;
+use common::{eventually, process_lives, Bundle, Runtime};
 
 #[test]
 fn kill_signals_the_init() {
@@ -78,11 +79,11 @@ fn delete_refuses_a_running_container_unless_forced() {
     let err = runtime.fails(&["delete", &kd4]);
     assert!(err.contains("running") && err.contains("--force"), "delete of a running container: {err}");
     assert!(process_lives(pid), "a refused delete must leave the container alone");
-    assert!(!cgroup_dirs(&kd4).is_empty(), "the running container has no cgroup directory?");
+    assert!(!container_dirs(&kd4).is_empty(), "the running container has no cgroup directory?");
     runtime.ok(&["delete", "--force", &kd4]);
     assert!(!process_lives(pid), "delete --force returned but the init (pid {pid}) lives");
     assert!(!runtime.state_dir(&kd4).exists(), "delete --force left the state directory");
-    assert_eq!(cgroup_dirs(&kd4), Vec::<std::path::PathBuf>::new(), "delete --force left cgroups");
+    assert_eq!(container_dirs(&kd4), Vec::<std::path::PathBuf>::new(), "delete --force left cgroups");
 }
 
 #[test]
@@ -95,7 +96,7 @@ fn delete_removes_a_created_and_a_stopped_container() {
     runtime.ok(&["delete", &kd5]);
     eventually("the created container's init is gone", || !process_lives(pid));
     assert!(!runtime.state_dir(&kd5).exists());
-    assert!(cgroup_dirs(&kd5).is_empty(), "delete left cgroups: {:?}", cgroup_dirs(&kd5));
+    assert!(container_dirs(&kd5).is_empty(), "delete left cgroups: {:?}", container_dirs(&kd5));
 
     runtime.create(&bundle, &kd6);
     runtime.ok(&["start", &kd6]);

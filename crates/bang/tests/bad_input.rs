@@ -7,14 +7,16 @@
 //! Read the runtime-spec's runtime.md ("Errors") and config.md. Needs root:
 //! `sudo -E env PATH="$PATH" cargo test -p bang --test bad_input`.
 
-mod support;
-
 use std::fs;
 use std::path::PathBuf;
 use std::process::Stdio;
 
+use bigbang_testkit::bundle::Bundle;
+use bigbang_testkit::cgroups;
+use bigbang_testkit::names::unique;
+use bigbang_testkit::process::{alive, processes};
+use bigbang_testkit::runtime::{assert_create_fails, assert_nothing_left, leftovers, Runtime};
 use serde_json::{json, Value};
-use support::*;
 
 const SUITE: &str = "bad_input";
 
@@ -340,7 +342,7 @@ fn hostile_ids_are_refused() {
         assert!(err.len() < 1000, "create {shown:?}: a {} byte message", err.len());
         assert!(!outside.exists(), "create {shown:?} wrote outside the state root");
         assert!(runtime.state_dirs().is_empty(), "create {shown:?} left {:?}", runtime.state_dirs());
-        assert!(cgroup_dirs_matching(|n| n == id || n.contains("bigbang-outside")).is_empty());
+        assert!(cgroups::dirs_matching(|n| n == id || n.contains("bigbang-outside")).is_empty());
     }
     // The other verbs must not reach outside either: a directory that looks like a
     // container's is left alone by state, kill and a forced delete.
@@ -447,7 +449,7 @@ fn corrupt_state_files_are_named_and_left_alone() {
         }
         assert!(alive(pid), "{what}: the init was killed");
         assert!(runtime.root().join(&id).is_dir(), "{what}: the state directory was removed");
-        assert!(!cgroup_leftovers(&id).is_empty(), "{what}: the cgroup was removed");
+        assert!(!cgroups::leftovers(&id).is_empty(), "{what}: the cgroup was removed");
         let listed = runtime.cmd().arg("list").stdin(Stdio::null()).output().unwrap();
         assert!(listed.status.success(), "{what}: list failed");
         let rows: Vec<String> =
@@ -483,8 +485,9 @@ fn hooks_that_cannot_run_or_hang_fail_create() {
         }] });
     });
     assert_create_fails(&runtime, &bundle, &unique("hunghook"), &["prestart hook #0", "timeout of 1 s"]);
-    let sleepers: Vec<i32> = all_pids()
+    let sleepers: Vec<i32> = processes()
         .into_iter()
+        .map(|p| p.pid)
         .filter(|pid| {
             fs::read(format!("/proc/{pid}/cmdline"))
                 .map(|c| String::from_utf8_lossy(&c).contains(&marker))

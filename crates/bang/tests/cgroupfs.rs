@@ -14,8 +14,16 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use bigbang_container::cgroups::{Hierarchies, Version};
+use bigbang_testkit::bundle::Bundle;
+use bigbang_testkit::cgroups;
+use bigbang_testkit::names::unique;
+use bigbang_testkit::payload::{probe_args, sections};
+use bigbang_testkit::runtime::{
+    assert_create_fails, assert_nothing_left, bang_oci_path, require_root_for_suite, Runtime,
+};
+use bigbang_testkit::wait::PATIENCE;
 use serde_json::{json, Value};
-use support::*;
+use support::{parse_mountinfo, MountLine};
 
 const SUITE: &str = "cgroupfs";
 
@@ -55,7 +63,7 @@ fn mounts_under(mountinfo: &str, point: &str) -> Vec<MountLine> {
 /// the container's cgroup directory (mountinfo's root), not the host's hierarchy.
 #[test]
 fn the_memory_limit_is_visible_inside() {
-    require_root(SUITE);
+    require_root_for_suite(SUITE);
     let runtime = Runtime::new(SUITE);
     let file =
         if is_v1() { "/sys/fs/cgroup/memory/memory.limit_in_bytes" } else { "/sys/fs/cgroup/memory.max" };
@@ -79,7 +87,7 @@ fn the_memory_limit_is_visible_inside() {
 /// `comounted_controllers_are_links`).
 #[test]
 fn each_v1_hierarchy_is_the_containers_own() {
-    require_root(SUITE);
+    require_root_for_suite(SUITE);
     if !is_v1() {
         eprintln!("skipped: a cgroup v2 host has one tree (the_memory_limit_is_visible_inside covers it)");
         return;
@@ -120,7 +128,7 @@ fn each_v1_hierarchy_is_the_containers_own() {
 /// together, EBUSY.) The hierarchy goes with the namespace.
 #[test]
 fn comounted_controllers_are_links() {
-    require_root(SUITE);
+    require_root_for_suite(SUITE);
     if !is_v1() {
         eprintln!("skipped: a cgroup v2 host has no v1 hierarchies to co-mount");
         return;
@@ -191,7 +199,7 @@ impl Drop for NamedHierarchy {
 /// cgroup namespace, cgroup2 mounted anew with its root at the container's cgroup.
 #[test]
 fn a_v2_host_shows_the_containers_own_directory() {
-    require_root(SUITE);
+    require_root_for_suite(SUITE);
     if hierarchies().unified.is_none() {
         eprintln!("skipped: no cgroup2 hierarchy on this host");
         return;
@@ -226,7 +234,7 @@ fn a_v2_host_shows_the_containers_own_directory() {
         assert!(out["procs"].lines().any(|p| p == "1"), "the container's own cgroup holds its init: {text}");
         let own = if cgroupns { "0::/".to_string() } else { format!("0::/bang-oci/{id}") };
         assert_eq!(out["own"].trim(), own);
-        assert!(cgroup_leftovers(&id).is_empty(), "{:?}", cgroup_leftovers(&id));
+        assert!(cgroups::leftovers(&id).is_empty(), "{:?}", cgroups::leftovers(&id));
     }
 }
 
@@ -235,7 +243,7 @@ fn a_v2_host_shows_the_containers_own_directory() {
 /// as runc gives them.
 #[test]
 fn read_only_when_the_mount_says_ro() {
-    require_root(SUITE);
+    require_root_for_suite(SUITE);
     let runtime = Runtime::new(SUITE);
     let inside = if is_v1() { "/sys/fs/cgroup/memory/sub" } else { "/sys/fs/cgroup/sub" };
     let probe = probe_args(&[
@@ -278,7 +286,7 @@ fn read_only_when_the_mount_says_ro() {
 /// limit is there.
 #[test]
 fn a_cgroup_namespace_mounts_each_hierarchy_at_its_root() {
-    require_root(SUITE);
+    require_root_for_suite(SUITE);
     let runtime = Runtime::new(SUITE);
     let file = if is_v1() { "/sys/fs/cgroup/pids/pids.max" } else { "/sys/fs/cgroup/pids.max" };
     let bundle = Bundle::new(&probe_args(&[
@@ -313,7 +321,7 @@ fn a_cgroup_namespace_mounts_each_hierarchy_at_its_root() {
 /// included), no state and no mount.
 #[test]
 fn a_symlinked_destination_stays_in_the_rootfs() {
-    require_root(SUITE);
+    require_root_for_suite(SUITE);
     let runtime = Runtime::new(SUITE);
     let host = tempfile::Builder::new().prefix("bigbang-cgfs-host-").tempdir_in("/tmp").unwrap();
     let name = host.path().file_name().unwrap().to_str().unwrap().to_string();
@@ -359,7 +367,7 @@ fn a_symlinked_destination_stays_in_the_rootfs() {
 /// runc; delete removes those directories with the others.
 #[test]
 fn the_container_joins_name_systemd_and_the_v2_tree() {
-    require_root(SUITE);
+    require_root_for_suite(SUITE);
     let h = hierarchies();
     let (Some(systemd), Some(unified)) = (h.named.first(), h.unified.clone().filter(|_| is_v1())) else {
         eprintln!("skipped: not a hybrid host with a named hierarchy ({h:?})");

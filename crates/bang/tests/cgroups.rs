@@ -8,80 +8,48 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-use assert_cmd::prelude::*;
 use bigbang_container::cgroups::v2::V2Cgroup;
 use bigbang_container::cgroups::{ebpf, CgroupManager, DeviceRule, Hierarchies, Resources};
-use bigbang_testkit::probe;
-use bigbang_testkit::rootfs::BusyboxRootfs;
+use bigbang_testkit::bundle::Bundle;
+use bigbang_testkit::cgroups::CONTAINER_PARENT;
+use bigbang_testkit::names::unique;
+use bigbang_testkit::process::status_field;
+use bigbang_testkit::runtime::{require_root_for_suite, Runtime};
+use bigbang_testkit::wait::eventually;
 use serde_json::{json, Value};
 
-fn require_root() {
-    assert!(
-        probe::is_root(),
-        "these tests create cgroups and containers and need root: run `sudo -E env PATH=\"$PATH\" cargo test -p bang --test cgroups`"
-    );
-}
+const SUITE: &str = "cgroups";
 
-/// An id no other test (or test run) uses.
-fn unique(name: &str) -> String {
-    format!("cg-{name}-{}", std::process::id())
-}
-
-/// A bundle (busybox rootfs, the config.json of `bang-oci spec`, edited) and a state
-/// root of its own; every container left is force-deleted on drop, even on panic.
+/// One container of a test: its bundle (from `bang-oci spec`, edited), the id and a
+/// bang-oci with a state root of its own, which force-deletes it on drop, even on
+/// panic. The verbs here name the container's id for the test.
 struct Container {
     id: String,
-    bundle: tempfile::TempDir,
-    _rootfs: BusyboxRootfs,
-    root: tempfile::TempDir,
+    bundle: Bundle,
+    runtime: Runtime,
 }
 
 impl Container {
     fn new(name: &str, args: &[&str], change: impl FnOnce(&mut Value)) -> Container {
-        require_root();
-        let bundle = tempfile::Builder::new().prefix("bigbang-bundle-").tempdir().unwrap();
-        let rootfs = BusyboxRootfs::new().expect("busybox rootfs (is busybox-static installed?)");
-        Command::cargo_bin("bang-oci")
-            .unwrap()
-            .args(["spec", "--bundle"])
-            .arg(bundle.path())
-            .assert()
-            .success();
-        let path = bundle.path().join("config.json");
-        let mut config: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
-        config["root"]["path"] = Value::from(rootfs.path().to_str().unwrap());
-        config["process"]["terminal"] = Value::Bool(false);
-        config["process"]["args"] = args.iter().map(|a| Value::from(*a)).collect();
-        change(&mut config);
-        fs::write(&path, serde_json::to_string_pretty(&config).unwrap()).unwrap();
-        let root = tempfile::Builder::new().prefix("bigbang-oci-root-").tempdir().unwrap();
-        Container { id: unique(name), bundle, _rootfs: rootfs, root }
+        let runtime = Runtime::new(SUITE);
+        let bundle = Bundle::new(args);
+        bundle.edit(change);
+        Container { id: unique(&format!("cg-{name}")), bundle, runtime }
     }
 
     fn cmd(&self) -> Command {
-        let mut command = Command::cargo_bin("bang-oci").unwrap();
-        command.arg("--root").arg(self.root.path());
-        command
+        self.runtime.cmd()
     }
 
     /// `bang-oci VERB… ID`, which must succeed; its standard output.
     fn ok(&self, args: &[&str]) -> String {
-        let output = self.cmd().args(args).arg(&self.id).stdin(Stdio::null()).output().unwrap();
-        assert!(
-            output.status.success(),
-            "bang-oci {args:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
+        self.runtime.ok(&[args, &[self.id.as_str()]].concat())
     }
 
     /// `bang-oci VERB… ID`, which must fail; its standard error.
     fn fails(&self, args: &[&str]) -> String {
-        let output = self.cmd().args(args).arg(&self.id).stdin(Stdio::null()).output().unwrap();
-        assert!(!output.status.success(), "bang-oci {args:?} succeeded");
-        String::from_utf8(output.stderr).unwrap()
+        self.runtime.fails(&[args, &[self.id.as_str()]].concat()).stderr
     }
 
     /// `run --detach`: the container's output goes to a file so that nobody waits on it.
@@ -92,7 +60,6 @@ impl Container {
             .args(["run", "--detach", "--bundle"])
             .arg(self.bundle.path())
             .arg(&self.id)
-            .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .status()
@@ -103,14 +70,8 @@ impl Container {
 
     /// `run` in the foreground: (exit code, standard output and error).
     fn run(&self) -> (i32, String) {
-        let output = self
-            .cmd()
-            .args(["run", "--bundle"])
-            .arg(self.bundle.path())
-            .arg(&self.id)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
+        let output =
+            self.cmd().args(["run", "--bundle"]).arg(self.bundle.path()).arg(&self.id).output().unwrap();
         let text =
             String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
         (output.status.code().unwrap_or(-1), text)
@@ -121,7 +82,7 @@ impl Container {
     }
 
     fn state(&self) -> Value {
-        serde_json::from_str(&self.ok(&["state"])).unwrap()
+        self.runtime.state(&self.id)
     }
 
     /// The path of the container's cgroup (`bang-oci/<id>`) under each v1 hierarchy.
@@ -130,28 +91,8 @@ impl Container {
             .unwrap()
             .v1
             .iter()
-            .map(|h| h.mount_point.join("bang-oci").join(&self.id))
+            .map(|h| h.mount_point.join(CONTAINER_PARENT).join(&self.id))
             .collect()
-    }
-}
-
-impl Drop for Container {
-    fn drop(&mut self) {
-        let _ = self.cmd().args(["delete", "--force", &self.id]).output();
-    }
-}
-
-fn status_field(pid: i64, field: &str) -> String {
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status.lines().find_map(|l| l.strip_prefix(&format!("{field}:"))).unwrap().trim().to_string()
-}
-
-/// Waits (at most 10 s, then fails) until `done` holds.
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -239,7 +180,7 @@ fn pause_freezes_and_resume_thaws() {
     c.ok(&["pause"]);
     let killed = c.cmd().args(["kill", &c.id, "KILL"]).output().unwrap();
     assert!(killed.status.success(), "{}", String::from_utf8_lossy(&killed.stderr));
-    wait_until("the paused container to die of SIGKILL", || c.state()["status"] == "stopped");
+    eventually("the paused container to die of SIGKILL", || c.state()["status"] == "stopped");
     c.ok(&["delete"]);
 }
 
@@ -401,7 +342,7 @@ fn unsupported_resources_leave_nothing() {
     for dir in c.v1_dirs() {
         assert!(!dir.exists(), "{} is left", dir.display());
     }
-    assert_eq!(fs::read_dir(c.root.path()).unwrap().count(), 0, "a state directory is left");
+    assert_eq!(c.runtime.state_dirs().len(), 0, "a state directory is left");
 }
 
 /// A cgroup in the v2 tree (/sys/fs/cgroup/unified on a hybrid host), removed on drop.
@@ -420,12 +361,12 @@ impl Drop for V2Fixture {
 /// adding one.
 #[test]
 fn ebpf_device_program_on_the_v2_tree() {
-    require_root();
+    require_root_for_suite(SUITE);
     let unified = Hierarchies::here()
         .unwrap()
         .unified
         .expect("a cgroup2 tree (/sys/fs/cgroup/unified on this machine)");
-    let fixture = V2Fixture(V2Cgroup::create(&unified, Path::new(&unique("ebpf"))).unwrap());
+    let fixture = V2Fixture(V2Cgroup::create(&unified, Path::new(&unique("cg-ebpf"))).unwrap());
     let rules = Resources {
         devices: vec![
             DeviceRule::deny_all(),

@@ -6,8 +6,6 @@
 //! the window size asked for. They need root:
 //! `sudo -E env PATH="$PATH" cargo test -p bang --test exec`.
 
-mod support;
-
 use std::fs;
 use std::io::IoSliceMut;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
@@ -17,11 +15,14 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use bigbang_testkit::bundle::Bundle;
+use bigbang_testkit::names::unique;
+use bigbang_testkit::process::{alive, status_field};
+use bigbang_testkit::runtime::Runtime;
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
 use serde_json::Value;
-use support::*;
 
 const TEST: &str = "exec";
 

@@ -8,15 +8,19 @@
 //! `sudo -E env PATH="$PATH" cargo test -p bang --test leaks -- --nocapture` (prints
 //! how long each part took).
 
-mod support;
-
+use bigbang_testkit::bundle::Bundle;
+use bigbang_testkit::cgroups;
+use bigbang_testkit::names::unique;
+use bigbang_testkit::process::{
+    alive, descendants_of, open_fds, processes_touching, wait_for_exec, wait_gone,
+};
+use bigbang_testkit::runtime::{assert_create_fails, bang_oci_path, mounts_mentioning, Runtime};
+use bigbang_testkit::wait::PATIENCE;
 use std::collections::BTreeSet;
 use std::fs;
 use std::process::Command;
 use std::sync::Mutex;
 use std::time::Instant;
-
-use support::*;
 
 const SUITE: &str = "leaks";
 
@@ -30,7 +34,7 @@ fn leftovers_of(runtime: &Runtime, bundle: &Bundle, prefix: &str, pids: &[i64]) 
     let mut left = Vec::new();
     left.extend(runtime.state_dirs().into_iter().map(|d| format!("state directory {d}")));
     left.extend(
-        cgroup_dirs_matching(|name| name.starts_with(prefix))
+        cgroups::dirs_matching(|name| name.starts_with(prefix))
             .into_iter()
             .map(|p| format!("cgroup {}", p.display())),
     );
@@ -131,7 +135,7 @@ fn no_descriptor_reaches_the_payload() {
     let pid = runtime.pid(&id);
     let before = fs::read_link(format!("/proc/{pid}/exe")).ok();
     runtime.ok(&["start", &id]);
-    wait_for_exec(pid, before);
+    wait_for_exec(pid, |exe| Some(exe) != before.as_deref());
     // The shell has listed its descriptors once it execs sleep.
     let deadline = Instant::now() + PATIENCE;
     while !fs::read_link(format!("/proc/{pid}/exe")).map(|e| e.ends_with("busybox")).unwrap_or(false)
@@ -140,7 +144,7 @@ fn no_descriptor_reaches_the_payload() {
         assert!(Instant::now() < deadline, "the payload never reached sleep");
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    let from_host = open_fds(&pid.to_string());
+    let from_host = open_fds(pid);
     let inside: BTreeSet<i32> =
         fs::read_to_string(&out).unwrap().lines().filter_map(|l| l.trim().parse().ok()).collect();
     let expected: BTreeSet<i32> = [0, 1, 2].into();

@@ -4,63 +4,20 @@
 //! root. They need root: `sudo -E env PATH="$PATH" cargo test -p bang --test lifecycle`.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use bigbang_container::security::seal;
 use serde_json::Value;
 
-mod support;
-use support::{unique, Bundle, Runtime};
+use bigbang_testkit::bundle::Bundle;
+use bigbang_testkit::cgroups;
+use bigbang_testkit::names::unique;
+use bigbang_testkit::process::{alive, status_field, wait_bounded, wait_for_exec, wait_gone};
+use bigbang_testkit::runtime::Runtime;
 
 const SUITE: &str = "lifecycle";
-
-/// The cgroup directories of container `id` that exist, in every hierarchy mounted
-/// under /sys/fs/cgroup (a container has one in each, and the v2 tree).
-fn cgroup_leftovers(id: &str) -> Vec<PathBuf> {
-    fs::read_dir("/sys/fs/cgroup")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|hierarchy| hierarchy.path().join("bang-oci").join(id))
-        .filter(|p| p.exists())
-        .collect()
-}
-
-/// Whether process `pid` exists and is not a zombie.
-fn alive(pid: i64) -> bool {
-    match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
-        Err(_) => false,
-    }
-}
-
-/// Waits (at most 10 s) for `pid` to be gone, reaped by whoever is its parent.
-fn wait_gone(pid: i64) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Path::new(&format!("/proc/{pid}")).exists() {
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    true
-}
-
-/// Waits (at most 10 s) until the init `pid` has executed the busybox payload.
-fn wait_for_exec(pid: i64) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while fs::read_link(format!("/proc/{pid}/exe")).map(|e| !e.ends_with("busybox")).unwrap_or(true) {
-        assert!(Instant::now() < deadline, "the init never executed the payload");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn status_field(pid: i64, field: &str) -> String {
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status.lines().find_map(|l| l.strip_prefix(&format!("{field}:"))).unwrap().trim().to_string()
-}
 
 /// create → created (pid file = state pid, own namespaces, runc's caps, no_new_privs),
 /// start → running, SIGKILL → stopped, delete → gone.
@@ -92,7 +49,7 @@ fn create_start_kill_delete_walks_the_states() {
 
     runtime.ok(&["start", &id]);
     assert_eq!(runtime.state(&id)["status"], "running");
-    wait_for_exec(pid);
+    wait_for_exec(pid, |exe| exe.ends_with("busybox"));
     assert_eq!(status_field(pid, "CapEff"), "0000000020000420", "runc's default capabilities");
     assert_eq!(status_field(pid, "NoNewPrivs"), "1");
     assert!(runtime.fails(&["start", &id]).stderr.contains("is running, not created"));
@@ -102,7 +59,7 @@ fn create_start_kill_delete_walks_the_states() {
     assert!(state.get("pid").is_none(), "a stopped container has no pid: {state}");
     runtime.ok(&["delete", &id]);
     assert!(runtime.state_dirs().is_empty());
-    assert!(cgroup_leftovers(&id).is_empty(), "{:?}", cgroup_leftovers(&id));
+    assert!(cgroups::leftovers(&id).is_empty(), "{:?}", cgroups::leftovers(&id));
     assert!(runtime.fails(&["state", &id]).stderr.contains("no container with id"));
 }
 
@@ -123,7 +80,7 @@ fn run_passes_exit_codes_through() {
             .unwrap();
         assert_eq!(status.code(), Some(code));
         assert!(runtime.state_dirs().is_empty(), "run deletes the container");
-        assert!(cgroup_leftovers(&id).is_empty());
+        assert!(cgroups::leftovers(&id).is_empty());
     }
 }
 
@@ -167,21 +124,6 @@ fn run_and_signal(
     }
     runtime.ok(&["kill", id, signal]);
     wait_bounded(&mut run)
-}
-
-/// Waits (at most 20 s, then kills it and fails) for `child` to exit.
-fn wait_bounded(child: &mut std::process::Child) -> ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("bang-oci {} did not exit", child.id());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// `run` reports a payload killed by SIGKILL as 137 (128 + 9).
@@ -281,7 +223,7 @@ fn delete_refuses_running_unless_forced() {
     assert!(!alive(pid));
     assert!(wait_gone(pid), "pid {pid} was never reaped");
     assert!(runtime.state_dirs().is_empty());
-    assert!(cgroup_leftovers(&id).is_empty(), "{:?}", cgroup_leftovers(&id));
+    assert!(cgroups::leftovers(&id).is_empty(), "{:?}", cgroups::leftovers(&id));
 }
 
 /// `delete --force` of an id that does not exist succeeds, as runc's does; without
@@ -307,7 +249,7 @@ fn delete_of_a_created_container_kills_its_init() {
     runtime.ok(&["delete", &id]);
     assert!(!alive(pid));
     assert!(runtime.state_dirs().is_empty());
-    assert!(cgroup_leftovers(&id).is_empty());
+    assert!(cgroups::leftovers(&id).is_empty());
 }
 
 /// A second container with the same id is refused, and the first is untouched.
@@ -326,7 +268,7 @@ fn duplicate_id_is_refused() {
 /// Checks that a failed create left nothing: no state directory, no cgroup.
 fn assert_nothing_left(runtime: &Runtime, id: &str) {
     assert!(runtime.state_dirs().is_empty(), "{:?}", runtime.state_dirs());
-    assert!(cgroup_leftovers(id).is_empty(), "{:?}", cgroup_leftovers(id));
+    assert!(cgroups::leftovers(id).is_empty(), "{:?}", cgroups::leftovers(id));
     let listed = runtime.ok(&["list", "--quiet"]);
     assert!(listed.trim().is_empty(), "{listed}");
 }
@@ -423,7 +365,7 @@ fn fifty_cycles_leave_nothing_behind() {
         runtime.ok(&["start", &id]);
         runtime.wait_status(&id, "stopped");
         runtime.ok(&["delete", &id]);
-        assert!(cgroup_leftovers(&id).is_empty(), "cycle {i}: {:?}", cgroup_leftovers(&id));
+        assert!(cgroups::leftovers(&id).is_empty(), "cycle {i}: {:?}", cgroups::leftovers(&id));
     }
     assert!(runtime.state_dirs().is_empty());
     let rootfs = bundle.rootfs().to_str().unwrap().to_string();
@@ -539,7 +481,7 @@ fn hooks_run_at_their_moments_with_the_state() {
 
     runtime.ok(&["start", &id]);
     assert_eq!(read("poststart.json")["status"], "running");
-    wait_for_exec(pid);
+    wait_for_exec(pid, |exe| exe.ends_with("busybox"));
     let inside: Value = serde_json::from_str(
         &fs::read_to_string(format!("/proc/{pid}/root/dev/shm/startContainer.json")).unwrap(),
     )
@@ -575,7 +517,7 @@ fn payload_runs_as_process_user() {
     assert!(status.success(), "{err}");
     runtime.ok(&["start", &id]);
     let pid = runtime.state(&id)["pid"].as_i64().unwrap();
-    wait_for_exec(pid);
+    wait_for_exec(pid, |exe| exe.ends_with("busybox"));
     assert_eq!(status_field(pid, "Uid"), "65534\t65534\t65534\t65534");
     assert_eq!(status_field(pid, "Gid"), "65534\t65534\t65534\t65534");
 }
@@ -597,7 +539,7 @@ fn user_namespace_maps_root_elsewhere() {
     assert!(status.success(), "{err}");
     runtime.ok(&["start", &id]);
     let pid = runtime.state(&id)["pid"].as_i64().unwrap();
-    wait_for_exec(pid);
+    wait_for_exec(pid, |exe| exe.ends_with("busybox"));
     let uid_map = fs::read_to_string(format!("/proc/{pid}/uid_map")).unwrap();
     assert_eq!(uid_map.split_whitespace().collect::<Vec<_>>(), ["0", "100000", "65536"]);
     assert_ne!(

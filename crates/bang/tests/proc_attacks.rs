@@ -10,16 +10,18 @@
 //! Read proc(5), capabilities(7) (the bounding set) and user_namespaces(7).
 //! Needs root: `sudo -E env PATH="$PATH" cargo test -p bang --test proc_attacks`.
 
-mod support;
-
 use std::fs;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
+use bigbang_testkit::bundle::Bundle;
+use bigbang_testkit::names::unique;
+use bigbang_testkit::process::{capability_mask, capability_names, status_field, wait_for_exec};
+use bigbang_testkit::runtime::{assert_create_fails, Runtime};
+use bigbang_testkit::wait::PATIENCE;
 use serde_json::{json, Value};
-use support::*;
 
 const SUITE: &str = "proc_attacks";
 
@@ -168,7 +170,7 @@ fn a_fake_setgroups_keeps_no_group() {
     assert!(status.success(), "create: {}", fs::read_to_string(&stderr).unwrap_or_default());
     let pid = runtime.pid(&id);
     runtime.ok(&["start", &id]);
-    wait_for_exec(pid, None);
+    wait_for_exec(pid, |_| true);
     let groups = status_field(pid, "Groups");
     runtime.ok(&["delete", "--force", &id]);
     let runtime_groups = fs::read_to_string(&hook_saw).unwrap();

@@ -13,12 +13,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use bigbang_testkit::probe;
+use bigbang_testkit::privilege::require_root;
+use bigbang_testkit::probe::NOBODY;
 use bigbang_testkit::program::SharedProgram;
 use bigbang_testkit::rootfs::BusyboxRootfs;
 use serde_json::Value;
-
-const NOBODY: u32 = 65534;
 
 /// A directory of `nobody`'s own (mode 0700), removed on drop.
 fn nobodys_dir(prefix: &str) -> tempfile::TempDir {
@@ -38,9 +37,9 @@ struct Rootless {
 
 impl Rootless {
     fn new(args: &[&str]) -> Rootless {
-        assert!(
-            probe::is_root(),
-            "these tests switch to uid 65534 and need root to do so: run `sudo -E env PATH=\"$PATH\" cargo test -p bang --test rootless`"
+        require_root(
+            "these tests switch to uid 65534 and need root to do so",
+            "cargo test -p bang --test rootless",
         );
         let program = SharedProgram::new(&assert_cmd::cargo::cargo_bin("bang-oci")).unwrap();
         let rootfs = BusyboxRootfs::new().expect("busybox rootfs (is busybox-static installed?)");

@@ -13,11 +13,18 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
-use std::process::{Child, ExitStatus, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use bigbang_testkit::bundle::Bundle;
+use bigbang_testkit::cgroups;
+use bigbang_testkit::names::unique;
+use bigbang_testkit::payload::{probe_args, sections};
+use bigbang_testkit::process::{status_line, wait_bounded};
+use bigbang_testkit::runtime::{runc_path, Runtime};
+use bigbang_testkit::wait::PATIENCE;
 use serde_json::{json, Value};
-use support::*;
+use support::parse_mountinfo;
 
 const SUITE: &str = "runc_parity";
 
@@ -113,21 +120,6 @@ fn state_fields_agree() {
         seen[0]["created"]["bundle"],
         Value::from(fs::canonicalize(bundle.path()).unwrap().to_str().unwrap())
     );
-}
-
-/// Waits (at most [`PATIENCE`]) for `child` to exit.
-fn wait_bounded(child: &mut Child) -> ExitStatus {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("{} did not exit", child.id());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// `run` passes the payload's exit code through, and reports a payload killed with
@@ -325,10 +317,10 @@ fn hook_failures_agree() {
                 runtime.state_dirs()
             );
             assert!(
-                cgroup_leftovers(&id).is_empty(),
+                cgroups::leftovers(&id).is_empty(),
                 "{} {kind}: {:?}",
                 runtime.name(),
-                cgroup_leftovers(&id)
+                cgroups::leftovers(&id)
             );
         }
     }

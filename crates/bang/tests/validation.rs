@@ -16,8 +16,19 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+use bigbang_testkit::bundle::Bundle;
+use bigbang_testkit::cgroups;
+use bigbang_testkit::names::unique;
+use bigbang_testkit::payload::{probe_args, sections};
+use bigbang_testkit::process::{
+    alive, capability_mask, host_bounding_set, ns_link, status_field, status_line,
+};
+use bigbang_testkit::runtime::{
+    assert_create_fails, assert_nothing_left, mounts_mentioning, require_root_for_suite, Runtime,
+};
+use bigbang_testkit::wait::PATIENCE;
 use serde_json::{json, Value};
-use support::*;
+use support::{parse_mountinfo, MountLine};
 
 const SUITE: &str = "validation";
 
@@ -664,7 +675,7 @@ fn delete_resources(v: Variant) {
     runtime.ok(&["start", &id]);
     runtime.wait_status(&id, "stopped");
     runtime.ok(&["delete", &id]);
-    assert!(cgroup_leftovers(&name).is_empty(), "{:?}", cgroup_leftovers(&name));
+    assert!(cgroups::leftovers(&name).is_empty(), "{:?}", cgroups::leftovers(&name));
 }
 
 /// A cgroup directory made by the test, removed on drop.
@@ -679,7 +690,7 @@ impl Drop for ForeignCgroup {
 /// `delete` removes only what `create` made: a cgroup the container's init was moved
 /// into by someone else survives it (runtime-tools' `delete_only_create_resources`).
 fn delete_only_create_resources(v: Variant) {
-    require_root(SUITE);
+    require_root_for_suite(SUITE);
     let base = Path::new("/sys/fs/cgroup");
     let pids = if base.join("cgroup.controllers").exists() { base.to_path_buf() } else { base.join("pids") };
     let foreign = ForeignCgroup(pids.join(v.unique("bigbang-foreign")));
@@ -695,7 +706,7 @@ fn delete_only_create_resources(v: Variant) {
     runtime.wait_status(&id, "stopped");
     runtime.ok(&["delete", &id]);
     assert!(foreign.0.exists(), "delete removed a cgroup it did not create");
-    assert!(cgroup_leftovers(&id).is_empty(), "{:?}", cgroup_leftovers(&id));
+    assert!(cgroups::leftovers(&id).is_empty(), "{:?}", cgroups::leftovers(&id));
 }
 
 /// The cgroup directories of `name` in every hierarchy (v1) or the v2 tree: a guard
@@ -733,7 +744,7 @@ impl Drop for SharedCgroup {
 /// the config's limit; deleting the first leaves it to the second, and deleting the
 /// last removes it, as runc 1.1.5 does with a cgroup it did not create.
 fn linux_cgroups_path_existing(v: Variant) {
-    require_root(SUITE);
+    require_root_for_suite(SUITE);
     let name = v.unique("bigbang-shared");
     let cgroup = SharedCgroup::of(&name);
     let base = Path::new("/sys/fs/cgroup");
@@ -775,7 +786,7 @@ fn linux_cgroups_path_existing(v: Variant) {
     runtime.ok(&["kill", &second, "KILL"]);
     runtime.wait_status(&second, "stopped");
     runtime.ok(&["delete", &second]);
-    assert!(cgroup_leftovers(&name).is_empty(), "{:?}", cgroup_leftovers(&name));
+    assert!(cgroups::leftovers(&name).is_empty(), "{:?}", cgroups::leftovers(&name));
 }
 
 /// `--pid-file` holds the init's pid, as `state` reports it, in decimal without a
@@ -1029,7 +1040,7 @@ fn linux_ns_nopath(v: Variant) {
     });
     let pid = runtime.start_running(&bundle, &v.unique("ns-nopath")).to_string();
     for (kind, proc_name) in PROC_NAMESPACES {
-        assert_ne!(namespace_of("self", proc_name), namespace_of(&pid, proc_name), "{kind} was not created");
+        assert_ne!(ns_link("self", proc_name), ns_link(&pid, proc_name), "{kind} was not created");
     }
 }
 
@@ -1059,8 +1070,8 @@ fn linux_ns_itype(v: Variant) {
         let pid = runtime.start_running(&bundle, &id).to_string();
         for (kind, proc_name) in PROC_NAMESPACES {
             assert_eq!(
-                namespace_of("self", proc_name),
-                namespace_of(&pid, proc_name),
+                ns_link("self", proc_name),
+                ns_link(&pid, proc_name),
                 "{kind} was not inherited ({namespaces})"
             );
         }
@@ -1153,7 +1164,7 @@ fn linux_ns_itype_on_a_shared_mount(v: Variant) {
     );
     let peer_pid = peer.0.id().to_string();
     let deadline = std::time::Instant::now() + PATIENCE;
-    while namespace_of(&peer_pid, "mnt") == namespace_of("self", "mnt") {
+    while ns_link(&peer_pid, "mnt") == ns_link("self", "mnt") {
         assert!(std::time::Instant::now() < deadline, "unshare never made its namespace");
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
@@ -1208,7 +1219,7 @@ fn linux_ns_path(v: Variant) {
     );
     let holder_pid = holder.0.id().to_string();
     let deadline = std::time::Instant::now() + PATIENCE;
-    while ["mnt", "net"].iter().any(|ns| namespace_of(&holder_pid, ns) == namespace_of("self", ns)) {
+    while ["mnt", "net"].iter().any(|ns| ns_link(&holder_pid, ns) == ns_link("self", ns)) {
         assert!(std::time::Instant::now() < deadline, "unshare never made its namespaces");
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
@@ -1227,9 +1238,9 @@ fn linux_ns_path(v: Variant) {
     let before = mounts_mentioning(&bundle.paths());
     let pid = runtime.start_running(&bundle, &v.unique("ns-path")).to_string();
     for ns in ["mnt", "net", "uts", "ipc"] {
-        assert_eq!(namespace_of(&holder_pid, ns), namespace_of(&pid, ns), "{ns} was not joined");
+        assert_eq!(ns_link(&holder_pid, ns), ns_link(&pid, ns), "{ns} was not joined");
     }
-    assert_ne!(namespace_of("self", "mnt"), namespace_of(&pid, "mnt"));
+    assert_ne!(ns_link("self", "mnt"), ns_link(&pid, "mnt"));
     assert_eq!(mounts_mentioning(&bundle.paths()), before, "the joined namespace's mounts reached the host");
 }
 
@@ -1247,7 +1258,7 @@ fn linux_ns_path_user_and_mount(v: Variant) {
     );
     let holder_pid = holder.0.id().to_string();
     let deadline = std::time::Instant::now() + PATIENCE;
-    while ["user", "mnt", "net"].iter().any(|ns| namespace_of(&holder_pid, ns) == namespace_of("self", ns)) {
+    while ["user", "mnt", "net"].iter().any(|ns| ns_link(&holder_pid, ns) == ns_link("self", ns)) {
         assert!(std::time::Instant::now() < deadline, "unshare never made its namespaces");
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
@@ -1273,7 +1284,7 @@ fn linux_ns_path_user_and_mount(v: Variant) {
     let before = mounts_mentioning(&bundle.paths());
     let pid = runtime.start_running(&bundle, &v.unique("ns-path-user")).to_string();
     for ns in ["user", "mnt", "net", "ipc"] {
-        assert_eq!(namespace_of(&holder_pid, ns), namespace_of(&pid, ns), "{ns} was not joined");
+        assert_eq!(ns_link(&holder_pid, ns), ns_link(&pid, ns), "{ns} was not joined");
     }
     assert_eq!(mounts_mentioning(&bundle.paths()), before, "the joined namespace's mounts reached the host");
 }
@@ -2002,4 +2013,9 @@ fn config_updates_without_affect(v: Variant) {
     runtime.wait_status(&id, "stopped");
     assert_eq!(fs::read_to_string(bundle.rootfs().join("output")).unwrap(), "process called\n");
     runtime.ok(&["delete", &id]);
+}
+
+/// The last mount at `mount_point` (the one a path lookup sees).
+fn mount_at<'a>(mounts: &'a [MountLine], mount_point: &str) -> Option<&'a MountLine> {
+    mounts.iter().rev().find(|m| m.mount_point == mount_point)
 }

@@ -8,7 +8,7 @@ use std::fs;
 use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use tempfile::TempDir;
@@ -61,4 +61,13 @@ pub fn spawn_retrying(command: &mut Command) -> io::Result<Child> {
             other => return other,
         }
     }
+}
+
+/// Runs `command` once to the end with `args`, stdin closed, and returns its output
+/// (spawned with [`spawn_retrying`]); fails when it cannot be started.
+pub fn run(mut command: Command, args: &[&str]) -> std::process::Output {
+    command.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = spawn_retrying(&mut command)
+        .unwrap_or_else(|err| panic!("cannot start {}: {err}", command.get_program().to_string_lossy()));
+    child.wait_with_output().expect("cannot collect the program's output")
 }

@@ -1,10 +1,8 @@
 //! Helpers for chapter 3's checks: start a container with the chapter's binary (your
-//! code), wait until its command runs, and read the kernel's view of its mounts.
-
-#![allow(dead_code)]
+//! code), wait (with a deadline) until its command runs, and read the kernel's view of
+//! its mounts.
 
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -12,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 
 use assert_cmd::cargo::CommandCargoExt;
 use bigbang_testkit::rootfs::BusyboxRootfs;
+use bigbang_testkit::wait::Lines;
 
 pub fn rootfs() -> BusyboxRootfs {
     BusyboxRootfs::new().unwrap_or_else(|err| panic!("cannot build the test rootfs: {err}"))
@@ -66,9 +65,8 @@ impl Container {
         // A just-copied binary can be briefly "busy" (ETXTBSY) while another test
         // thread's fork still holds the copy's write descriptor: retried.
         let mut child = bigbang_testkit::program::spawn_retrying(&mut command).expect("start chapter-3");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read stdout");
-        if line.trim() != "ready" {
+        let line = Lines::new(child.stdout.take().expect("stdout")).next_line().unwrap_or_default();
+        if line != "ready" {
             let _ = child.kill();
             let out = child.wait_with_output().expect("wait for chapter-3");
             panic!(
@@ -156,11 +154,6 @@ pub fn mount_at<'a>(mounts: &'a [MountLine], point: &str) -> &'a MountLine {
         .rev()
         .find(|m| m.mount_point == point)
         .unwrap_or_else(|| panic!("no mount at {point} in the container's mountinfo: {mounts:#?}"))
-}
-
-/// Whether this test process is root in the initial user namespace.
-pub fn is_root() -> bool {
-    bigbang_testkit::probe::is_root()
 }
 
 /// A copy of the chapter binary that uid 65534 can execute (the workspace may be under /root).

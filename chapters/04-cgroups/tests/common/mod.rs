@@ -1,32 +1,23 @@
-//! Helpers for chapter 4's checks: unique cgroup names, a guard that removes a test's
-//! cgroup with the PRODUCT's driver (so cleanup works even while your code is a
-//! todo!()), the chapter binary's payloads, and a v2 fixture tree.
-
-#![allow(dead_code)]
+//! Helpers for chapter 4's kernel checks (tests/kernel.rs): a guard that removes a
+//! test's cgroup with the PRODUCT's driver (so cleanup works even while your code is
+//! a todo!()), and the chapter binary's payloads. The v2 fixture tree is in tests/v2.rs.
 
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 
 use assert_cmd::cargo::CommandCargoExt;
+use bigbang_testkit::wait::Lines;
 use chapter_4::cgroups::{self, v1, v2, CgroupManager, Hierarchies, Resources, Version};
 
 /// Stops a test that needs root with one line saying how to run it.
 pub fn require_root() {
-    if !bigbang_testkit::probe::is_root() {
-        panic!(
-            "chapter 4's kernel tests need root to create cgroups: run `sudo -E env PATH=\"$PATH\" cargo test -p chapter-4` \
-             (the v2 fixture tests, `cargo test -p chapter-4 --test v2`, run without it)"
-        );
-    }
-}
-
-/// A cgroup name no other test or run uses: bigbang-test-<pid>-<n>.
-pub fn unique_name() -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    PathBuf::from(format!("bigbang-test-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst)))
+    bigbang_testkit::privilege::require_root(
+        "chapter 4's kernel tests need root to create cgroups (the v2 fixture tests, \
+         `cargo test -p chapter-4 --test v2`, run without it)",
+        "cargo test -p chapter-4",
+    );
 }
 
 /// This machine's cgroup hierarchies.
@@ -47,7 +38,7 @@ impl TestCgroup {
     pub fn new() -> Self {
         require_root();
         let hierarchies = hierarchies();
-        let name = unique_name();
+        let name = PathBuf::from(bigbang_testkit::names::numbered("bigbang-test"));
         let cgroup: Box<dyn CgroupManager> = match hierarchies.version().expect("no cgroup hierarchy mounted")
         {
             Version::V1 => Box::new(v1::V1Cgroup::create(&hierarchies.v1, &name).expect("v1 create")),
@@ -101,7 +92,7 @@ impl Drop for TestCgroup {
 /// A payload of the chapter binary, waiting on stdin for its go; killed and reaped on drop.
 pub struct Payload {
     pub child: Child,
-    stdout: BufReader<ChildStdout>,
+    stdout: Lines,
 }
 
 impl Payload {
@@ -114,7 +105,7 @@ impl Payload {
             .stdout(Stdio::piped())
             .spawn()
             .expect("start chapter-4");
-        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let stdout = Lines::new(child.stdout.take().unwrap());
         Self { child, stdout }
     }
 
@@ -128,11 +119,9 @@ impl Payload {
         stdin.write_all(b"go\n").unwrap();
     }
 
-    /// The next line it prints.
+    /// The next line it prints (at most [`bigbang_testkit::wait::PATIENCE`] away).
     pub fn line(&mut self) -> String {
-        let mut line = String::new();
-        self.stdout.read_line(&mut line).unwrap();
-        line.trim().to_owned()
+        self.stdout.next_line().unwrap_or_default()
     }
 }
 
@@ -170,54 +159,4 @@ pub fn proc_cgroup(pid: i32, version: Version, controller: &str) -> Option<Strin
         };
         hit.then(|| path.to_owned())
     })
-}
-
-/// A v2 tree as a host with systemd has it, in a tempdir: the root offers the usual
-/// controllers and enables none.
-pub fn v2_fixture() -> tempfile::TempDir {
-    let root = tempfile::tempdir().unwrap();
-    let files = [
-        ("cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n"),
-        ("cgroup.subtree_control", ""),
-        ("cgroup.procs", "1\n"),
-    ];
-    for (name, text) in files {
-        fs::write(root.path().join(name), text).unwrap();
-    }
-    root
-}
-
-/// What the kernel puts in a new v2 cgroup with cpu, memory and pids enabled.
-pub fn populate_v2_cgroup(dir: &Path) {
-    let files = [
-        ("cgroup.controllers", "cpu memory pids\n"),
-        ("cgroup.subtree_control", ""),
-        ("cgroup.procs", ""),
-        ("cgroup.events", "populated 0\nfrozen 0\n"),
-        ("cgroup.freeze", "0\n"),
-        ("cgroup.kill", ""),
-        ("memory.max", "max\n"),
-        ("memory.swap.max", "max\n"),
-        ("memory.current", "0\n"),
-        ("memory.peak", "0\n"),
-        ("memory.events", "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\noom_group_kill 0\n"),
-        ("cpu.max", "max 100000\n"),
-        ("cpu.weight", "100\n"),
-        (
-            "cpu.stat",
-            "usage_usec 0\nuser_usec 0\nsystem_usec 0\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\n",
-        ),
-        ("pids.max", "max\n"),
-        ("pids.current", "0\n"),
-        ("pids.events", "max 0\n"),
-    ];
-    for (name, text) in files {
-        fs::write(dir.join(name), text).unwrap();
-    }
-}
-
-/// A file's contents, trimmed.
-pub fn read(path: impl AsRef<Path>) -> String {
-    let path = path.as_ref();
-    fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display())).trim().to_owned()
 }
