@@ -143,6 +143,9 @@ impl fmt::Display for OsError {
 
 impl std::error::Error for OsError {}
 
+/// A `Namespace` as its /proc name.
+use crate::spec::convert::namespace_serde::name as namespace_name;
+
 /// An `Errno` as its number.
 mod errno_number {
     use nix::errno::Errno;
@@ -154,20 +157,6 @@ mod errno_number {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Errno, D::Error> {
         Ok(Errno::from_raw(i32::deserialize(deserializer)?))
-    }
-}
-
-/// A `Namespace` as its /proc name (`mnt`, `net`).
-mod namespace_name {
-    use crate::namespaces::Namespace;
-    use serde::{de::Error, Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(namespace: &Namespace, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(namespace.proc_name())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Namespace, D::Error> {
-        String::deserialize(deserializer)?.parse().map_err(D::Error::custom)
     }
 }
 

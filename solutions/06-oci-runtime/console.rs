@@ -114,7 +114,7 @@ pub struct Pty {
 /// on a devpts, so a rootfs cannot plant a file of its own there), unlockpt, and the
 /// slave through TIOCGPTPEER, which names the pair's own peer rather than a path
 /// someone could have replaced.
-pub fn open_pty() -> Result<Pty, ConsoleError> {
+fn open_pty() -> Result<Pty, ConsoleError> {
     let master = open(PTMX, OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC, Mode::empty())
         .map_err(console_error("open /dev/pts/ptmx"))?;
     let fs = nix::sys::statfs::fstatfs(&master).map_err(console_error("fstatfs /dev/pts/ptmx"))?;
@@ -147,7 +147,7 @@ impl Pty {
 }
 
 /// Sets the window size of the terminal `fd` (TIOCSWINSZ), in characters.
-pub fn set_window_size(fd: RawFd, size: ConsoleSize) -> Result<(), ConsoleError> {
+fn set_window_size(fd: RawFd, size: ConsoleSize) -> Result<(), ConsoleError> {
     let clamp = |n: u32| n.min(u32::from(u16::MAX)) as u16;
     let winsize =
         libc::winsize { ws_row: clamp(size.height), ws_col: clamp(size.width), ws_xpixel: 0, ws_ypixel: 0 };
@@ -160,7 +160,7 @@ pub fn set_window_size(fd: RawFd, size: ConsoleSize) -> Result<(), ConsoleError>
 /// Binds the slave onto /dev/console (created as an empty file first), as the
 /// runtime-spec's config-linux.md asks when `terminal` is true: programs that write
 /// to the console then reach the container's terminal, not the host's.
-pub fn bind_dev_console(pty: &Pty) -> Result<(), ConsoleError> {
+fn bind_dev_console(pty: &Pty) -> Result<(), ConsoleError> {
     let console = Path::new("/dev/console");
     if !console.exists() {
         let file = open(
@@ -183,7 +183,7 @@ pub fn bind_dev_console(pty: &Pty) -> Result<(), ConsoleError> {
 
 /// Sends the master to the caller: one SCM_RIGHTS message carrying the descriptor,
 /// with its name as the data (what conmon's recvfd and runc's RecvFile expect).
-pub fn send_master(socket: &OwnedFd, master: &OwnedFd) -> Result<(), ConsoleError> {
+fn send_master(socket: &OwnedFd, master: &OwnedFd) -> Result<(), ConsoleError> {
     let fds = [master.as_raw_fd()];
     let data = [IoSlice::new(MASTER_NAME.as_bytes())];
     let control = [ControlMessage::ScmRights(&fds)];
@@ -201,7 +201,7 @@ pub fn send_master(socket: &OwnedFd, master: &OwnedFd) -> Result<(), ConsoleErro
 /// Makes `pty`'s slave this process's controlling terminal and its standard streams:
 /// a new session (setsid), TIOCSCTTY, then dup2 onto 0, 1 and 2. The caller must not
 /// be a process group leader (a freshly cloned or forked child never is).
-pub fn take_terminal(pty: &Pty) -> Result<(), ConsoleError> {
+fn take_terminal(pty: &Pty) -> Result<(), ConsoleError> {
     nix::unistd::setsid().map_err(console_error("setsid"))?;
     let slave = pty.slave.as_raw_fd();
     // SAFETY: TIOCSCTTY takes an int (0: do not steal a terminal from another session).

@@ -47,7 +47,7 @@ use super::exec::exec_stage0;
 use super::fifo::StartGate;
 use super::hooks::{run_hooks, HookKind};
 use super::init_error::{FailureKind, InitError};
-use super::process::{cstring, find_program, security_profile, with_home};
+use super::process::{cstring, find_program, with_home};
 use super::protocol::{self, CreateRequest, InitMessage, InitRequest, INIT_FD};
 use super::state::Status;
 use crate::cgroups::mount::CgroupfsPlan;
@@ -55,10 +55,10 @@ use crate::namespaces::idmap::write_id_maps;
 use crate::namespaces::spawn::{clone_into, Cloned, Handshake};
 use crate::namespaces::uts::set_hostname;
 use crate::namespaces::{join_in_order, Namespace, Setgroups};
-use crate::rootfs::{prepare_rootfs, MountNamespace, RootChange, RootfsConfig};
+use crate::rootfs::{prepare_rootfs, MountNamespace, RootfsConfig};
 use crate::security::seal::ensure_sealed;
 use crate::security::{set_user, User};
-use crate::spec::Spec;
+use crate::spec::NamespacePlan;
 
 /// The whole of `bang-oci init --fd N`: never returns. The exit status is for the
 /// runtime only (which reads the real error from the socket).
@@ -126,7 +126,7 @@ fn mnt_inode(pid: &str) -> Result<u64, LifecycleError> {
 }
 
 fn stage0(socket: &UnixStream, request: &CreateRequest) -> Result<(), LifecycleError> {
-    let plan = request.spec.namespace_plan()?;
+    let plan = &request.plan.namespaces;
     let before = mnt_inode("self")?;
     // Taken here, by a process that is still root on the host, and inherited by the
     // clone: in a user namespace the container's root may not search the state
@@ -187,7 +187,7 @@ fn set_up(
     // The lesson of the morning: never mount in the host's mount namespace, unless
     // config.json asked for it (no `mount` entry), and then never pivot_root there.
     let inode = mnt_inode("self")?;
-    if inode == host_mnt && !matches!(request.mount_namespace, MountNamespace::Host { .. }) {
+    if inode == host_mnt && !matches!(request.plan.rootfs.mount_namespace, MountNamespace::Host { .. }) {
         return Err(InitError::SameMountNamespace { inode }.into());
     }
     // The runtime runs createRuntime (and prestart) hooks now, then lets us go on.
@@ -202,7 +202,7 @@ fn set_up(
     // In a new user namespace this process is still the host's root, which the maps
     // do not mention: it shows as the overflow id, and the kernel refuses to create
     // files it would own (EOVERFLOW). Becoming the namespace's root fixes both.
-    if spec.namespace_plan()?.create.contains(Namespace::User) {
+    if request.plan.namespaces.create.contains(Namespace::User) {
         set_user(&User::default())?;
     }
     if let Some(hostname) = spec.hostname.as_deref() {
@@ -224,15 +224,10 @@ fn set_up(
     // opened now, while /proc is the host's: past pivot_root it is the image's.
     let mut gate = gate;
     gate.pin()?;
-    let mut rootfs = spec.rootfs_config(&request.bundle)?;
-    plan_cgroup_mounts(&mut rootfs, spec)?;
-    if request.no_pivot {
-        rootfs.root_change = RootChange::MoveAndChroot;
-    }
-    rootfs.mount_namespace = request.mount_namespace.clone();
+    let mut rootfs = request.plan.rootfs.clone();
+    plan_cgroup_mounts(&mut rootfs, &request.plan.namespaces)?;
     prepare_rootfs(&rootfs)?;
-    let prepared = security_profile(spec)?.prepare()?;
-    let process = spec.process.as_ref().expect("security_profile checked process");
+    let process = spec.process.as_ref().expect("create's plan checked process");
     // Inside the new root, so the pty is the container's /dev/pts/N; before the
     // lock-down, which closes the socket and may forbid the mount.
     if let Some(fd) = request.console_socket {
@@ -255,7 +250,7 @@ fn set_up(
     let mut keep: Vec<RawFd> = (INIT_FD..INIT_FD + request.preserve_fds as RawFd).collect();
     keep.extend(gate.raw_fds());
     keep.push(socket.as_raw_fd());
-    prepared.apply(&keep)?;
+    request.plan.security.apply(&keep)?;
     // apply cleared close-on-exec on what it kept: the payload must not inherit the
     // socket. (The gate closes in wait_for_start.)
     // SAFETY: fcntl on a descriptor we own.
@@ -349,7 +344,7 @@ fn join_new_session_keyring() -> Result<(), LifecycleError> {
 /// writes them, not on those of the /proc mount: so this works here, in the new
 /// namespaces but before the container's own /proc is mounted, and before chapter 3
 /// makes /proc/sys read-only. runc writes them at the same point.
-pub fn write_sysctls(sysctl: &std::collections::BTreeMap<String, String>) -> Result<(), LifecycleError> {
+fn write_sysctls(sysctl: &std::collections::BTreeMap<String, String>) -> Result<(), LifecycleError> {
     for (key, value) in sysctl {
         let path = Path::new("/proc/sys").join(key.replace('.', "/"));
         fs::write(&path, value).map_err(|source| InitError::Sysctl {
@@ -368,11 +363,10 @@ pub fn write_sysctls(sysctl: &std::collections::BTreeMap<String, String>) -> Res
 /// /proc is still the host's, and chapter 3 mounts them. On v1 a single mount(2) of
 /// type cgroup cannot do it (EBUSY without controllers named): it becomes a tmpfs
 /// with one directory per hierarchy, so that `memory.limit_in_bytes` is there.
-pub fn plan_cgroup_mounts(rootfs: &mut RootfsConfig, spec: &Spec) -> Result<(), LifecycleError> {
+fn plan_cgroup_mounts(rootfs: &mut RootfsConfig, plan: &NamespacePlan) -> Result<(), LifecycleError> {
     if !rootfs.mounts.iter().any(|m| m.kind == "cgroup") {
         return Ok(());
     }
-    let plan = spec.namespace_plan()?;
     // A new cgroup namespace, or one joined by path: the kernel roots a fresh mount there.
     let cgroupns = plan.create.contains(Namespace::Cgroup)
         || plan.join.iter().any(|(kind, _)| *kind == Namespace::Cgroup);
@@ -383,12 +377,13 @@ pub fn plan_cgroup_mounts(rootfs: &mut RootfsConfig, spec: &Spec) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::Spec;
 
     #[test]
     fn a_cgroup_mount_gets_a_plan_and_keeps_its_options() {
         let spec = Spec::runc_default();
         let mut rootfs = spec.rootfs_config(Path::new("/b")).unwrap();
-        plan_cgroup_mounts(&mut rootfs, &spec).unwrap();
+        plan_cgroup_mounts(&mut rootfs, &spec.namespace_plan().unwrap()).unwrap();
         assert!(rootfs.cgroupfs.is_some(), "this host has cgroups");
         let cgroup = rootfs.mounts.iter().find(|m| m.destination == Path::new("/sys/fs/cgroup")).unwrap();
         assert_eq!(cgroup.kind, "cgroup");

@@ -20,6 +20,8 @@
 //!   the set-up, the wait and the execve.
 //! - `process`: what the init and `exec` both do for the payload: find the program,
 //!   give it a `HOME`, adjust its security profile.
+//! - `plan`: what `create` derives from config.json, once (namespaces, rootfs,
+//!   cgroup and limits, the prepared security profile), and hands to the init.
 //! - `create`, `start`, `kill`, `delete`, `run`: one verb each, as youki has them;
 //!   the `bang-oci` binary only parses its command line and prints.
 //! - `pause`, `update`: freeze and thaw a container's cgroup, and change its limits
@@ -67,6 +69,7 @@ pub mod init_error;
 pub mod kill;
 pub mod mount_namespace;
 pub mod pause;
+pub mod plan;
 pub mod process;
 pub mod protocol;
 pub mod ps;
@@ -83,6 +86,7 @@ pub use exec::{exec, ExecOptions, ExecProcess, ProcessFlags};
 pub use init_error::{FailureKind, InitError};
 pub use kill::{kill, parse_signal};
 pub use pause::{pause, resume};
+pub use plan::{default_cgroup_path, ContainerPlan, InitPlan};
 pub use ps::ps;
 pub use run::{run, RunOutcome};
 pub use start::start;

@@ -27,10 +27,10 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{LifecycleError, ProtocolError};
 use super::init_error::InitError;
+use super::plan::InitPlan;
 use super::state::{InitProcess, State};
-use crate::rootfs::MountNamespace;
 use crate::security::seal::{fd_path, sealed_overlay};
-use crate::security::Profile;
+use crate::security::Prepared;
 use crate::spec::{Process, Spec};
 
 /// The descriptor number the init socket is given in `bang-oci init`.
@@ -60,16 +60,13 @@ impl InitRequest {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateRequest {
+    /// config.json, for what the plan leaves as it is (hostname, sysctls, hooks, the
+    /// process's arguments and environment).
     pub spec: Spec,
-    /// The absolute bundle path (a relative `root.path` is relative to it).
-    pub bundle: PathBuf,
+    /// What `create` derived from it: used as it is, never derived again.
+    pub plan: InitPlan,
     /// The exec fifo in the container's state directory.
     pub fifo: PathBuf,
-    /// `--no-pivot`: move the rootfs onto / and chroot instead of pivot_root.
-    pub no_pivot: bool,
-    /// Whose mount namespace the rootfs is prepared in, as `create` decided.
-    #[serde(default)]
-    pub mount_namespace: MountNamespace,
     /// The inherited socket to `--console-socket`, when process.terminal is true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub console_socket: Option<RawFd>,
@@ -91,8 +88,9 @@ pub struct ExecRequest {
     pub init: InitProcess,
     /// The process to run (args, env, terminal, console size, umask).
     pub process: Process,
-    /// Its security profile, with the container's seccomp filter.
-    pub profile: Profile,
+    /// Its security profile, prepared by `exec` (the container's seccomp filter
+    /// compiled there): the process applies it as it is.
+    pub security: Prepared,
     /// The inherited socket to `--console-socket`, when the process has a terminal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub console_socket: Option<RawFd>,
@@ -316,14 +314,23 @@ mod tests {
             id: "c1".into(),
             init: InitProcess { pid: 42, start_time: 7 },
             process: Spec::runc_default().process.unwrap(),
-            profile: Spec::runc_default().security_profile().unwrap(),
+            security: crate::lifecycle::process::security_profile(&Spec::runc_default())
+                .unwrap()
+                .prepare()
+                .unwrap(),
             console_socket: Some(4),
             preserve_fds: 0,
         };
         let line = serde_json::to_string(&InitRequest::Exec(Box::new(request))).unwrap();
         assert!(!line.contains('\n'));
         match serde_json::from_str::<InitRequest>(&line).unwrap() {
-            InitRequest::Exec(back) => assert_eq!(back.console_socket, Some(4)),
+            InitRequest::Exec(back) => {
+                assert_eq!(back.console_socket, Some(4));
+                assert_eq!(
+                    back.security.rlimits[0].name, "RLIMIT_NOFILE",
+                    "the prepared profile crosses whole"
+                );
+            }
             other => panic!("{other:?}"),
         }
     }

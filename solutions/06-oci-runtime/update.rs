@@ -39,7 +39,7 @@ pub struct UpdateFlags {
 }
 
 /// `64M`, `1g`, `512k`, `4096`, `-1` (binary units, as runc's RAMInBytes reads them).
-pub fn parse_size(flag: &'static str, text: &str) -> Result<i64, LifecycleError> {
+fn parse_size(flag: &'static str, text: &str) -> Result<i64, LifecycleError> {
     let bad = || LifecycleError::from(ControlError::BadSize { flag, text: text.to_string() });
     if text == "-1" {
         return Ok(-1);

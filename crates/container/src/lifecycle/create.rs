@@ -1,7 +1,8 @@
 //! `bang-oci create` (chapter 6): from a bundle to a container whose init waits for
-//! `start`. Loads and checks config.json, records the container, makes its cgroup,
-//! starts `bang-oci init` and hands it the spec, and writes the pid file. A failure at
-//! any step undoes the earlier ones: no state directory, cgroup or process is left.
+//! `start`. Loads config.json and derives the container's plan from it once (which
+//! checks it), records the container, makes its cgroup, starts `bang-oci init` and
+//! hands it the spec and the plan, and writes the pid file. A failure at any step
+//! undoes the earlier ones: no state directory, cgroup or process is left.
 //! Read the runtime-spec's runtime.md ("create") and runc-create(8).
 
 use std::os::fd::{AsRawFd, RawFd};
@@ -13,13 +14,13 @@ use std::time::SystemTime;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::{Gid, Pid, Uid};
 
-use super::console::{self, check_terminal};
+use super::console;
 use super::delete::wait_gone;
 use super::error::{CreateError, LifecycleError, ProtocolError};
 use super::fifo::ExecFifo;
 use super::hooks::{run_hooks, HookKind};
-use super::mount_namespace::{mount_namespace, remove_host_view, shares_runtime_mount_namespace};
-use super::process::security_profile;
+use super::mount_namespace::{mount_namespace, remove_host_view};
+use super::plan::ContainerPlan;
 use super::protocol::{self, spawn_sealed_init, CreateRequest, InitMessage, InitRequest, INIT_FD};
 use super::state::{ContainerRecord, InitProcess, Status, PROC};
 use super::store::{write_pid_file, ContainerLock, Store};
@@ -47,11 +48,6 @@ pub struct CreateOptions {
     pub preserve_fds: u32,
     /// Do not give the container a session keyring of its own (runc --no-new-keyring).
     pub no_new_keyring: bool,
-}
-
-/// The cgroup of a container whose config.json names none: `bang-oci/<id>`.
-pub fn default_cgroup_path(id: &str) -> PathBuf {
-    Path::new("bang-oci").join(id)
 }
 
 // ANCHOR: rollback
@@ -118,38 +114,6 @@ impl Drop for Rollback {
 }
 // ANCHOR_END: rollback
 
-/// Checks everything that can be checked before anything is created: a bad
-/// config.json leaves not even a state directory.
-fn check(spec: &Spec, bundle: &Path, console_socket: Option<&Path>) -> Result<(), LifecycleError> {
-    let plan = spec.namespace_plan()?;
-    for (kind, path) in &plan.join {
-        if let Err(err) = std::fs::metadata(path) {
-            return Err(CreateError::JoinPath {
-                namespace: *kind,
-                path: path.clone(),
-                source: nix::errno::Errno::from_raw(err.raw_os_error().unwrap_or(libc::ENOENT)),
-            }
-            .into());
-        }
-    }
-    if shares_runtime_mount_namespace(&plan)?
-        && spec.linux.as_ref().is_some_and(|linux| linux.rootfs_propagation.is_some())
-    {
-        return Err(CreateError::Unsupported {
-            what: "linux.rootfsPropagation for a container without a mount namespace of its own".into(),
-            advice: "it would change the propagation of the host's mounts: add {\"type\": \"mount\"} to linux.namespaces, or remove rootfsPropagation",
-        }.into());
-    }
-    spec.rootfs_config(bundle)?.validate()?;
-    spec.cgroup_resources()?;
-    spec.cgroup_path()?;
-    security_profile(spec)?.prepare()?;
-    // `create` always returns before the payload runs: a terminal needs a socket.
-    let terminal = spec.process.as_ref().is_some_and(|p| p.terminal);
-    check_terminal(terminal, console_socket, true)?;
-    Ok(())
-}
-
 // ANCHOR: create
 /// Creates container `options.id` in `store` from its bundle, and returns its record
 /// (status `created`, init waiting on the exec fifo).
@@ -157,17 +121,22 @@ pub fn create(store: &Store, options: &CreateOptions) -> Result<ContainerRecord,
     let bundle = std::fs::canonicalize(&options.bundle)
         .map_err(|source| CreateError::Bundle { path: options.bundle.clone(), source })?;
     let spec = Spec::load(&bundle)?;
-    check(&spec, &bundle, options.console_socket.as_deref())?;
-    let cgroup_path = cgroup_path_for(&spec, &options.id)?;
-    let rootfs = spec.rootfs_config(&bundle)?.validate()?;
+    // Derived once, and checked by being derived: nothing exists yet.
+    let mut plan = ContainerPlan::derive(
+        &spec,
+        &bundle,
+        &options.id,
+        options.no_pivot,
+        options.console_socket.as_deref(),
+    )?;
     let mut record = ContainerRecord {
         id: options.id.clone(),
         oci_version: spec.oci_version.clone(),
         status: Status::Creating,
         init: None,
         bundle: bundle.clone(),
-        rootfs,
-        cgroup_path: cgroup_path.clone(),
+        rootfs: plan.rootfs.clone(),
+        cgroup_path: plan.cgroup.as_ref().map(|cgroup| cgroup.path.clone()),
         cgroup_joined: false,
         created: SystemTime::now(),
         owner: nix::unistd::geteuid().as_raw(),
@@ -176,54 +145,24 @@ pub fn create(store: &Store, options: &CreateOptions) -> Result<ContainerRecord,
     };
     let mut rollback = Rollback::default();
     rollback.lock = Some(store.create(&record)?);
-    create_steps(&spec, &bundle, cgroup_path.as_deref(), options, &mut record, &mut rollback)?;
+    create_steps(&spec, &mut plan, options, &mut record, &mut rollback)?;
     rollback.commit();
     Ok(record)
 }
 // ANCHOR_END: create
-
-// ANCHOR: rootless_cgroup
-/// The container's cgroup, or none for an unprivileged user who may not make one.
-///
-/// As root, always one: config.json's `linux.cgroupsPath`, or `bang-oci/<id>`. An
-/// unprivileged user (a `bang-oci spec --rootless` bundle) can write the cgroup tree
-/// only where it was delegated to them (a systemd user slice on cgroup v2): if the
-/// default place is writable, the container gets its cgroup there; otherwise it runs
-/// in the caller's cgroup, as runc's rootless mode does, provided config.json asks
-/// for no limits, which would then be silently void.
-fn cgroup_path_for(spec: &Spec, id: &str) -> Result<Option<PathBuf>, LifecycleError> {
-    let path = spec.cgroup_path()?.unwrap_or_else(|| default_cgroup_path(id));
-    if nix::unistd::geteuid().is_root() {
-        return Ok(Some(path));
-    }
-    let hierarchies = Hierarchies::here()?;
-    if cgroups::can_create(&hierarchies, &path) {
-        return Ok(Some(path));
-    }
-    if spec.linux.as_ref().is_some_and(|linux| linux.resources.is_some()) {
-        return Err(CreateError::Unsupported {
-            what: format!("linux.resources for an unprivileged user who may not create the cgroup {}", path.display()),
-            advice: "remove linux.resources from config.json, run as root, or delegate a cgroup subtree to this user (systemd: Delegate=yes)",
-        }.into());
-    }
-    Ok(None)
-}
-// ANCHOR_END: rootless_cgroup
 
 /// Who the init is, in a message about its silence.
 const INIT: &str = "the container's init";
 
 fn create_steps(
     spec: &Spec,
-    bundle: &Path,
-    cgroup_path: Option<&Path>,
+    plan: &mut ContainerPlan,
     options: &CreateOptions,
     record: &mut ContainerRecord,
     rollback: &mut Rollback,
 ) -> Result<(), LifecycleError> {
     let dir = rollback.lock().dir().to_path_buf();
-    let plan = spec.namespace_plan()?;
-    let mount_namespace = mount_namespace(&plan, &dir)?;
+    let mount_namespace = mount_namespace(&plan.init.namespaces, &dir)?;
     if let MountNamespace::Host { view } = &mount_namespace {
         // Recorded before it exists: a `create` killed from here on is undone by
         // `delete --force`, which finds the view in the record.
@@ -241,10 +180,11 @@ fn create_steps(
     // In a user namespace the container's root is some other host id, which must own
     // the fifo to reopen it through /proc/self/fd (its capabilities do not reach
     // files whose owner its namespace does not map).
-    if plan.create.contains(Namespace::User) {
+    let namespaces = &plan.init.namespaces;
+    if namespaces.create.contains(Namespace::User) {
         let host =
             |map: &[crate::namespaces::IdMap]| map.iter().find(|m| m.container_id == 0).map(|m| m.host_id);
-        let (uid, gid) = (host(&plan.uid_map), host(&plan.gid_map));
+        let (uid, gid) = (host(&namespaces.uid_map), host(&namespaces.gid_map));
         nix::unistd::chown(fifo.path(), uid.map(Uid::from_raw), gid.map(Gid::from_raw))
             .map_err(|source| CreateError::Chown { path: fifo.path().to_path_buf(), source })?;
     }
@@ -252,10 +192,9 @@ fn create_steps(
     // A joined cgroup is not ours to remove on failure (nor to kill in): the rollback
     // kills the init by its pid instead, and leaves the cgroup alone.
     let mut joined = None;
-    if let Some(cgroup_path) = cgroup_path {
+    if let Some(planned) = &plan.cgroup {
         let hierarchies = Hierarchies::here()?;
-        let (cgroup, existed) =
-            cgroups::create_or_join(&hierarchies, cgroup_path, &spec.cgroup_resources()?)?;
+        let (cgroup, existed) = cgroups::create_or_join(&hierarchies, &planned.path, &planned.resources)?;
         record.cgroup_joined = existed;
         if existed {
             joined = Some(cgroup);
@@ -288,12 +227,11 @@ fn create_steps(
     if let Some(cgroup) = rollback.cgroup.as_ref().or(joined.as_ref()) {
         cgroup.join(stage0_pid)?;
     }
+    plan.init.rootfs.mount_namespace = mount_namespace;
     let request = InitRequest::Create(Box::new(CreateRequest {
         spec: spec.clone(),
-        bundle: bundle.to_path_buf(),
+        plan: plan.init.clone(),
         fifo: fifo.path().to_path_buf(),
-        no_pivot: options.no_pivot,
-        mount_namespace,
         console_socket: options.console_socket.as_ref().map(|_| init_fd + 1),
         preserve_fds: options.preserve_fds,
         no_new_keyring: options.no_new_keyring,

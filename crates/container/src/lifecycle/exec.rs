@@ -130,7 +130,7 @@ impl ProcessFlags {
 // ANCHOR_END: process_flags
 
 /// Reads a `--process` file: one runtime-spec process object.
-pub fn load_process(path: &Path) -> Result<Process, LifecycleError> {
+fn load_process(path: &Path) -> Result<Process, LifecycleError> {
     let fail =
         |reason: String| LifecycleError::from(ExecError::ProcessFile { path: path.to_path_buf(), reason });
     let text = fs::read_to_string(path).map_err(|err| fail(err.to_string()))?;
@@ -180,8 +180,8 @@ pub fn exec(store: &Store, options: &ExecOptions) -> Result<i32, LifecycleError>
     // source of the profile, so the seccomp filter is the container's own.
     let with_process = Spec { process: Some(process.clone()), ..spec };
     with_process.validate()?;
-    let profile = security_profile(&with_process)?;
-    profile.prepare()?;
+    // Prepared here, once: the process applies it as it is.
+    let security = security_profile(&with_process)?.prepare()?;
     check_terminal(process.terminal, options.console_socket.as_deref(), options.detach)?;
     let preserved: Vec<RawFd> = (3..3 + options.preserve_fds as RawFd).collect();
     check_preserved(&preserved).map_err(SecurityError::from)?;
@@ -213,7 +213,7 @@ pub fn exec(store: &Store, options: &ExecOptions) -> Result<i32, LifecycleError>
             id: options.id.clone(),
             init,
             process,
-            profile,
+            security,
             console_socket: options.console_socket.as_ref().map(|_| init_fd + 1),
             preserve_fds: options.preserve_fds,
         };
@@ -389,7 +389,6 @@ fn exec_process(socket: &UnixStream, request: &ExecRequest) -> Result<Never, Lif
     if let Some(umask) = process.user.umask {
         nix::sys::stat::umask(Mode::from_bits_truncate(umask));
     }
-    let prepared = request.profile.prepare()?;
     let env: Vec<_> =
         with_home(&process.env, process.user.id.uid).iter().map(|e| cstring(e)).collect::<Result<_, _>>()?;
     let args: Vec<_> = process.args.iter().map(|a| cstring(a)).collect::<Result<_, _>>()?;
@@ -397,7 +396,7 @@ fn exec_process(socket: &UnixStream, request: &ExecRequest) -> Result<Never, Lif
     let program = cstring(&program.to_string_lossy())?;
     let mut keep: Vec<RawFd> = (3..3 + request.preserve_fds as RawFd).collect();
     keep.push(socket.as_raw_fd());
-    prepared.apply(&keep)?;
+    request.security.apply(&keep)?;
     // apply cleared close-on-exec on what it kept; the socket must close at execve,
     // which is how `exec` learns the program runs.
     // SAFETY: fcntl on a descriptor this process owns.

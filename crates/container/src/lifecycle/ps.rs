@@ -70,7 +70,7 @@ pub fn ps_table(pids: &[i32], args: &[String]) -> Result<String, LifecycleError>
 // ANCHOR_END: ps_table
 
 /// The header of a ps(1) listing and the rows whose PID column is in `pids`.
-pub fn filter_rows(listing: &str, pids: &[i32]) -> Result<String, String> {
+fn filter_rows(listing: &str, pids: &[i32]) -> Result<String, String> {
     let mut lines = listing.lines();
     let header = lines.next().ok_or("ps printed nothing")?;
     let column = header.split_whitespace().position(|name| name == "PID").ok_or_else(|| {
