@@ -13,15 +13,18 @@
 //! - `spawn`: clone(2) a child into new namespaces, and the parent/child handshake.
 //! - `idmap`: user namespace id maps, checked, and written for the child by the parent.
 //! - `uts`: the hostname of a new UTS namespace.
+//! - `join`: setns(2) into namespaces that exist, the user namespace in its place.
 //! - `init`: PID 1's job: reap every child, forward signals to the payload.
 
 pub mod error;
 pub mod idmap;
 pub mod init;
+pub mod join;
 pub mod kind;
 pub mod spawn;
 pub mod uts;
 
 pub use error::NamespaceError;
 pub use idmap::{IdKind, IdMap, Setgroups};
+pub use join::join_in_order;
 pub use kind::{Namespace, Namespaces};

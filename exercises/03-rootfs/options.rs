@@ -144,7 +144,7 @@ pub fn parse_options(options: &[String]) -> MountOptions {
 }
 
 /// How mounts in the container relate to the host's (mount_namespaces(7), "Shared subtrees").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Propagation {
     /// Nothing propagates in either direction (runc's default).
     #[default]

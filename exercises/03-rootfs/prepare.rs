@@ -18,7 +18,7 @@ use super::{
 use crate::cgroups::mount::CgroupfsPlan;
 
 /// Everything [`prepare_rootfs`] does, in the words of config.json.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RootfsConfig {
     /// The directory that becomes `/` (config.json's `root.path`), or the overlay's mount point.
     pub rootfs: PathBuf,
@@ -48,6 +48,7 @@ pub struct RootfsConfig {
     pub cwd: Option<PathBuf>,
     /// What a mount of type `cgroup` shows (the container's own cgroups, as chapter 4
     /// derives them); `None` mounts such an entry as it is written.
+    #[serde(skip)]
     pub cgroupfs: Option<CgroupfsPlan>,
 }
 

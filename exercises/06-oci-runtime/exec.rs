@@ -31,25 +31,23 @@ use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
 use nix::fcntl::{open, OFlag};
-use nix::sched::setns;
 use nix::sys::stat::Mode;
 use nix::unistd::{ForkResult, Pid};
-use serde::{Deserialize, Serialize};
 
 use super::console::{check_terminal, connect, set_up_terminal};
 use super::delete::wait_gone;
-use super::init::{
-    cstring, find_program, next_message, security_profile, send, spawn_init, InitMessage, InitRequest,
-};
-use super::state::{InitProcess, Status};
+use super::error::{ExecError, LifecycleError, ProtocolError};
+use super::init_error::InitError;
+use super::process::{cstring, find_program, security_profile, with_home};
+use super::protocol::{self, spawn_init, ExecRequest, InitMessage, InitRequest};
+use super::state::{Status, PROC};
 use super::store::{write_pid_file, Store};
-use super::{LifecycleError, PROC};
 use crate::cgroups::{self, Hierarchies};
 use crate::namespaces::init::{become_subreaper, block_init_signals, reap_and_forward};
 use crate::namespaces::spawn::{thread_count, Handshake};
-use crate::namespaces::{Namespace, NamespaceError};
+use crate::namespaces::{join_in_order, Namespace, NamespaceError};
 use crate::security::fds::check_preserved;
-use crate::security::{set_user, Profile, SecurityError, User};
+use crate::security::{set_user, SecurityError, User};
 use crate::spec::{Process, Spec};
 
 /// Where the process comes from: a runtime-spec process object in a file (what podman
@@ -90,10 +88,11 @@ impl ProcessFlags {
     /// the terminal is only what `--tty` says, whatever config.json had.
     pub fn apply(&self, base: Option<&Process>) -> Result<Process, LifecycleError> {
         if self.args.is_empty() {
-            return Err(LifecycleError::ExecUsage {
+            return Err(ExecError::ExecUsage {
                 what: "no command given".into(),
                 advice: "give the command after the container id, or a process with --process FILE",
-            });
+            }
+            .into());
         }
         let mut process = base.cloned().unwrap_or_else(|| Process { cwd: "/".into(), ..Process::default() });
         process.args = self.args.clone();
@@ -103,7 +102,7 @@ impl ProcessFlags {
         }
         process.env.extend(self.env.iter().cloned());
         if let Some(text) = &self.user {
-            let bad = || LifecycleError::BadUser { text: text.clone() };
+            let bad = || LifecycleError::from(ExecError::BadUser { text: text.clone() });
             let (uid, gid) = match text.split_once(':') {
                 Some((uid, gid)) => (uid, Some(gid)),
                 None => (text.as_str(), None),
@@ -131,8 +130,9 @@ impl ProcessFlags {
 }
 
 /// Reads a `--process` file: one runtime-spec process object.
-pub fn load_process(path: &Path) -> Result<Process, LifecycleError> {
-    let fail = |reason: String| LifecycleError::ProcessFile { path: path.to_path_buf(), reason };
+fn load_process(path: &Path) -> Result<Process, LifecycleError> {
+    let fail =
+        |reason: String| LifecycleError::from(ExecError::ProcessFile { path: path.to_path_buf(), reason });
     let text = fs::read_to_string(path).map_err(|err| fail(err.to_string()))?;
     serde_json::from_str(&text).map_err(|err| fail(err.to_string()))
 }
@@ -154,26 +154,6 @@ pub struct ExecOptions {
     pub runtime: PathBuf,
 }
 
-/// What `exec` sends stage 0 of the init.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExecRequest {
-    /// The id, for messages.
-    pub id: String,
-    /// The container's init, whose namespaces and root to join.
-    pub init: InitProcess,
-    /// The process to run (args, env, terminal, console size, umask).
-    pub process: Process,
-    /// Its security profile, with the container's seccomp filter.
-    pub profile: Profile,
-    /// The inherited socket to `--console-socket`, when the process has a terminal.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub console_socket: Option<RawFd>,
-    /// Descriptors 3 .. 3+N go to the process.
-    #[serde(default)]
-    pub preserve_fds: u32,
-}
-
 /// Starts a process in running container `options.id`. Returns the exit status to
 /// pass on: the process's (128+n when signal n killed it), or 0 with `detach` once
 /// it runs.
@@ -184,7 +164,7 @@ pub fn exec(store: &Store, options: &ExecOptions) -> Result<i32, LifecycleError>
     let status = record.live_status(Path::new(PROC))?;
     let init = match (status, record.init) {
         (Status::Running, Some(init)) => init,
-        _ => return Err(LifecycleError::CannotExec { id: options.id.clone(), status }),
+        _ => return Err(ExecError::CannotExec { id: options.id.clone(), status }.into()),
     };
     let spec = Spec::load(&record.bundle)?;
     let process = match &options.process {
@@ -199,8 +179,8 @@ pub fn exec(store: &Store, options: &ExecOptions) -> Result<i32, LifecycleError>
     // source of the profile, so the seccomp filter is the container's own.
     let with_process = Spec { process: Some(process.clone()), ..spec };
     with_process.validate()?;
-    let profile = security_profile(&with_process)?;
-    profile.prepare()?;
+    // Prepared here, once: the process applies it as it is.
+    let security = security_profile(&with_process)?.prepare()?;
     check_terminal(process.terminal, options.console_socket.as_deref(), options.detach)?;
     let preserved: Vec<RawFd> = (3..3 + options.preserve_fds as RawFd).collect();
     check_preserved(&preserved).map_err(SecurityError::from)?;
@@ -215,7 +195,7 @@ pub fn exec(store: &Store, options: &ExecOptions) -> Result<i32, LifecycleError>
         become_subreaper()?;
         Some(block_init_signals()?)
     };
-    let (mut ours, theirs) = UnixStream::pair().map_err(|source| LifecycleError::Pipe { source })?;
+    let (ours, theirs) = UnixStream::pair().map_err(|source| ProtocolError::Pipe { source })?;
     // The preserved descriptors keep their numbers; the socket and the console go after.
     let init_fd = 3 + options.preserve_fds as RawFd;
     let mut fds = vec![(theirs.as_raw_fd(), init_fd)];
@@ -232,18 +212,14 @@ pub fn exec(store: &Store, options: &ExecOptions) -> Result<i32, LifecycleError>
             id: options.id.clone(),
             init,
             process,
-            profile,
+            security,
             console_socket: options.console_socket.as_ref().map(|_| init_fd + 1),
             preserve_fds: options.preserve_fds,
         };
-        send_request(&mut ours, &InitRequest::Exec(Box::new(request)))?;
-        match next_message(&mut ours)? {
-            Some(InitMessage::Pid(pid)) => Ok(pid),
-            Some(InitMessage::Error(message)) => Err(LifecycleError::InitFailed { message }),
-            None => Err(LifecycleError::InitFailed {
-                message: "the init exited without a word (see its standard error)".into(),
-            }),
-            Some(other) => Err(LifecycleError::Protocol { what: format!("expected the pid, got {other:?}") }),
+        protocol::send(&ours, &InitRequest::Exec(Box::new(request)))?;
+        match protocol::reply(&ours, "the init")? {
+            InitMessage::Pid(pid) => Ok(pid),
+            other => Err(protocol::unexpected("the pid", &other).into()),
         }
     })();
     let pid = match started {
@@ -257,13 +233,11 @@ pub fn exec(store: &Store, options: &ExecOptions) -> Result<i32, LifecycleError>
     let _ = stage0.wait();
     // The process's last word: an error, or end-of-file when execve closed its copy
     // of the socket (close-on-exec) and the program runs.
-    let failed = match next_message(&mut ours) {
+    let failed: Option<LifecycleError> = match protocol::receive(&ours) {
         Ok(None) => None,
-        Ok(Some(InitMessage::Error(message))) => Some(LifecycleError::InitFailed { message }),
-        Ok(Some(other)) => {
-            Some(LifecycleError::Protocol { what: format!("expected nothing more, got {other:?}") })
-        }
-        Err(err) => Some(err),
+        Ok(Some(InitMessage::Error(err))) => Some(err.into()),
+        Ok(Some(other)) => Some(protocol::unexpected("nothing more", &other).into()),
+        Err(err) => Some(err.into()),
     };
     if let Some(err) = failed {
         let _ = nix::sys::signal::kill(Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
@@ -279,16 +253,10 @@ pub fn exec(store: &Store, options: &ExecOptions) -> Result<i32, LifecycleError>
     Ok(exit.shell_code())
 }
 
-fn send_request(socket: &mut UnixStream, request: &InitRequest) -> Result<(), LifecycleError> {
-    let mut line = serde_json::to_vec(request).expect("an InitRequest always serializes");
-    line.push(b'\n');
-    std::io::Write::write_all(socket, &line).map_err(|source| LifecycleError::Pipe { source })
-}
-
 /// Stage 0 of the init for `exec`, in the host's namespaces: opens what it will
 /// need, joins the container, forks the process and sends its pid. Returns in
 /// stage 0 once the pid is sent; the forked process never returns.
-pub fn exec_stage0(socket: &mut UnixStream, request: &ExecRequest) -> Result<(), LifecycleError> {
+pub fn exec_stage0(socket: &UnixStream, request: &ExecRequest) -> Result<(), LifecycleError> {
     let pid = request.init.pid;
     // Asked now: once in the container's mount namespace, /proc is the container's,
     // where this process (outside its pid namespace) has no /proc/self.
@@ -299,17 +267,17 @@ pub fn exec_stage0(socket: &mut UnixStream, request: &ExecRequest) -> Result<(),
     // Not dumpable until execve makes it so again: a process of the container with
     // CAP_SYS_PTRACE must not attach to us, who still hold descriptors of the host
     // (CVE-2016-9962, which runc fixed the same way).
-    nix::sys::prctl::set_dumpable(false).map_err(|source| LifecycleError::Dumpable { source })?;
+    nix::sys::prctl::set_dumpable(false).map_err(|source| InitError::Dumpable { source })?;
     // Opened first: once in the container's mount namespace, the host's /proc
     // (and with it /proc/<pid>) is out of reach.
     let namespaces = open_namespaces(pid)?;
     let root_path = PathBuf::from(format!("{PROC}/{pid}/root"));
     let root = open(&root_path, OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
-        .map_err(|source| LifecycleError::OpenNamespace { pid, path: root_path.clone(), source })?;
+        .map_err(|source| InitError::OpenNamespace { pid, path: root_path.clone(), source })?;
     // Checked after the opens: the descriptors now name that process's namespaces,
     // whatever happens to the pid, and a reused pid is caught here.
     if !request.init.is_alive(Path::new(PROC))? {
-        return Err(LifecycleError::InitGone { id: request.id.clone(), pid });
+        return Err(InitError::InitGone { id: request.id.clone(), pid }.into());
     }
     join_namespaces(pid, namespaces)?;
     enter_root(&root, &root_path)?;
@@ -318,11 +286,11 @@ pub fn exec_stage0(socket: &mut UnixStream, request: &ExecRequest) -> Result<(),
     // A fork: the joined pid namespace takes only children.
     // SAFETY: this process is single-threaded (checked above), so the child's copy
     // of the one thread holds no lock another thread could have held.
-    match unsafe { nix::unistd::fork() }.map_err(|source| LifecycleError::Fork { source })? {
+    match unsafe { nix::unistd::fork() }.map_err(|source| InitError::Fork { source })? {
         ForkResult::Parent { child } => {
-            if let Err(source) = send(socket, &InitMessage::Pid(child.as_raw())) {
+            if let Err(err) = protocol::send(socket, &InitMessage::Pid(child.as_raw())) {
                 handshake.abandon(child);
-                return Err(LifecycleError::Pipe { source });
+                return Err(err.into());
             }
             handshake.release(child)?;
             Ok(())
@@ -337,7 +305,7 @@ pub fn exec_stage0(socket: &mut UnixStream, request: &ExecRequest) -> Result<(),
                 Ok(never) => match never {},
                 Err(err) => err,
             };
-            let _ = send(socket, &InitMessage::Error(err.to_string()));
+            let _ = protocol::send(socket, &InitMessage::Error(err.into_init_error()));
             std::process::exit(1);
         }
     }
@@ -353,7 +321,7 @@ fn open_namespaces(pid: i32) -> Result<Vec<(Namespace, OwnedFd)>, LifecycleError
         let theirs = namespace.proc_path(Pid::from_raw(pid));
         let ours = namespace.proc_path(Pid::this());
         let inode = |path: &Path| fs::metadata(path).map(|m| (m.dev(), m.ino()));
-        let their_inode = inode(&theirs).map_err(|err| LifecycleError::OpenNamespace {
+        let their_inode = inode(&theirs).map_err(|err| InitError::OpenNamespace {
             pid,
             path: theirs.clone(),
             source: errno_of(&err),
@@ -362,7 +330,7 @@ fn open_namespaces(pid: i32) -> Result<Vec<(Namespace, OwnedFd)>, LifecycleError
             continue;
         }
         let fd = open(&theirs, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())
-            .map_err(|source| LifecycleError::OpenNamespace { pid, path: theirs.clone(), source })?;
+            .map_err(|source| InitError::OpenNamespace { pid, path: theirs.clone(), source })?;
         opened.push((namespace, fd));
     }
     Ok(opened)
@@ -372,41 +340,16 @@ fn errno_of(err: &std::io::Error) -> Errno {
     Errno::from_raw(err.raw_os_error().unwrap_or(libc::EIO))
 }
 
-/// setns(2) into each namespace, in runc's order: all but the user namespace first
-/// (one owned by the host's user namespace may be out of reach from inside the
-/// container's), then the user namespace, as its root, then what is left (in a user
-/// namespace, the others belong to it and need its capabilities).
+/// setns(2) into each namespace, in runc's order ([`join_in_order`]): the user
+/// namespace joined as its root.
 fn join_namespaces(pid: i32, namespaces: Vec<(Namespace, OwnedFd)>) -> Result<(), LifecycleError> {
-    join_in_order(namespaces, |namespace, source| LifecycleError::Join { namespace, pid, source })
-}
-
-/// The order of [`join_namespaces`], with `fail` naming what was joined in an error:
-/// also used by `create` for config.json's `linux.namespaces[].path`.
-pub(super) fn join_in_order(
-    namespaces: Vec<(Namespace, OwnedFd)>,
-    fail: impl Fn(Namespace, Errno) -> LifecycleError,
-) -> Result<(), LifecycleError> {
-    let (user, others): (Vec<_>, Vec<_>) = namespaces.into_iter().partition(|(ns, _)| *ns == Namespace::User);
-    let user = user.into_iter().next().map(|(_, fd)| fd);
-    let mut left = Vec::new();
-    for (namespace, fd) in others {
-        match setns(&fd, namespace.clone_flag()) {
-            Ok(()) => {}
-            // Perhaps allowed once inside the user namespace: tried again below.
-            Err(Errno::EPERM) if user.is_some() => left.push((namespace, fd)),
-            Err(source) => return Err(fail(namespace, source)),
-        }
-    }
-    if let Some(fd) = user {
-        setns(&fd, nix::sched::CloneFlags::CLONE_NEWUSER).map_err(|source| fail(Namespace::User, source))?;
+    join_in_order(
+        namespaces,
+        |namespace, source| LifecycleError::from(InitError::Join { namespace, pid, source }),
         // Still the host's root, which the maps may not mention: become the
         // namespace's own root, as `create` does after its clone.
-        set_user(&User::default())?;
-    }
-    for (namespace, fd) in left {
-        setns(&fd, namespace.clone_flag()).map_err(|source| fail(namespace, source))?;
-    }
-    Ok(())
+        || Ok(set_user(&User::default())?),
+    )
 }
 
 /// Makes the container's root this process's root and working directory.
@@ -416,7 +359,7 @@ pub(super) fn join_in_order(
 /// own root (opened through /proc/<pid>/root before the join) and chroot(".") give
 /// the init's root whatever way it was made, as nsenter(1) --root does.
 fn enter_root(root: &OwnedFd, path: &Path) -> Result<(), LifecycleError> {
-    let fail = |source| LifecycleError::EnterRoot { path: path.to_path_buf(), source };
+    let fail = |source| InitError::EnterRoot { path: path.to_path_buf(), source };
     nix::unistd::fchdir(root).map_err(fail)?;
     nix::unistd::chroot(".").map_err(fail)?;
     nix::unistd::chdir("/").map_err(fail)?;
@@ -426,7 +369,7 @@ fn enter_root(root: &OwnedFd, path: &Path) -> Result<(), LifecycleError> {
 enum Never {}
 
 /// The process, in the container: its terminal, umask, security profile, execve.
-fn exec_process(socket: &mut UnixStream, request: &ExecRequest) -> Result<Never, LifecycleError> {
+fn exec_process(socket: &UnixStream, request: &ExecRequest) -> Result<Never, LifecycleError> {
     let process = &request.process;
     if let Some(fd) = request.console_socket {
         // SAFETY: `exec` passed this descriptor for the process alone; stage 0 only
@@ -437,25 +380,20 @@ fn exec_process(socket: &mut UnixStream, request: &ExecRequest) -> Result<Never,
     if let Some(umask) = process.user.umask {
         nix::sys::stat::umask(Mode::from_bits_truncate(umask));
     }
-    let prepared = request.profile.prepare()?;
-    let env: Vec<_> = super::init::with_home(&process.env, process.user.id.uid)
-        .iter()
-        .map(|e| cstring(e))
-        .collect::<Result<_, _>>()?;
+    let env: Vec<_> =
+        with_home(&process.env, process.user.id.uid).iter().map(|e| cstring(e)).collect::<Result<_, _>>()?;
     let args: Vec<_> = process.args.iter().map(|a| cstring(a)).collect::<Result<_, _>>()?;
     let program = find_program(&process.args[0], &process.env)?;
     let program = cstring(&program.to_string_lossy())?;
     let mut keep: Vec<RawFd> = (3..3 + request.preserve_fds as RawFd).collect();
     keep.push(socket.as_raw_fd());
-    prepared.apply(&keep)?;
+    request.security.apply(&keep)?;
     // apply cleared close-on-exec on what it kept; the socket must close at execve,
     // which is how `exec` learns the program runs.
     // SAFETY: fcntl on a descriptor this process owns.
     unsafe { libc::fcntl(socket.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
     let err = nix::unistd::execve(&program, &args, &env).unwrap_err();
-    Err(LifecycleError::InitFailed {
-        message: format!("exec: cannot execute {:?} in container {}: {err}", process.args[0], request.id),
-    })
+    Err(InitError::Execve { name: process.args[0].clone(), id: request.id.clone(), source: err }.into())
 }
 
 #[cfg(test)]
@@ -497,13 +435,13 @@ mod tests {
         assert_eq!(process.cwd, "/");
         for bad in ["root", "1:x", ":1", ""] {
             f.user = Some(bad.into());
-            assert!(matches!(f.apply(None), Err(LifecycleError::BadUser { .. })), "{bad}");
+            assert!(matches!(f.apply(None), Err(LifecycleError::Exec(ExecError::BadUser { .. }))), "{bad}");
         }
     }
 
     #[test]
     fn a_command_is_required() {
-        assert!(matches!(flags(&[]).apply(None), Err(LifecycleError::ExecUsage { .. })));
+        assert!(matches!(flags(&[]).apply(None), Err(LifecycleError::Exec(ExecError::ExecUsage { .. }))));
     }
 
     #[test]
@@ -516,25 +454,10 @@ mod tests {
         assert_eq!(process.console_size.unwrap().width, 80);
         assert_eq!(process.user.id.uid, 1);
         fs::write(&path, "{").unwrap();
-        assert!(matches!(load_process(&path), Err(LifecycleError::ProcessFile { .. })));
-        assert!(matches!(load_process(&dir.path().join("none")), Err(LifecycleError::ProcessFile { .. })));
-    }
-
-    #[test]
-    fn exec_requests_round_trip() {
-        let request = ExecRequest {
-            id: "c1".into(),
-            init: InitProcess { pid: 42, start_time: 7 },
-            process: Spec::runc_default().process.unwrap(),
-            profile: Spec::runc_default().security_profile().unwrap(),
-            console_socket: Some(4),
-            preserve_fds: 0,
-        };
-        let line = serde_json::to_string(&InitRequest::Exec(Box::new(request))).unwrap();
-        assert!(!line.contains('\n'));
-        match serde_json::from_str::<InitRequest>(&line).unwrap() {
-            InitRequest::Exec(back) => assert_eq!(back.console_socket, Some(4)),
-            other => panic!("{other:?}"),
-        }
+        assert!(matches!(load_process(&path), Err(LifecycleError::Exec(ExecError::ProcessFile { .. }))));
+        assert!(matches!(
+            load_process(&dir.path().join("none")),
+            Err(LifecycleError::Exec(ExecError::ProcessFile { .. }))
+        ));
     }
 }

@@ -129,13 +129,6 @@ impl HookKind {
             HookKind::Poststart | HookKind::Poststop => OnFailure::Warn,
         }
     }
-
-    /// Whether config.md says the hook executes in the container's namespaces
-    /// (createContainer, startContainer) rather than the runtime's. Only
-    /// startContainer's path also resolves inside the container.
-    pub fn runs_in_container(self) -> bool {
-        matches!(self, HookKind::CreateContainer | HookKind::StartContainer)
-    }
 }
 
 impl fmt::Display for HookKind {

@@ -11,15 +11,16 @@ use nix::errno::Errno;
 use nix::sys::signal::{self, Signal};
 use nix::unistd::Pid;
 
+use super::error::{ControlError, LifecycleError};
 use super::state::Status;
+use super::state::PROC;
 use super::store::Store;
-use super::{LifecycleError, PROC};
 use crate::cgroups::{self, Hierarchies};
 
 /// A signal as runc accepts it: a number (`9`), a name (`KILL`), or a name with its
 /// prefix (`SIGKILL`), in any case.
 pub fn parse_signal(text: &str) -> Result<Signal, LifecycleError> {
-    let unknown = || LifecycleError::UnknownSignal { name: text.to_string() };
+    let unknown = || LifecycleError::from(ControlError::UnknownSignal { name: text.to_string() });
     if let Ok(number) = text.parse::<i32>() {
         return Signal::try_from(number).map_err(|_| unknown());
     }

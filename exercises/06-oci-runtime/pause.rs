@@ -12,14 +12,15 @@
 
 use std::path::Path;
 
+use super::error::{ControlError, LifecycleError};
+use super::state::PROC;
 use super::state::{ContainerRecord, Status};
 use super::store::Store;
-use super::{LifecycleError, PROC};
 use crate::cgroups::{self, CgroupManager, FreezerState, Hierarchies};
 
 /// The container's cgroup, for `what` (a verb for the error).
 fn cgroup_of(record: &ContainerRecord, what: &'static str) -> Result<Box<dyn CgroupManager>, LifecycleError> {
-    let path = record.cgroup_path.as_ref().ok_or(LifecycleError::NoCgroup { id: record.id.clone(), what })?;
+    let path = record.cgroup_path.as_ref().ok_or(ControlError::NoCgroup { id: record.id.clone(), what })?;
     Ok(cgroups::open(&Hierarchies::here()?, path)?)
 }
 
@@ -30,7 +31,7 @@ pub fn pause(store: &Store, id: &str) -> Result<(), LifecycleError> {
     let mut record = lock.load()?;
     let status = record.live_status(Path::new(PROC))?;
     if status != Status::Running {
-        return Err(LifecycleError::CannotPause { id: id.to_string(), status });
+        return Err(ControlError::CannotPause { id: id.to_string(), status }.into());
     }
     cgroup_of(&record, "paused")?.set_freezer(FreezerState::Frozen)?;
     record.status = Status::Paused;
@@ -44,7 +45,7 @@ pub fn resume(store: &Store, id: &str) -> Result<(), LifecycleError> {
     let mut record = lock.load()?;
     let status = record.live_status(Path::new(PROC))?;
     if status != Status::Paused {
-        return Err(LifecycleError::CannotResume { id: id.to_string(), status });
+        return Err(ControlError::CannotResume { id: id.to_string(), status }.into());
     }
     cgroup_of(&record, "resumed")?.set_freezer(FreezerState::Thawed)?;
     record.status = Status::Running;

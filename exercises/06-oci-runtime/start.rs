@@ -6,11 +6,12 @@
 
 use std::path::Path;
 
+use super::error::{ControlError, LifecycleError};
 use super::fifo::ExecFifo;
 use super::hooks::{run_hooks, HookError, HookKind};
 use super::state::Status;
+use super::state::PROC;
 use super::store::Store;
-use super::{LifecycleError, PROC};
 use crate::spec::Spec;
 
 /// Starts container `id`: only a `created` one, once. Returns the failures of
@@ -21,7 +22,7 @@ pub fn start(store: &Store, id: &str) -> Result<Vec<HookError>, LifecycleError> 
     let status = record.live_status(Path::new(PROC))?;
     let init = match (status, record.init) {
         (Status::Created, Some(init)) => init,
-        _ => return Err(LifecycleError::NotCreated { id: id.to_string(), status }),
+        _ => return Err(ControlError::NotCreated { id: id.to_string(), status }.into()),
     };
     ExecFifo::at(lock.dir()).start(&init)?;
     record.status = record.status.transition(Status::Running)?;

@@ -17,6 +17,9 @@ use std::time::SystemTime;
 use nix::errno::Errno;
 use serde::{Deserialize, Serialize};
 
+/// Where the runtime reads processes from.
+pub const PROC: &str = "/proc";
+
 /// What can go wrong while reading a process's identity or changing a status.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {

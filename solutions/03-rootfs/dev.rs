@@ -49,7 +49,7 @@ pub const DEFAULT_LINKS: &[(&str, &str)] = &[
 
 /// The type of a node of `linux.devices`: `c` and `u` (unbuffered, the same to Linux)
 /// are character devices, `b` block devices, `p` FIFOs (named pipes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum NodeKind {
     Char,
     Block,
@@ -68,7 +68,7 @@ impl NodeKind {
 
 /// A node the configuration asks for in the container (an entry of `linux.devices`),
 /// with what the spec leaves out filled in: mode 0666, owner 0:0, as runc does.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DeviceNode {
     /// Path inside the container.
     pub path: PathBuf,

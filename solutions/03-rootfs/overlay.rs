@@ -13,7 +13,7 @@ use nix::mount::{mount, MsFlags};
 use super::RootfsError;
 
 /// The directories of an overlay mount.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Overlay {
     /// Read-only layers, the top one first (as `lowerdir=` lists them).
     pub lower: Vec<PathBuf>,

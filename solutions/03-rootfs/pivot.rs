@@ -16,7 +16,7 @@ use super::mounts::mount_flags;
 use super::RootfsError;
 
 /// How the container's process gets its new root.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum RootChange {
     /// pivot_root(2) and detach the old root: nothing of the host's tree is left reachable.
     #[default]

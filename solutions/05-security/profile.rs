@@ -87,8 +87,9 @@ pub struct Profile {
 }
 
 /// A profile with every name resolved, every limit checked and the seccomp
-/// program assembled: what is left to do cannot fail on bad input.
-#[derive(Debug, Clone)]
+/// program assembled: what is left to do cannot fail on bad input. Serializable,
+/// so that the runtime prepares it once and hands it to the container's init.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Prepared {
     pub readonly_root: bool,
     pub rlimits: Vec<Rlimit>,
@@ -101,7 +102,37 @@ pub struct Prepared {
     /// closing one by one where close_range(2) is refused.
     pub fd_limit: u32,
     /// The BPF program and the seccomp(2) flags.
+    #[serde(with = "bpf_program")]
     pub seccomp: Option<(Vec<libc::sock_filter>, u32)>,
+}
+
+/// A BPF program as (code, jt, jf, k) tuples: libc's `sock_filter` has no serde.
+mod bpf_program {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    type Wire = Option<(Vec<(u16, u8, u8, u32)>, u32)>;
+
+    pub fn serialize<S: Serializer>(
+        program: &Option<(Vec<libc::sock_filter>, u32)>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let wire: Wire = program
+            .as_ref()
+            .map(|(insns, flags)| (insns.iter().map(|i| (i.code, i.jt, i.jf, i.k)).collect(), *flags));
+        wire.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<(Vec<libc::sock_filter>, u32)>, D::Error> {
+        let wire = Wire::deserialize(deserializer)?;
+        Ok(wire.map(|(insns, flags)| {
+            (
+                insns.into_iter().map(|(code, jt, jf, k)| libc::sock_filter { code, jt, jf, k }).collect(),
+                flags,
+            )
+        }))
+    }
 }
 
 impl Profile {

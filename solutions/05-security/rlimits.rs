@@ -59,7 +59,7 @@ pub const RLIMITS: &[(&str, u32)] = &[
 ];
 
 /// A checked limit, ready for setrlimit(2).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rlimit {
     pub name: String,
     pub resource: u32,

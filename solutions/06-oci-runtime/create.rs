@@ -1,13 +1,13 @@
 // Answer key for chapter 6, generated from crates/container/src/lifecycle/create.rs by `cargo xtask exercises`.
 // Do not edit: change the product file and regenerate.
 //! `bang-oci create` (chapter 6): from a bundle to a container whose init waits for
-//! `start`. Loads and checks config.json, records the container, makes its cgroup,
-//! starts `bang-oci init` and hands it the spec, and writes the pid file. A failure at
-//! any step undoes the earlier ones: no state directory, cgroup or process is left.
+//! `start`. Loads config.json and derives the container's plan from it once (which
+//! checks it), records the container, makes its cgroup, starts `bang-oci init` and
+//! hands it the spec and the plan, and writes the pid file. A failure at any step
+//! undoes the earlier ones: no state directory, cgroup or process is left.
 //! Read the runtime-spec's runtime.md ("create") and runc-create(8).
 
 use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::Child;
@@ -16,17 +16,19 @@ use std::time::SystemTime;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::{Gid, Pid, Uid};
 
-use super::console::{self, check_terminal};
+use super::console;
 use super::delete::wait_gone;
+use super::error::{CreateError, LifecycleError, ProtocolError};
 use super::fifo::ExecFifo;
 use super::hooks::{run_hooks, HookKind};
-use super::init::{read_line, send, spawn_sealed_init, CreateRequest, InitMessage, InitRequest, INIT_FD};
-use super::state::{ContainerRecord, InitProcess, Status};
+use super::mount_namespace::{mount_namespace, remove_host_view};
+use super::plan::ContainerPlan;
+use super::protocol::{self, spawn_sealed_init, CreateRequest, InitMessage, InitRequest, INIT_FD};
+use super::state::{ContainerRecord, InitProcess, Status, PROC};
 use super::store::{write_pid_file, ContainerLock, Store};
-use super::{LifecycleError, PROC};
 use crate::cgroups::{self, CgroupManager, Hierarchies};
 use crate::namespaces::Namespace;
-use crate::rootfs::{detach_mounts_under, MountNamespace};
+use crate::rootfs::MountNamespace;
 use crate::spec::Spec;
 
 /// The flags of `create` (and `run`).
@@ -50,12 +52,10 @@ pub struct CreateOptions {
     pub no_new_keyring: bool,
 }
 
-/// The cgroup of a container whose config.json names none: `bang-oci/<id>`.
-pub fn default_cgroup_path(id: &str) -> PathBuf {
-    Path::new("bang-oci").join(id)
-}
-
-/// What `create` has made so far, undone in reverse on failure.
+/// What `create` has made so far: a guard that undoes it, in reverse, when it is
+/// dropped before [`Rollback::commit`]: on an error, and on a panic between two
+/// steps, so that a failed `create` leaves no state directory, cgroup or process.
+/// An undo that fails is reported on stderr and the others still run.
 #[derive(Default)]
 struct Rollback {
     stage0: Option<Child>,
@@ -67,104 +67,50 @@ struct Rollback {
 }
 
 impl Rollback {
-    fn undo(mut self) {
-        if let Some(pid) = self.init_pid {
-            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-            let _ = wait_gone(pid);
+    /// The container's lock, held from the state directory's creation on.
+    fn lock(&self) -> &ContainerLock {
+        self.lock.as_ref().expect("the state directory is made first")
+    }
+
+    /// `create` succeeded: keep everything (the lock is released, the directory stays).
+    fn commit(mut self) {
+        self.stage0 = None;
+        self.init_pid = None;
+        self.cgroup = None;
+        self.host_view = None;
+        self.lock = None;
+    }
+}
+
+impl Drop for Rollback {
+    fn drop(&mut self) {
+        let undo = |what: &str, result: Result<(), String>| {
+            if let Err(err) = result {
+                eprintln!("bang-oci: warning: undoing a failed create: cannot {what}: {err}");
+            }
+        };
+        if let Some(pid) = self.init_pid.take() {
+            match kill(Pid::from_raw(pid), Signal::SIGKILL) {
+                Ok(()) | Err(nix::errno::Errno::ESRCH) => {}
+                Err(err) => undo(&format!("kill the init (pid {pid})"), Err(err.to_string())),
+            }
+            undo(&format!("wait for the init (pid {pid})"), wait_gone(pid).map_err(|e| e.to_string()));
         }
         if let Some(mut child) = self.stage0.take() {
+            // Gone already is fine: kill(2) of a reaped child is what fails here.
             let _ = child.kill();
-            let _ = child.wait();
+            undo("wait for stage 0 of the init", child.wait().map(drop).map_err(|e| e.to_string()));
         }
         // After the init is gone: nothing mounts any more, and nothing holds them.
         if let Some(view) = self.host_view.take() {
-            let _ = remove_host_view(&view);
+            undo(&format!("remove {}", view.display()), remove_host_view(&view).map_err(|e| e.to_string()));
         }
         if let Some(cgroup) = self.cgroup.take() {
-            let _ = cgroup.remove();
+            undo("remove the cgroup", cgroup.remove().map_err(|e| e.to_string()));
         }
         if let Some(lock) = self.lock.take() {
-            let _ = lock.remove();
+            undo("remove the state directory", lock.remove().map_err(|e| e.to_string()));
         }
-    }
-}
-
-/// Checks everything that can be checked before anything is created: a bad
-/// config.json leaves not even a state directory.
-fn check(spec: &Spec, bundle: &Path, console_socket: Option<&Path>) -> Result<(), LifecycleError> {
-    let plan = spec.namespace_plan()?;
-    for (kind, path) in &plan.join {
-        if let Err(err) = std::fs::metadata(path) {
-            return Err(LifecycleError::JoinPath {
-                namespace: *kind,
-                path: path.clone(),
-                source: nix::errno::Errno::from_raw(err.raw_os_error().unwrap_or(libc::ENOENT)),
-            });
-        }
-    }
-    if shares_runtime_mount_namespace(spec)?
-        && spec.linux.as_ref().is_some_and(|linux| linux.rootfs_propagation.is_some())
-    {
-        return Err(LifecycleError::Unsupported {
-            what: "linux.rootfsPropagation for a container without a mount namespace of its own".into(),
-            advice: "it would change the propagation of the host's mounts: add {\"type\": \"mount\"} to linux.namespaces, or remove rootfsPropagation",
-        });
-    }
-    spec.rootfs_config(bundle)?.validate()?;
-    spec.cgroup_resources()?;
-    spec.cgroup_path()?;
-    super::init::security_profile(spec)?.prepare()?;
-    // `create` always returns before the payload runs: a terminal needs a socket.
-    let terminal = spec.process.as_ref().is_some_and(|p| p.terminal);
-    check_terminal(terminal, console_socket, true)?;
-    Ok(())
-}
-
-/// The directory in a container's state directory on which, when it shares the
-/// host's mount namespace, its tree is built (a view of the rootfs of its own).
-pub const HOST_VIEW: &str = "rootfs";
-
-/// Whose mount namespace the container's mounts go into. A `mount` entry without a
-/// path: a new one. With a path: that one, joined, unless it is the runtime's own
-/// (`/proc/self/ns/mnt`; `/proc/1/ns/mnt` on most hosts), which is then the same as
-/// no entry. No entry: the runtime's own, the host's mount table (runtime-spec: a
-/// namespace type left out is inherited from the runtime), the tree built on
-/// [`HOST_VIEW`] in `state_dir`. Decided once, here; the init is told.
-pub fn mount_namespace(spec: &Spec, state_dir: &Path) -> Result<MountNamespace, LifecycleError> {
-    if spec.namespace_plan()?.create.contains(Namespace::Mount) {
-        Ok(MountNamespace::Own)
-    } else if shares_runtime_mount_namespace(spec)? {
-        Ok(MountNamespace::Host { view: state_dir.join(HOST_VIEW) })
-    } else {
-        Ok(MountNamespace::Joined)
-    }
-}
-
-/// No `mount` entry, or one whose path names the runtime's own mount namespace.
-fn shares_runtime_mount_namespace(spec: &Spec) -> Result<bool, LifecycleError> {
-    let plan = spec.namespace_plan()?;
-    if plan.create.contains(Namespace::Mount) {
-        return Ok(false);
-    }
-    let Some((_, path)) = plan.join.iter().find(|(kind, _)| *kind == Namespace::Mount) else {
-        return Ok(true);
-    };
-    let id = |path: &Path| {
-        std::fs::metadata(path)
-            .map(|m| (m.dev(), m.ino()))
-            .map_err(|source| LifecycleError::ReadProc { path: path.to_path_buf(), source })
-    };
-    Ok(id(path)? == id(Path::new("/proc/self/ns/mnt"))?)
-}
-
-/// Detaches every mount on `view` and under it, then removes the directory: what
-/// `delete` and a failed `create` do for a container in the host's mount namespace.
-pub fn remove_host_view(view: &Path) -> Result<(), LifecycleError> {
-    detach_mounts_under(view)?;
-    match std::fs::remove_dir(view) {
-        Ok(()) => Ok(()),
-        Err(source) if source.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(source) => Err(LifecycleError::HostView { what: "remove", path: view.to_path_buf(), source }),
     }
 }
 
@@ -172,78 +118,56 @@ pub fn remove_host_view(view: &Path) -> Result<(), LifecycleError> {
 /// (status `created`, init waiting on the exec fifo).
 pub fn create(store: &Store, options: &CreateOptions) -> Result<ContainerRecord, LifecycleError> {
     let bundle = std::fs::canonicalize(&options.bundle)
-        .map_err(|source| LifecycleError::Bundle { path: options.bundle.clone(), source })?;
+        .map_err(|source| CreateError::Bundle { path: options.bundle.clone(), source })?;
     let spec = Spec::load(&bundle)?;
-    check(&spec, &bundle, options.console_socket.as_deref())?;
-    let cgroup_path = cgroup_path_for(&spec, &options.id)?;
-    let rootfs = spec.rootfs_config(&bundle)?.validate()?;
+    // Derived once, and checked by being derived: nothing exists yet.
+    let mut plan = ContainerPlan::derive(
+        &spec,
+        &bundle,
+        &options.id,
+        options.no_pivot,
+        options.console_socket.as_deref(),
+    )?;
     let mut record = ContainerRecord {
         id: options.id.clone(),
         oci_version: spec.oci_version.clone(),
         status: Status::Creating,
         init: None,
         bundle: bundle.clone(),
-        rootfs,
-        cgroup_path: cgroup_path.clone(),
+        rootfs: plan.rootfs.clone(),
+        cgroup_path: plan.cgroup.as_ref().map(|cgroup| cgroup.path.clone()),
         cgroup_joined: false,
         created: SystemTime::now(),
         owner: nix::unistd::geteuid().as_raw(),
         annotations: spec.annotations.clone(),
         host_view: None,
     };
-    let mut rollback = Rollback { lock: Some(store.create(&record)?), ..Rollback::default() };
-    match create_steps(&spec, &bundle, cgroup_path.as_deref(), options, &mut record, &mut rollback) {
-        Ok(()) => Ok(record),
-        Err(err) => {
-            rollback.undo();
-            Err(err)
-        }
-    }
+    let mut rollback = Rollback::default();
+    rollback.lock = Some(store.create(&record)?);
+    create_steps(&spec, &mut plan, options, &mut record, &mut rollback)?;
+    rollback.commit();
+    Ok(record)
 }
 
-/// The container's cgroup, or none for an unprivileged user who may not make one.
-///
-/// As root, always one: config.json's `linux.cgroupsPath`, or `bang-oci/<id>`. An
-/// unprivileged user (a `bang-oci spec --rootless` bundle) can write the cgroup tree
-/// only where it was delegated to them (a systemd user slice on cgroup v2): if the
-/// default place is writable, the container gets its cgroup there; otherwise it runs
-/// in the caller's cgroup, as runc's rootless mode does, provided config.json asks
-/// for no limits, which would then be silently void.
-fn cgroup_path_for(spec: &Spec, id: &str) -> Result<Option<PathBuf>, LifecycleError> {
-    let path = spec.cgroup_path()?.unwrap_or_else(|| default_cgroup_path(id));
-    if nix::unistd::geteuid().is_root() {
-        return Ok(Some(path));
-    }
-    let hierarchies = Hierarchies::here()?;
-    if cgroups::can_create(&hierarchies, &path) {
-        return Ok(Some(path));
-    }
-    if spec.linux.as_ref().is_some_and(|linux| linux.resources.is_some()) {
-        return Err(LifecycleError::Unsupported {
-            what: format!("linux.resources for an unprivileged user who may not create the cgroup {}", path.display()),
-            advice: "remove linux.resources from config.json, run as root, or delegate a cgroup subtree to this user (systemd: Delegate=yes)",
-        });
-    }
-    Ok(None)
-}
+/// Who the init is, in a message about its silence.
+const INIT: &str = "the container's init";
 
 fn create_steps(
     spec: &Spec,
-    bundle: &Path,
-    cgroup_path: Option<&Path>,
+    plan: &mut ContainerPlan,
     options: &CreateOptions,
     record: &mut ContainerRecord,
     rollback: &mut Rollback,
 ) -> Result<(), LifecycleError> {
-    let dir = rollback.lock.as_ref().expect("locked").dir().to_path_buf();
-    let mount_namespace = mount_namespace(spec, &dir)?;
+    let dir = rollback.lock().dir().to_path_buf();
+    let mount_namespace = mount_namespace(&plan.init.namespaces, &dir)?;
     if let MountNamespace::Host { view } = &mount_namespace {
         // Recorded before it exists: a `create` killed from here on is undone by
         // `delete --force`, which finds the view in the record.
         record.host_view = Some(view.clone());
-        rollback.lock.as_ref().expect("locked").save(record)?;
+        rollback.lock().save(record)?;
         rollback.host_view = Some(view.clone());
-        std::fs::create_dir(view).map_err(|source| LifecycleError::HostView {
+        std::fs::create_dir(view).map_err(|source| CreateError::HostView {
             what: "create",
             path: view.clone(),
             source,
@@ -253,21 +177,20 @@ fn create_steps(
     // In a user namespace the container's root is some other host id, which must own
     // the fifo to reopen it through /proc/self/fd (its capabilities do not reach
     // files whose owner its namespace does not map).
-    let plan = spec.namespace_plan()?;
-    if plan.create.contains(Namespace::User) {
+    let namespaces = &plan.init.namespaces;
+    if namespaces.create.contains(Namespace::User) {
         let host =
             |map: &[crate::namespaces::IdMap]| map.iter().find(|m| m.container_id == 0).map(|m| m.host_id);
-        let (uid, gid) = (host(&plan.uid_map), host(&plan.gid_map));
+        let (uid, gid) = (host(&namespaces.uid_map), host(&namespaces.gid_map));
         nix::unistd::chown(fifo.path(), uid.map(Uid::from_raw), gid.map(Gid::from_raw))
-            .map_err(|source| LifecycleError::Chown { path: fifo.path().to_path_buf(), source })?;
+            .map_err(|source| CreateError::Chown { path: fifo.path().to_path_buf(), source })?;
     }
     // A joined cgroup is not ours to remove on failure (nor to kill in): the rollback
     // kills the init by its pid instead, and leaves the cgroup alone.
     let mut joined = None;
-    if let Some(cgroup_path) = cgroup_path {
+    if let Some(planned) = &plan.cgroup {
         let hierarchies = Hierarchies::here()?;
-        let (cgroup, existed) =
-            cgroups::create_or_join(&hierarchies, cgroup_path, &spec.cgroup_resources()?)?;
+        let (cgroup, existed) = cgroups::create_or_join(&hierarchies, &planned.path, &planned.resources)?;
         record.cgroup_joined = existed;
         if existed {
             joined = Some(cgroup);
@@ -280,7 +203,7 @@ fn create_steps(
     let preserved: Vec<RawFd> = (INIT_FD..INIT_FD + options.preserve_fds as RawFd).collect();
     crate::security::fds::check_preserved(&preserved).map_err(crate::security::SecurityError::from)?;
     let console = options.console_socket.as_deref().map(console::connect).transpose()?;
-    let (mut ours, theirs) = UnixStream::pair().map_err(|source| LifecycleError::Pipe { source })?;
+    let (ours, theirs) = UnixStream::pair().map_err(|source| ProtocolError::Pipe { source })?;
     // The preserved descriptors keep their numbers (the init inherits them as they
     // are); the socket and the console go after them.
     let init_fd = INIT_FD + options.preserve_fds as RawFd;
@@ -299,39 +222,28 @@ fn create_steps(
     if let Some(cgroup) = rollback.cgroup.as_ref().or(joined.as_ref()) {
         cgroup.join(stage0_pid)?;
     }
+    plan.init.rootfs.mount_namespace = mount_namespace;
     let request = InitRequest::Create(Box::new(CreateRequest {
         spec: spec.clone(),
-        bundle: bundle.to_path_buf(),
+        plan: plan.init.clone(),
         fifo: fifo.path().to_path_buf(),
-        no_pivot: options.no_pivot,
-        mount_namespace,
         console_socket: options.console_socket.as_ref().map(|_| init_fd + 1),
         preserve_fds: options.preserve_fds,
         no_new_keyring: options.no_new_keyring,
     }));
-    let mut line = serde_json::to_string(&request).expect("an InitRequest always serializes");
-    line.push('\n');
-    std::io::Write::write_all(&mut ours, line.as_bytes())
-        .map_err(|source| LifecycleError::Pipe { source })?;
+    protocol::send(&ours, &request)?;
 
-    let pid = match next_message(&ours)? {
+    let pid = match protocol::reply(&ours, INIT)? {
         InitMessage::Pid(pid) => pid,
-        InitMessage::Error(message) => return Err(LifecycleError::InitFailed { message }),
-        other => return Err(LifecycleError::Protocol { what: format!("expected the pid, got {other:?}") }),
+        other => return Err(protocol::unexpected("the pid", &other).into()),
     };
     rollback.init_pid = Some(pid);
     record.init = Some(InitProcess::of(pid, Path::new(PROC))?);
-    let status = rollback
-        .stage0
-        .as_mut()
-        .expect("spawned")
-        .wait()
-        .map_err(|source| LifecycleError::Pipe { source })?;
+    let status =
+        rollback.stage0.as_mut().expect("spawned").wait().map_err(|source| ProtocolError::Pipe { source })?;
     rollback.stage0 = None;
     if !status.success() {
-        return Err(LifecycleError::InitFailed {
-            message: format!("stage 0 of the container's init exited with {status}"),
-        });
+        return Err(CreateError::Stage0 { status }.into());
     }
     // The namespaces exist, nothing is mounted yet: prestart (deprecated, the same
     // moment) and createRuntime hooks run here, on the host, with the init's pid.
@@ -339,28 +251,15 @@ fn create_steps(
     let hooks = spec.hooks.clone().unwrap_or_default();
     run_hooks(HookKind::Prestart, &hooks.prestart, &state)?;
     run_hooks(HookKind::CreateRuntime, &hooks.create_runtime, &state)?;
-    send(&mut ours, &InitMessage::Continue(state)).map_err(|source| LifecycleError::Pipe { source })?;
-    match next_message(&ours)? {
+    protocol::send(&ours, &InitMessage::Continue(state))?;
+    match protocol::reply(&ours, INIT)? {
         InitMessage::Ready => {}
-        InitMessage::Error(message) => return Err(LifecycleError::InitFailed { message }),
-        other => return Err(LifecycleError::Protocol { what: format!("expected ready, got {other:?}") }),
+        other => return Err(protocol::unexpected("ready", &other).into()),
     }
     record.status = Status::Created;
-    rollback.lock.as_ref().expect("locked").save(record)?;
+    rollback.lock().save(record)?;
     if let Some(path) = &options.pid_file {
         write_pid_file(path, pid)?;
     }
     Ok(())
-}
-
-/// The next message from the init; end-of-file means it died without a word.
-fn next_message(socket: &UnixStream) -> Result<InitMessage, LifecycleError> {
-    let Some(line) = read_line(socket)? else {
-        return Err(LifecycleError::InitFailed {
-            message: "the container's init exited without a word (see its standard error)".into(),
-        });
-    };
-    serde_json::from_slice(&line).map_err(|err| LifecycleError::Protocol {
-        what: format!("bad message {:?}: {err}", String::from_utf8_lossy(&line)),
-    })
 }

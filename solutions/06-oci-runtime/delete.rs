@@ -12,10 +12,11 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
+use super::error::{ControlError, LifecycleError};
 use super::hooks::{run_hooks, HookError, HookKind};
+use super::state::PROC;
 use super::state::{pidfd_open, Status};
 use super::store::{Store, StoreError};
-use super::{LifecycleError, PROC};
 use crate::cgroups::{self, CgroupError, Hierarchies};
 use crate::spec::Spec;
 
@@ -28,16 +29,16 @@ pub fn wait_gone(pid: i32) -> Result<(), LifecycleError> {
     let pidfd = match pidfd_open(pid) {
         Ok(fd) => fd,
         Err(Errno::ESRCH) => return Ok(()),
-        Err(source) => return Err(LifecycleError::Wait { pid, source }),
+        Err(source) => return Err(ControlError::Wait { pid, source }.into()),
     };
     let timeout = PollTimeout::try_from((KILL_WAIT_SECONDS * 1000) as i32).expect("fits");
     loop {
         let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
         match poll(&mut fds, timeout) {
-            Ok(0) => return Err(LifecycleError::DoesNotDie { pid, seconds: KILL_WAIT_SECONDS }),
+            Ok(0) => return Err(ControlError::DoesNotDie { pid, seconds: KILL_WAIT_SECONDS }.into()),
             Ok(_) => return Ok(()),
             Err(Errno::EINTR) => continue,
-            Err(source) => return Err(LifecycleError::Wait { pid, source }),
+            Err(source) => return Err(ControlError::Wait { pid, source }.into()),
         }
     }
 }
@@ -58,7 +59,7 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<Vec<HookError>, Li
     let status = record.live_status(Path::new(PROC))?;
     match status {
         Status::Running | Status::Paused if !force => {
-            return Err(LifecycleError::StillRunning { id: id.to_string(), status })
+            return Err(ControlError::StillRunning { id: id.to_string(), status }.into())
         }
         Status::Stopped => {}
         _ => {
@@ -66,7 +67,7 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<Vec<HookError>, Li
             match kill(Pid::from_raw(init.pid), Signal::SIGKILL) {
                 Ok(()) | Err(Errno::ESRCH) => {}
                 Err(source) => {
-                    return Err(LifecycleError::Signal { pid: init.pid, signal: Signal::SIGKILL, source })
+                    return Err(ControlError::Signal { pid: init.pid, signal: Signal::SIGKILL, source }.into())
                 }
             }
             if status == Status::Paused {
@@ -78,7 +79,7 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<Vec<HookError>, Li
     // A container in the host's mount namespace made its mounts on the host: they go
     // now that nothing of it runs.
     if let Some(view) = &record.host_view {
-        super::create::remove_host_view(view)?;
+        super::mount_namespace::remove_host_view(view)?;
     }
     // The cgroup kills what is left (processes the payload forked that escaped the
     // pid namespace's end cannot exist, but `--all` and v1 do not know that).

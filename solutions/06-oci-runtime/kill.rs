@@ -10,15 +10,16 @@ use nix::errno::Errno;
 use nix::sys::signal::{self, Signal};
 use nix::unistd::Pid;
 
+use super::error::{ControlError, LifecycleError};
 use super::state::Status;
+use super::state::PROC;
 use super::store::Store;
-use super::{LifecycleError, PROC};
 use crate::cgroups::{self, Hierarchies};
 
 /// A signal as runc accepts it: a number (`9`), a name (`KILL`), or a name with its
 /// prefix (`SIGKILL`), in any case.
 pub fn parse_signal(text: &str) -> Result<Signal, LifecycleError> {
-    let unknown = || LifecycleError::UnknownSignal { name: text.to_string() };
+    let unknown = || LifecycleError::from(ControlError::UnknownSignal { name: text.to_string() });
     if let Ok(number) = text.parse::<i32>() {
         return Signal::try_from(number).map_err(|_| unknown());
     }
@@ -34,7 +35,7 @@ pub fn kill(store: &Store, id: &str, signal: Signal, all: bool) -> Result<(), Li
     let status = record.live_status(Path::new(PROC))?;
     let init = match (status, record.init) {
         (Status::Stopped, _) | (_, None) => {
-            return Err(LifecycleError::NotRunning { id: id.to_string(), status })
+            return Err(ControlError::NotRunning { id: id.to_string(), status }.into())
         }
         (_, Some(init)) => init,
     };
@@ -48,7 +49,7 @@ pub fn kill(store: &Store, id: &str, signal: Signal, all: bool) -> Result<(), Li
         match signal::kill(Pid::from_raw(pid), signal) {
             // Gone between the check and the signal: nothing left to signal.
             Ok(()) | Err(Errno::ESRCH) => {}
-            Err(source) => return Err(LifecycleError::Signal { pid, signal, source }),
+            Err(source) => return Err(ControlError::Signal { pid, signal, source }.into()),
         }
     }
     if status == Status::Paused && signal == Signal::SIGKILL {

@@ -9,10 +9,10 @@ use nix::unistd::Pid;
 
 use super::create::{create, CreateOptions};
 use super::delete::delete;
+use super::error::LifecycleError;
 use super::hooks::HookError;
 use super::start::start;
 use super::store::Store;
-use super::LifecycleError;
 use crate::namespaces::init::{become_subreaper, block_init_signals, reap_and_forward};
 
 /// How `run` ended.

@@ -8,9 +8,10 @@
 use std::io::Read;
 use std::path::Path;
 
+use super::error::{ControlError, LifecycleError};
 use super::state::Status;
+use super::state::PROC;
 use super::store::Store;
-use super::{LifecycleError, PROC};
 use crate::cgroups::{self, BlockIo, Cpu, Hierarchies, Ignored, Memory, Pids, Resources};
 use crate::spec::devices::device_rules;
 use crate::spec::Spec;
@@ -38,8 +39,8 @@ pub struct UpdateFlags {
 }
 
 /// `64M`, `1g`, `512k`, `4096`, `-1` (binary units, as runc's RAMInBytes reads them).
-pub fn parse_size(flag: &'static str, text: &str) -> Result<i64, LifecycleError> {
-    let bad = || LifecycleError::BadSize { flag, text: text.to_string() };
+fn parse_size(flag: &'static str, text: &str) -> Result<i64, LifecycleError> {
+    let bad = || LifecycleError::from(ControlError::BadSize { flag, text: text.to_string() });
     if text == "-1" {
         return Ok(-1);
     }
@@ -98,7 +99,9 @@ impl UpdateFlags {
 
 /// Reads a `linux.resources` object from `path`, or from standard input for `-`.
 pub fn read_resources(path: &Path) -> Result<Resources, LifecycleError> {
-    let fail = |reason: String| LifecycleError::ResourcesFile { path: path.to_path_buf(), reason };
+    let fail = |reason: String| {
+        LifecycleError::from(ControlError::ResourcesFile { path: path.to_path_buf(), reason })
+    };
     let mut text = String::new();
     if path == Path::new("-") {
         std::io::stdin().read_to_string(&mut text).map_err(|e| fail(e.to_string()))?;
@@ -124,12 +127,10 @@ pub fn update(store: &Store, id: &str, resources: &Resources) -> Result<Vec<Igno
     let record = lock.load()?;
     let status = record.live_status(Path::new(PROC))?;
     if !matches!(status, Status::Created | Status::Running | Status::Paused) {
-        return Err(LifecycleError::CannotUpdate { id: id.to_string(), status });
+        return Err(ControlError::CannotUpdate { id: id.to_string(), status }.into());
     }
-    let path = record
-        .cgroup_path
-        .as_ref()
-        .ok_or(LifecycleError::NoCgroup { id: id.to_string(), what: "updated" })?;
+    let path =
+        record.cgroup_path.as_ref().ok_or(ControlError::NoCgroup { id: id.to_string(), what: "updated" })?;
     let hierarchies = Hierarchies::here()?;
     let mut resources = resources.clone().zero_as_unset();
     let ignored = resources.drop_deprecated(hierarchies.has_leaf_weight());

@@ -8,14 +8,18 @@ use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use bigbang_container::lifecycle::hooks::{HookError, HookKind};
+use bigbang_container::lifecycle::state::ContainerRecord;
+use bigbang_container::lifecycle::store::Store;
+use bigbang_container::lifecycle::{self, CreateOptions, FailureKind, InitError, LifecycleError};
 use bigbang_container::security::seal;
 use serde_json::Value;
 
 use bigbang_testkit::bundle::Bundle;
 use bigbang_testkit::cgroups;
 use bigbang_testkit::names::unique;
-use bigbang_testkit::process::{alive, status_field, wait_bounded, wait_for_exec, wait_gone};
-use bigbang_testkit::runtime::Runtime;
+use bigbang_testkit::process::{alive, descendants_of, status_field, wait_bounded, wait_for_exec, wait_gone};
+use bigbang_testkit::runtime::{bang_oci_path, Runtime};
 
 const SUITE: &str = "lifecycle";
 
@@ -490,6 +494,112 @@ fn hooks_run_at_their_moments_with_the_state() {
 
     runtime.ok(&["delete", "--force", &id]);
     assert_eq!(read("poststop.json")["status"], "stopped");
+}
+
+/// `create` of `bundle` as `id`, through the library (the init is the bang-oci
+/// binary): its error is a value to match.
+fn create_in_process(
+    runtime: &Runtime,
+    bundle: &Bundle,
+    id: &str,
+) -> Result<ContainerRecord, LifecycleError> {
+    let store = Store::open(runtime.root()).expect("the runtime's state root");
+    let options = CreateOptions {
+        id: id.to_string(),
+        bundle: bundle.path().to_path_buf(),
+        pid_file: None,
+        no_pivot: false,
+        runtime: bang_oci_path(),
+        console_socket: None,
+        preserve_fds: 0,
+        no_new_keyring: false,
+    };
+    lifecycle::create(&store, &options)
+}
+
+/// The in-process creates of this file run one at a time: each looks for the
+/// `bang-oci init` children (stage 0) of this test process.
+static IN_PROCESS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// This test process's children that are a `bang-oci init` (stage 0), zombies too:
+/// only an in-process `create` starts one directly (the CLI tests' are grandchildren).
+fn init_children() -> Vec<i32> {
+    descendants_of(std::process::id() as i32)
+        .into_iter()
+        .filter(|pid| {
+            let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let ppid = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().nth(1));
+            let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            ppid == Some(std::process::id().to_string().as_str())
+                && cmdline.split(|&b| b == 0).nth(1) == Some(b"init".as_slice())
+        })
+        .collect()
+}
+
+/// What a failed in-process `create` may not leave: its state directory, its
+/// cgroups, stage 0 (or its zombie), the init.
+fn assert_create_undone(runtime: &Runtime, id: &str) {
+    assert_nothing_left(runtime, id);
+    let stage0 = init_children();
+    assert!(stage0.is_empty(), "a failed create left stage 0 of the init: {stage0:?}");
+}
+
+/// Errors raised in the container's init come back as the variant the init raised:
+/// a missing payload (found missing inside the new root) as ProgramNotFound with its
+/// name, a mount chapter 3 cannot make as a rootfs failure; and each leaves nothing.
+#[test]
+fn init_errors_are_the_same_variant_on_the_callers_side() {
+    let _one = IN_PROCESS.lock().unwrap_or_else(|e| e.into_inner());
+    let runtime = Runtime::new(SUITE);
+    let bundle = Bundle::new(&["no-such-program"]);
+    let id = unique("initerr-payload");
+    match create_in_process(&runtime, &bundle, &id) {
+        Err(LifecycleError::Init(InitError::ProgramNotFound { name, .. })) => {
+            assert_eq!(name, "no-such-program")
+        }
+        other => panic!("expected ProgramNotFound from the init, got {other:?}"),
+    }
+    assert_create_undone(&runtime, &id);
+
+    let bundle = Bundle::new(&["true"]);
+    bundle.edit(|c| {
+        c["mounts"].as_array_mut().unwrap().push(serde_json::json!({
+            "destination": "/mnt", "type": "bigbang-no-such-fs", "source": "none"
+        }))
+    });
+    let id = unique("initerr-mount");
+    match create_in_process(&runtime, &bundle, &id) {
+        Err(LifecycleError::Init(InitError::Failed { kind: FailureKind::Rootfs, message })) => {
+            assert!(message.contains("/mnt"), "{message}")
+        }
+        other => panic!("expected a rootfs failure from the init, got {other:?}"),
+    }
+    assert_create_undone(&runtime, &id);
+}
+
+/// A createRuntime hook fails after every step but the last (state directory,
+/// cgroup, stage 0 and the container's init all exist): create returns the hook's
+/// error as it is, and its rollback leaves no state directory, cgroup or process.
+#[test]
+fn a_late_failure_is_rolled_back_whole() {
+    let _one = IN_PROCESS.lock().unwrap_or_else(|e| e.into_inner());
+    let runtime = Runtime::new(SUITE);
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    let marker = runtime.logs().join("init-pid");
+    bundle.edit(|c| {
+        c["hooks"] = serde_json::json!({
+            "createRuntime": [hook(&format!("grep -o '\"pid\":[0-9]*' > {}; exit 7", marker.display()))]
+        })
+    });
+    let id = unique("rollback");
+    match create_in_process(&runtime, &bundle, &id) {
+        Err(LifecycleError::Hook(HookError::Failed { kind: HookKind::CreateRuntime, .. })) => {}
+        other => panic!("expected the createRuntime hook's failure, got {other:?}"),
+    }
+    let seen = fs::read_to_string(&marker).expect("the hook ran and saw the init's pid");
+    let pid: i64 = seen.trim().trim_start_matches("\"pid\":").parse().expect("a pid");
+    assert!(!alive(pid), "the container's init (pid {pid}) outlived the failed create");
+    assert_create_undone(&runtime, &id);
 }
 
 /// A failing createRuntime hook fails create, and leaves nothing.

@@ -22,7 +22,6 @@ use nix::fcntl::{open, OFlag};
 use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
 use nix::sys::stat::Mode;
 
-use super::LifecycleError;
 use crate::spec::ConsoleSize;
 
 /// The container's pty multiplexer: the `ptmx` of the devpts instance mounted on
@@ -37,6 +36,23 @@ pub const MASTER_NAME: &str = "/dev/ptmx";
 /// devpts' magic number in statfs(2), from linux/magic.h.
 const DEVPTS_SUPER_MAGIC: i64 = 0x1cd1;
 
+/// What can go wrong with a process's terminal.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    #[error("process.terminal is true but no --console-socket was given: the terminal's master side needs a receiver; pass --console-socket PATH (a unix socket you listen on), or set terminal to false")]
+    TerminalWithoutConsoleSocket,
+    #[error("a terminal for a process this runtime waits for in the foreground is not supported; pass --detach and --console-socket PATH, or set terminal to false (drop --tty)")]
+    TerminalInForeground,
+    #[error("--console-socket {path} was given but the process has no terminal; drop the flag, or set process.terminal to true (exec: --tty)")]
+    ConsoleSocketWithoutTerminal { path: PathBuf },
+    #[error("--console-socket {path} needs --detach: the runtime sends the terminal away and returns, as runc does")]
+    ConsoleSocketInForeground { path: PathBuf },
+    #[error("cannot connect to the console socket {path}: {source}; the caller must listen on it (a unix stream socket)")]
+    ConsoleSocket { path: PathBuf, source: std::io::Error },
+    #[error("cannot set up the process's terminal: {step}: {source}; the container needs a devpts on /dev/pts (newinstance, ptmxmode=0666)")]
+    Console { step: &'static str, source: Errno },
+}
+
 // ANCHOR: check_terminal
 /// runc's rules for a terminal and a console socket: a process with a terminal,
 /// started by a runtime that returns at once (`create`, `exec --detach`), needs a
@@ -47,15 +63,15 @@ pub fn check_terminal(
     terminal: bool,
     console_socket: Option<&Path>,
     detach: bool,
-) -> Result<(), LifecycleError> {
+) -> Result<(), ConsoleError> {
     match (terminal, console_socket, detach) {
-        (true, None, true) => Err(LifecycleError::TerminalWithoutConsoleSocket),
-        (true, None, false) => Err(LifecycleError::TerminalInForeground),
+        (true, None, true) => Err(ConsoleError::TerminalWithoutConsoleSocket),
+        (true, None, false) => Err(ConsoleError::TerminalInForeground),
         (false, Some(path), _) => {
-            Err(LifecycleError::ConsoleSocketWithoutTerminal { path: path.to_path_buf() })
+            Err(ConsoleError::ConsoleSocketWithoutTerminal { path: path.to_path_buf() })
         }
         (true, Some(path), false) => {
-            Err(LifecycleError::ConsoleSocketInForeground { path: path.to_path_buf() })
+            Err(ConsoleError::ConsoleSocketInForeground { path: path.to_path_buf() })
         }
         _ => Ok(()),
     }
@@ -63,14 +79,14 @@ pub fn check_terminal(
 // ANCHOR_END: check_terminal
 
 /// Connects to the caller's console socket, on the host, before the init leaves it.
-pub fn connect(path: &Path) -> Result<OwnedFd, LifecycleError> {
+pub fn connect(path: &Path) -> Result<OwnedFd, ConsoleError> {
     UnixStream::connect(path)
         .map(OwnedFd::from)
-        .map_err(|source| LifecycleError::ConsoleSocket { path: path.to_path_buf(), source })
+        .map_err(|source| ConsoleError::ConsoleSocket { path: path.to_path_buf(), source })
 }
 
-fn console_error(step: &'static str) -> impl FnOnce(Errno) -> LifecycleError {
-    move |source| LifecycleError::Console { step, source }
+fn console_error(step: &'static str) -> impl FnOnce(Errno) -> ConsoleError {
+    move |source| ConsoleError::Console { step, source }
 }
 
 /// An ioctl(2) with one pointer or integer argument, as nix's macros would generate
@@ -99,15 +115,12 @@ pub struct Pty {
 /// on a devpts, so a rootfs cannot plant a file of its own there), unlockpt, and the
 /// slave through TIOCGPTPEER, which names the pair's own peer rather than a path
 /// someone could have replaced.
-pub fn open_pty() -> Result<Pty, LifecycleError> {
+fn open_pty() -> Result<Pty, ConsoleError> {
     let master = open(PTMX, OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC, Mode::empty())
         .map_err(console_error("open /dev/pts/ptmx"))?;
     let fs = nix::sys::statfs::fstatfs(&master).map_err(console_error("fstatfs /dev/pts/ptmx"))?;
     if fs.filesystem_type().0 as i64 != DEVPTS_SUPER_MAGIC {
-        return Err(LifecycleError::Console {
-            step: "check that /dev/pts is a devpts",
-            source: Errno::EXDEV,
-        });
+        return Err(ConsoleError::Console { step: "check that /dev/pts is a devpts", source: Errno::EXDEV });
     }
     let fd = master.as_raw_fd();
     let unlock: libc::c_int = 0;
@@ -136,7 +149,7 @@ impl Pty {
 }
 
 /// Sets the window size of the terminal `fd` (TIOCSWINSZ), in characters.
-pub fn set_window_size(fd: RawFd, size: ConsoleSize) -> Result<(), LifecycleError> {
+fn set_window_size(fd: RawFd, size: ConsoleSize) -> Result<(), ConsoleError> {
     let clamp = |n: u32| n.min(u32::from(u16::MAX)) as u16;
     let winsize =
         libc::winsize { ws_row: clamp(size.height), ws_col: clamp(size.width), ws_xpixel: 0, ws_ypixel: 0 };
@@ -150,7 +163,7 @@ pub fn set_window_size(fd: RawFd, size: ConsoleSize) -> Result<(), LifecycleErro
 /// Binds the slave onto /dev/console (created as an empty file first), as the
 /// runtime-spec's config-linux.md asks when `terminal` is true: programs that write
 /// to the console then reach the container's terminal, not the host's.
-pub fn bind_dev_console(pty: &Pty) -> Result<(), LifecycleError> {
+fn bind_dev_console(pty: &Pty) -> Result<(), ConsoleError> {
     let console = Path::new("/dev/console");
     if !console.exists() {
         let file = open(
@@ -175,7 +188,7 @@ pub fn bind_dev_console(pty: &Pty) -> Result<(), LifecycleError> {
 // ANCHOR: send_master
 /// Sends the master to the caller: one SCM_RIGHTS message carrying the descriptor,
 /// with its name as the data (what conmon's recvfd and runc's RecvFile expect).
-pub fn send_master(socket: &OwnedFd, master: &OwnedFd) -> Result<(), LifecycleError> {
+fn send_master(socket: &OwnedFd, master: &OwnedFd) -> Result<(), ConsoleError> {
     let fds = [master.as_raw_fd()];
     let data = [IoSlice::new(MASTER_NAME.as_bytes())];
     let control = [ControlMessage::ScmRights(&fds)];
@@ -184,7 +197,7 @@ pub fn send_master(socket: &OwnedFd, master: &OwnedFd) -> Result<(), LifecycleEr
             Ok(_) => return Ok(()),
             Err(Errno::EINTR) => continue,
             Err(source) => {
-                return Err(LifecycleError::Console { step: "send the master over --console-socket", source })
+                return Err(ConsoleError::Console { step: "send the master over --console-socket", source })
             }
         }
     }
@@ -195,7 +208,7 @@ pub fn send_master(socket: &OwnedFd, master: &OwnedFd) -> Result<(), LifecycleEr
 /// Makes `pty`'s slave this process's controlling terminal and its standard streams:
 /// a new session (setsid), TIOCSCTTY, then dup2 onto 0, 1 and 2. The caller must not
 /// be a process group leader (a freshly cloned or forked child never is).
-pub fn take_terminal(pty: &Pty) -> Result<(), LifecycleError> {
+fn take_terminal(pty: &Pty) -> Result<(), ConsoleError> {
     nix::unistd::setsid().map_err(console_error("setsid"))?;
     let slave = pty.slave.as_raw_fd();
     // SAFETY: TIOCSCTTY takes an int (0: do not steal a terminal from another session).
@@ -219,7 +232,7 @@ pub fn set_up_terminal(
     socket: OwnedFd,
     size: Option<ConsoleSize>,
     dev_console: bool,
-) -> Result<(), LifecycleError> {
+) -> Result<(), ConsoleError> {
     let pty = open_pty()?;
     if let Some(size) = size {
         set_window_size(pty.slave.as_raw_fd(), size)?;
@@ -243,18 +256,15 @@ mod tests {
         assert!(check_terminal(true, socket, true).is_ok());
         assert!(check_terminal(false, None, true).is_ok());
         assert!(check_terminal(false, None, false).is_ok());
-        assert!(matches!(
-            check_terminal(true, None, true),
-            Err(LifecycleError::TerminalWithoutConsoleSocket)
-        ));
-        assert!(matches!(check_terminal(true, None, false), Err(LifecycleError::TerminalInForeground)));
+        assert!(matches!(check_terminal(true, None, true), Err(ConsoleError::TerminalWithoutConsoleSocket)));
+        assert!(matches!(check_terminal(true, None, false), Err(ConsoleError::TerminalInForeground)));
         assert!(matches!(
             check_terminal(false, socket, true),
-            Err(LifecycleError::ConsoleSocketWithoutTerminal { .. })
+            Err(ConsoleError::ConsoleSocketWithoutTerminal { .. })
         ));
         assert!(matches!(
             check_terminal(true, socket, false),
-            Err(LifecycleError::ConsoleSocketInForeground { .. })
+            Err(ConsoleError::ConsoleSocketInForeground { .. })
         ));
     }
 }

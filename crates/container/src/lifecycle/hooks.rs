@@ -131,13 +131,6 @@ impl HookKind {
         }
     }
     // ANCHOR_END: on_failure
-
-    /// Whether config.md says the hook executes in the container's namespaces
-    /// (createContainer, startContainer) rather than the runtime's. Only
-    /// startContainer's path also resolves inside the container.
-    pub fn runs_in_container(self) -> bool {
-        matches!(self, HookKind::CreateContainer | HookKind::StartContainer)
-    }
 }
 
 impl fmt::Display for HookKind {

@@ -14,8 +14,8 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+use super::error::{ControlError, LifecycleError};
 use super::store::Store;
-use super::LifecycleError;
 use crate::cgroups::{self, read_procs, CgroupError, Hierarchies};
 
 // ANCHOR: ps
@@ -60,7 +60,7 @@ fn collect_procs(dir: &Path, pids: &mut BTreeSet<i32>) -> Result<(), LifecycleEr
 /// its header and the rows whose PID column is one of `pids`.
 pub fn ps_table(pids: &[i32], args: &[String]) -> Result<String, LifecycleError> {
     let args: Vec<String> = if args.is_empty() { vec!["-ef".to_string()] } else { args.to_vec() };
-    let fail = |reason: String| LifecycleError::Ps { args: args.clone(), reason };
+    let fail = |reason: String| LifecycleError::from(ControlError::Ps { args: args.clone(), reason });
     let output = Command::new("ps").args(&args).output().map_err(|err| fail(err.to_string()))?;
     if !output.status.success() {
         return Err(fail(format!("{}: {}", output.status, String::from_utf8_lossy(&output.stderr).trim())));
@@ -70,7 +70,7 @@ pub fn ps_table(pids: &[i32], args: &[String]) -> Result<String, LifecycleError>
 // ANCHOR_END: ps_table
 
 /// The header of a ps(1) listing and the rows whose PID column is in `pids`.
-pub fn filter_rows(listing: &str, pids: &[i32]) -> Result<String, String> {
+fn filter_rows(listing: &str, pids: &[i32]) -> Result<String, String> {
     let mut lines = listing.lines();
     let header = lines.next().ok_or("ps printed nothing")?;
     let column = header.split_whitespace().position(|name| name == "PID").ok_or_else(|| {

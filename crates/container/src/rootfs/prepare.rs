@@ -17,7 +17,7 @@ use crate::cgroups::mount::CgroupfsPlan;
 
 // ANCHOR: rootfs_config
 /// Everything [`prepare_rootfs`] does, in the words of config.json.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RootfsConfig {
     /// The directory that becomes `/` (config.json's `root.path`), or the overlay's mount point.
     pub rootfs: PathBuf,
@@ -47,6 +47,7 @@ pub struct RootfsConfig {
     pub cwd: Option<PathBuf>,
     /// What a mount of type `cgroup` shows (the container's own cgroups, as chapter 4
     /// derives them); `None` mounts such an entry as it is written.
+    #[serde(skip)]
     pub cgroupfs: Option<CgroupfsPlan>,
 }
 // ANCHOR_END: rootfs_config

@@ -130,7 +130,7 @@ impl LinuxCapabilities {
 
 /// The five sets as bit masks (bit n = capability n), the way `/proc/<pid>/status`
 /// prints them in `CapBnd`, `CapEff`, `CapPrm`, `CapInh` and `CapAmb`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CapSets {
     pub bounding: u64,
     pub effective: u64,

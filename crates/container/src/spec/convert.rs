@@ -8,6 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use serde::{Deserialize, Serialize};
+
 use crate::cgroups::{Hierarchies, Ignored, Resources};
 use crate::namespaces::{IdMap, Namespace, Namespaces};
 use crate::rootfs::{MountNamespace, Propagation, RootChange, RootfsConfig};
@@ -17,13 +19,76 @@ use super::{Linux, Spec, SpecError};
 
 /// The namespaces of a container: those to create with clone(2), those to join with
 /// setns(2) (an entry with a `path`), and the id maps of a new user namespace.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Serializable: `create` derives it once and hands it to the container's init.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct NamespacePlan {
+    #[serde(with = "namespace_serde::set")]
     pub create: Namespaces,
     /// Kinds to join, and the namespace file to open (`/proc/<pid>/ns/net`, `/run/netns/x`).
+    #[serde(with = "namespace_serde::joins")]
     pub join: Vec<(Namespace, PathBuf)>,
     pub uid_map: Vec<IdMap>,
     pub gid_map: Vec<IdMap>,
+}
+
+/// Chapter 2's namespace types by their /proc names (`mnt`, `net`), for serde: they
+/// have none of their own.
+pub mod namespace_serde {
+    /// One [`Namespace`](crate::namespaces::Namespace).
+    pub mod name {
+        use crate::namespaces::Namespace;
+        use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(namespace: &Namespace, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.serialize_str(namespace.proc_name())
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Namespace, D::Error> {
+            String::deserialize(deserializer)?.parse().map_err(D::Error::custom)
+        }
+    }
+
+    /// A set, [`Namespaces`](crate::namespaces::Namespaces), as a list of names.
+    pub mod set {
+        use crate::namespaces::{Namespace, Namespaces};
+        use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(set: &Namespaces, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.collect_seq(set.iter().map(Namespace::proc_name))
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Namespaces, D::Error> {
+            Vec::<String>::deserialize(deserializer)?
+                .iter()
+                .map(|name| name.parse::<Namespace>().map_err(D::Error::custom))
+                .collect()
+        }
+    }
+
+    /// The namespaces to join, as (name, path) pairs.
+    pub mod joins {
+        use std::path::PathBuf;
+
+        use crate::namespaces::Namespace;
+        use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(
+            joins: &[(Namespace, PathBuf)],
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            serializer.collect_seq(joins.iter().map(|(kind, path)| (kind.proc_name(), path)))
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Vec<(Namespace, PathBuf)>, D::Error> {
+            Vec::<(String, PathBuf)>::deserialize(deserializer)?
+                .into_iter()
+                .map(|(name, path)| Ok((name.parse::<Namespace>().map_err(D::Error::custom)?, path)))
+                .collect()
+        }
+    }
 }
 
 fn unsupported(field: impl Into<String>, what: impl Into<String>, advice: &'static str) -> SpecError {
@@ -120,7 +185,9 @@ impl Spec {
     // ANCHOR: cgroup_resources
     /// `linux.resources` as chapter 4's limits, which model every field of it: each is
     /// applied, or refused by `cgroups::create` with its JSON path when this machine's
-    /// cgroup version cannot apply it. A zero means unset where runc reads it so
+    /// cgroup version cannot apply it. Not validated again: [`Spec::validate`] (which
+    /// [`Spec::load`] runs) checked every value, with its JSON path, and the wrapping
+    /// below adds only rules that are valid. A zero means unset where runc reads it so
     /// ([`Resources::zero_as_unset`]: Docker writes `"shares": 0` in every
     /// config.json), and what the kernel no longer has is left out, as runc leaves it
     /// ([`Spec::ignored_resources`] lists it for a warning). The device rules are wrapped as runc wraps them
@@ -148,8 +215,6 @@ impl Spec {
         let leaf_weight_file = Hierarchies::here().is_ok_and(|h| h.has_leaf_weight());
         let ignored = resources.drop_deprecated(leaf_weight_file);
         resources.devices = super::devices::device_rules(&resources.devices, &linux.devices);
-        resources.validate()?;
-        crate::cgroups::devices::check_rules(&resources.devices)?;
         Ok((resources, ignored))
     }
 
