@@ -78,9 +78,8 @@ fn chapter_one_from_exercise_to_done() {
     let before = cargo(&dir, &["test", "-p", "chapter-1"]);
     let log = text(&before);
     assert!(!before.status.success(), "chapter 1 passes on the untouched exercise:\n{log}");
-    let hints: Vec<String> = chapter
-        .meta
-        .files
+    let files = chapter.exercise_files(&dir).unwrap();
+    let hints: Vec<String> = files
         .iter()
         .flat_map(|f| chapter.marked(&dir, f).unwrap().holes().to_vec())
         .map(|h| h.hint)
@@ -88,11 +87,11 @@ fn chapter_one_from_exercise_to_done() {
     let shown = hints.iter().filter(|h| log.contains(&format!("not yet implemented: {h}"))).count();
     assert!(shown >= 2, "the failing tests should show the holes' hints; log:\n{log}");
 
-    for file in &chapter.meta.files {
-        fs::copy(chapter.solution_path(&dir, file), chapter.exercise_path(&dir, file)).unwrap();
+    for file in &files {
+        fs::write(chapter.exercise_path(&dir, file), chapter.render_answer(&dir, file).unwrap()).unwrap();
     }
     let after = cargo(&dir, &["test", "-p", "chapter-1"]);
-    assert!(after.status.success(), "chapter 1 fails with the answer key copied in:\n{}", text(&after));
+    assert!(after.status.success(), "chapter 1 fails with the answer key written in:\n{}", text(&after));
 
     let check = workshop(&dir, &["check", "1"]);
     assert!(check.status.success(), "cargo workshop check 1:\n{}", text(&check));

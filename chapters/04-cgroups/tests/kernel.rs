@@ -247,12 +247,8 @@ fn refused_limits_are_reported() {
 fn bad_names_leave_nothing_behind() {
     common::require_root();
     let hierarchies = common::hierarchies();
-    let create = |name: &str| match hierarchies.version().unwrap() {
-        Version::V1 => chapter_4::cgroups::v1::V1Cgroup::create(&hierarchies.v1, Path::new(name)).map(|_| ()),
-        Version::V2 => {
-            chapter_4::cgroups::v2::V2Cgroup::create(hierarchies.unified.as_deref().unwrap(), Path::new(name))
-                .map(|_| ())
-        }
+    let create = |name: &str| {
+        chapter_4::cgroups::create(&hierarchies, Path::new(name), &Resources::default()).map(|_| ())
     };
     for bad in ["../escape", "/abs", ""] {
         assert!(matches!(create(bad), Err(CgroupError::InvalidPath { .. })), "{bad:?}");

@@ -3,7 +3,7 @@
 //! Folder `NN-topic` is package `chapter-N` and book part `book/src/NN-topic/`;
 //! `chapter.toml` adds what the folder name cannot say: a stable id (progress is
 //! keyed by it, so renaming a folder loses nothing), the title, class minutes,
-//! the product files the learner writes, and escalating hints.
+//! the product module the learner writes in, and escalating hints.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::exercise::{MarkedFile, MarkerError};
+use crate::tree::ModuleTree;
 
 /// What went wrong while reading the workspace or a chapter.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +30,14 @@ pub enum ChapterError {
     UnknownChapter { number: u32, known: String },
     #[error("{path}: chapter {number} is there twice")]
     Duplicate { number: u32, path: PathBuf },
+    #[error("module = {path:?} in chapter.toml: {reason}")]
+    ModulePath { path: PathBuf, reason: String },
+    #[error("{path}:{line}: a chapter's mod.rs may hold only `mod` lines, `use` re-exports, docs and attributes (the chapter's shim copies it); move this code into a file of its own")]
+    NotDeclarationsOnly { path: PathBuf, line: usize },
+    #[error("{path}:{line}: a module file of a chapter may not declare modules of its own (they would be looked for next to the learner's copy); make it a directory with a mod.rs")]
+    OutlineModule { path: PathBuf, line: usize },
+    #[error("{path} declares `mod {name};` but neither {name}.rs nor {name}/mod.rs is next to it")]
+    MissingModule { path: PathBuf, name: String },
 }
 
 /// One class segment of a chapter, with the minutes it takes.
@@ -42,24 +51,20 @@ pub struct Segment {
     pub notes: String,
 }
 
-/// A product file whose marked regions the learner writes in this chapter.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
+/// A product file with holes: the learner writes its marked regions in this chapter.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExerciseFile {
     /// Path of the product file, relative to the workspace root.
     pub source: PathBuf,
-    /// File name under `exercises/NN-topic/` and `solutions/NN-topic/`;
-    /// the source's file name when absent.
-    #[serde(default)]
-    pub name: Option<String>,
+    /// Its path inside the chapter's module, which is also its path under
+    /// `exercises/NN-topic/` (`state.rs`).
+    pub rel: PathBuf,
 }
 
 impl ExerciseFile {
-    /// The file name used in `exercises/` and `solutions/`.
+    /// The learner's file name under `exercises/NN-topic/`.
     pub fn file_name(&self) -> String {
-        self.name.clone().unwrap_or_else(|| {
-            self.source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-        })
+        self.rel.to_string_lossy().into_owned()
     }
 }
 
@@ -78,8 +83,11 @@ pub struct ChapterMeta {
     pub needs: Vec<String>,
     #[serde(default)]
     pub segments: Vec<Segment>,
+    /// The product module the learner writes in (`crates/container/src/lifecycle`, or
+    /// a file such as `crates/container/src/process.rs`): its files with holes are the
+    /// learner's, the rest is compiled from the product (see [`crate::tree`]).
     #[serde(default)]
-    pub files: Vec<ExerciseFile>,
+    pub module: Option<PathBuf>,
     /// Hints, from a nudge to nearly the answer; `cargo workshop hint N` shows the next one.
     #[serde(default)]
     pub hints: Vec<String>,
@@ -107,14 +115,33 @@ impl Chapter {
         self.meta.segments.iter().map(|s| s.minutes).sum()
     }
 
-    /// Where the learner's copy of `file` lives.
-    pub fn exercise_path(&self, root: &Path, file: &ExerciseFile) -> PathBuf {
-        root.join("exercises").join(&self.dir_name).join(file.file_name())
+    /// The module the chapter swaps in, read from the product; None for a chapter
+    /// without one.
+    pub fn tree(&self, root: &Path) -> Result<Option<ModuleTree>, ChapterError> {
+        self.meta.module.as_deref().map(|module| ModuleTree::read(root, module)).transpose()
     }
 
-    /// Where the answer key for `file` lives.
-    pub fn solution_path(&self, root: &Path, file: &ExerciseFile) -> PathBuf {
-        root.join("solutions").join(&self.dir_name).join(file.file_name())
+    /// The learner's files: the module's files that hold a hole, in the order the
+    /// module declares them.
+    pub fn exercise_files(&self, root: &Path) -> Result<Vec<ExerciseFile>, ChapterError> {
+        Ok(match self.tree(root)? {
+            None => Vec::new(),
+            Some(tree) => tree
+                .exercise_files()
+                .into_iter()
+                .map(|f| ExerciseFile { source: f.source.clone(), rel: f.rel.clone() })
+                .collect(),
+        })
+    }
+
+    /// `exercises/NN-topic`, relative to the workspace root.
+    pub fn exercise_dir(&self) -> PathBuf {
+        Path::new("exercises").join(&self.dir_name)
+    }
+
+    /// Where the learner's copy of `file` lives.
+    pub fn exercise_path(&self, root: &Path, file: &ExerciseFile) -> PathBuf {
+        root.join(self.exercise_dir()).join(&file.rel)
     }
 
     /// Parses the marked product file behind `file`.
@@ -137,35 +164,49 @@ impl Chapter {
         file: &ExerciseFile,
         open: impl Fn(usize) -> bool,
     ) -> Result<String, ChapterError> {
-        let marked = self.marked(root, file)?;
-        let body = marked.render(open);
-        let n = self.number;
-        let task = if marked.holes().is_empty() {
-            format!(
-                "// Part of chapter {n}, given complete (no todo!() here): read it, your other files use it."
-            )
-        } else {
-            format!(
-                "// Your file for chapter {n}: replace each todo!() with working code, then run\n\
-                 // `cargo workshop check {n}`."
-            )
-        };
-        Ok(format!(
-            "{task} Generated from {src} by `cargo xtask exercises`;\n\
-             // `cargo workshop reset {n}` gives you a fresh copy.\n{body}",
-            src = file.source.display(),
-        ))
+        let body = self.marked(root, file)?.render(open);
+        Ok(format!("{}{body}", self.exercise_header(file)))
     }
 
-    /// The generated solution view of `file`, header included.
-    pub fn render_solution(&self, root: &Path, file: &ExerciseFile) -> Result<String, ChapterError> {
-        let body = self.marked(root, file)?.solution();
-        Ok(format!(
-            "// Answer key for chapter {n}, generated from {src} by `cargo xtask exercises`.\n\
-             // Do not edit: change the product file and regenerate.\n{body}",
+    /// The lines that open the learner's copy of `file`.
+    pub fn exercise_header(&self, file: &ExerciseFile) -> String {
+        format!(
+            "// Your file for chapter {n}: replace each todo!() with working code, then run\n\
+             // `cargo workshop check {n}`. Generated from {src} by `cargo xtask exercises`;\n\
+             // `cargo workshop reset {n}` gives you a fresh copy.\n",
             n = self.number,
             src = file.source.display(),
-        ))
+        )
+    }
+
+    /// The answer key for `file`, shaped like the learner's copy: the exercise
+    /// header, then the product file with the markers stripped and every hole filled.
+    pub fn render_answer(&self, root: &Path, file: &ExerciseFile) -> Result<String, ChapterError> {
+        Ok(format!("{}{}", self.exercise_header(file), self.marked(root, file)?.solution()))
+    }
+
+    /// The chapter's generated shim (`src/lib.rs` and the module's files), as
+    /// `(path relative to the workspace, text)`; nothing for a chapter without a module.
+    pub fn shim(&self, root: &Path) -> Result<Vec<(PathBuf, String)>, ChapterError> {
+        let Some(tree) = self.tree(root)? else { return Ok(Vec::new()) };
+        let learner: Vec<String> =
+            tree.exercise_files().iter().map(|f| format!("`{}`", f.rel.display())).collect();
+        let doc = format!(
+            "Chapter {n}, \"{title}\": {builds}\n\n\
+             This crate is the product crate with one module swapped: `{module}` is compiled\n\
+             from your files in `exercises/{dir}/` ({learner}) and from the\n\
+             product's own files for the rest of the module; `--features solution` compiles\n\
+             the product's files throughout. Everything else is the product's. Check your work\n\
+             with `cargo workshop check {n}` or `cargo test -p chapter-{n}`.",
+            n = self.number,
+            title = self.meta.title,
+            builds = self.meta.builds,
+            module = tree.name,
+            dir = self.dir_name,
+            learner = learner.join(", "),
+        );
+        let chapter_dir = Path::new("chapters").join(&self.dir_name);
+        Ok(tree.shim(&chapter_dir, &self.exercise_dir(), &doc))
     }
 }
 

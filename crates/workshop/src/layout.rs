@@ -1,6 +1,7 @@
 //! The mechanical mapping DESIGN.md promises: folder `chapters/NN-topic` is
-//! package `chapter-N`, has `exercises/NN-topic/`, `solutions/NN-topic/` and a
-//! book part `book/src/NN-topic/` listed in `SUMMARY.md`.
+//! package `chapter-N`, has its learner's files in `exercises/NN-topic/`, its
+//! generated shim in `chapters/NN-topic/src/`, and a book part `book/src/NN-topic/`
+//! listed in `SUMMARY.md`.
 
 use std::fs;
 
@@ -37,23 +38,31 @@ pub fn check(ws: &Workspace) -> Result<Vec<String>, ChapterError> {
                 chapter.number, chapter.dir_name
             ));
         }
-        for file in &chapter.meta.files {
-            for (kind, path) in [
-                ("exercise", chapter.exercise_path(&ws.root, file)),
-                ("solution", chapter.solution_path(&ws.root, file)),
-            ] {
-                if !path.is_file() {
-                    problems.push(format!(
-                        "chapter {}: {kind} file {} is missing; run `cargo xtask exercises`",
-                        chapter.number,
-                        path.display()
-                    ));
-                }
+        let generated = chapter
+            .exercise_files(&ws.root)?
+            .iter()
+            .map(|file| ("exercise", chapter.exercise_path(&ws.root, file)))
+            .chain(chapter.shim(&ws.root)?.into_iter().map(|(path, _)| ("shim", ws.root.join(path))))
+            .collect::<Vec<_>>();
+        for (kind, path) in generated {
+            if !path.is_file() {
+                problems.push(format!(
+                    "chapter {}: {kind} file {} is missing; run `cargo xtask exercises`",
+                    chapter.number,
+                    path.display()
+                ));
             }
         }
     }
-    // Folders under exercises/, solutions/ and book/src/ that name no chapter.
-    for top in ["exercises", "solutions", "book/src"] {
+    if ws.root.join("solutions").exists() {
+        problems.push(
+            "solutions/: no longer used, the answer key is the product itself (`--features solution` \
+             compiles it, `cargo workshop solution N` diffs against it); delete the folder"
+                .to_owned(),
+        );
+    }
+    // Folders under exercises/ and book/src/ that name no chapter.
+    for top in ["exercises", "book/src"] {
         let Ok(entries) = fs::read_dir(ws.root.join(top)) else {
             continue;
         };

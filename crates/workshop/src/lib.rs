@@ -4,6 +4,8 @@
 //! # Layout
 //! - `chapter`: the workspace and its chapters, read from `chapters/NN-topic/chapter.toml`.
 //! - `exercise`: exercise markers in product code and the two views generated from them.
+//! - `tree`: a chapter's module: which product files hold holes, and the shim that
+//!   compiles the learner's files with the product's others.
 //! - `layout`: the check that folders, packages and book parts line up.
 //! - `progress`: the learner's progress file (test results, hints shown), keyed by chapter id.
 //! - `status`: holes filled, last test result and the next step, per chapter.
@@ -11,7 +13,6 @@
 //! - `doctor`: can this machine run the chapters (privileges, namespaces, cgroups, overlayfs,
 //!   busybox, tools), each chapter's `needs` checked against it, with a fix per problem.
 //! - `diff`: the unified line diff behind `cargo workshop solution`.
-//! - `solution`: the answer key, shaped like the learner's file, for `cargo workshop solution`.
 //! - `reset`: fresh starter files, with a backup of the learner's copy.
 //! - `book`: builds the mdBook and serves it on 127.0.0.1.
 //! - `watch`: notices saved files under `exercises/` (inotify, or polling).
@@ -25,6 +26,6 @@ pub mod exercise;
 pub mod layout;
 pub mod progress;
 pub mod reset;
-pub mod solution;
 pub mod status;
+pub mod tree;
 pub mod watch;

@@ -19,7 +19,7 @@ use bigbang_workshop::check::{self, CheckOutcome};
 use bigbang_workshop::progress::{unix_now, Progress};
 use bigbang_workshop::status::{relative, Status};
 use bigbang_workshop::watch::{WatchMode, Watcher};
-use bigbang_workshop::{book, diff, doctor, reset, solution};
+use bigbang_workshop::{book, diff, doctor, reset};
 
 /// Your guide through the bigbang workshop: build Docker and Kubernetes from scratch.
 ///
@@ -289,9 +289,8 @@ fn solution(ws: &Workspace, chapter: &Chapter) -> Result<ExitCode> {
         Style::new().fg_color(Some(AnsiColor::Green.into())),
         Style::new()
     );
-    for file in &chapter.meta.files {
+    for file in &chapter.exercise_files(root)? {
         let mine_path = chapter.exercise_path(root, file);
-        let answer_path = chapter.solution_path(root, file);
         let mine = match std::fs::read_to_string(&mine_path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -306,9 +305,10 @@ fn solution(ws: &Workspace, chapter: &Chapter) -> Result<ExitCode> {
                 return Err(e).with_context(|| format!("cannot read your file {}", mine_path.display()))
             }
         };
-        let answer = solution::answer_for(root, chapter, file)?;
+        let answer = chapter.render_answer(root, file)?;
         let mine_name = relative(root, &mine_path).display().to_string();
-        let answer_name = relative(root, &answer_path).display().to_string();
+        // The answer key is the product file, markers stripped, under the learner's header.
+        let answer_name = file.source.display().to_string();
         let text = diff::unified(&mine_name, &answer_name, &mine, &answer, 3);
         println!();
         if text.is_empty() {

@@ -56,8 +56,7 @@ pub struct Restored {
 /// The chapter's learner files next to their starter texts.
 pub fn plan(root: &Path, chapter: &Chapter) -> Result<Vec<ResetFile>, ResetError> {
     chapter
-        .meta
-        .files
+        .exercise_files(root)?
         .iter()
         .map(|file| {
             let path = chapter.exercise_path(root, file);

@@ -46,7 +46,7 @@ impl ChapterStatus {
     /// Reads chapter `chapter` of the workspace at `root`.
     pub fn read(root: &Path, chapter: &Chapter, progress: &Progress) -> Result<Self, StatusError> {
         let mut files = Vec::new();
-        for file in &chapter.meta.files {
+        for file in &chapter.exercise_files(root)? {
             let marked = chapter.marked(root, file)?;
             let learner_path = chapter.exercise_path(root, file);
             let learner = match fs::read_to_string(&learner_path) {

@@ -1,11 +1,14 @@
-//! `cargo xtask exercises [--check]`: write (or check) `exercises/` and
-//! `solutions/` from the marked product files each `chapter.toml` names.
+//! `cargo xtask exercises [--check]`: write (or check) what each chapter's
+//! `module` generates: the learner's files in `exercises/NN-topic/` (the module's
+//! files that hold a hole, each hole as `todo!()`), and the chapter's shim in
+//! `chapters/NN-topic/src/` that compiles them with the product's other files.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use bigbang_workshop::chapter::Workspace;
+use bigbang_workshop::chapter::{Chapter, Workspace};
 
 /// One generated file and the text it must have.
 pub struct Generated {
@@ -17,18 +20,57 @@ pub struct Generated {
 pub fn generate(ws: &Workspace) -> Result<Vec<Generated>> {
     let mut out = Vec::new();
     for chapter in ws.chapters()? {
-        for file in &chapter.meta.files {
+        for file in chapter.exercise_files(&ws.root)? {
             out.push(Generated {
-                path: chapter.exercise_path(&ws.root, file),
-                text: chapter.render_exercise(&ws.root, file)?,
+                path: chapter.exercise_path(&ws.root, &file),
+                text: chapter.render_exercise(&ws.root, &file)?,
             });
-            out.push(Generated {
-                path: chapter.solution_path(&ws.root, file),
-                text: chapter.render_solution(&ws.root, file)?,
-            });
+        }
+        for (path, text) in chapter.shim(&ws.root)? {
+            out.push(Generated { path: ws.root.join(path), text });
         }
     }
     Ok(out)
+}
+
+/// The folders whose every file is generated: a chapter's `exercises/NN-topic/`,
+/// and the folder of its shim's module files (`chapters/NN-topic/src/<module>/`).
+fn generated_dirs(ws: &Workspace, chapter: &Chapter) -> Result<Vec<PathBuf>> {
+    let mut dirs = vec![ws.root.join(chapter.exercise_dir())];
+    if let Some(tree) = chapter.tree(&ws.root)? {
+        dirs.push(chapter.dir.join("src").join(&tree.name));
+    }
+    Ok(dirs)
+}
+
+/// Files in the generated folders that nothing generates any more: a file that
+/// lost its last hole, a chapter's hand-written module folder, an old layout.
+pub fn unexpected(ws: &Workspace) -> Result<Vec<PathBuf>> {
+    let expected: BTreeSet<PathBuf> = generate(ws)?.into_iter().map(|g| g.path).collect();
+    let mut out = Vec::new();
+    for chapter in ws.chapters()? {
+        for dir in generated_dirs(ws, &chapter)? {
+            walk(&dir, &mut |path| {
+                if !expected.contains(path) {
+                    out.push(path.to_owned());
+                }
+            })?;
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, found: &mut dyn FnMut(&Path)) -> Result<()> {
+    let Ok(entries) = fs::read_dir(dir) else { return Ok(()) };
+    for entry in entries {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(&path, found)?;
+        } else {
+            found(&path);
+        }
+    }
+    Ok(())
 }
 
 /// Generated files that are missing or differ from what the product code says.
@@ -40,7 +82,8 @@ pub fn stale(ws: &Workspace) -> Result<Vec<PathBuf>> {
         .collect())
 }
 
-/// Writes every generated file; returns how many changed.
+/// Writes every generated file and removes the unexpected ones; returns how many
+/// files changed.
 pub fn write(ws: &Workspace) -> Result<usize> {
     let mut changed = 0;
     for g in generate(ws)? {
@@ -53,20 +96,39 @@ pub fn write(ws: &Workspace) -> Result<usize> {
         fs::write(&g.path, &g.text).with_context(|| format!("writing {}", g.path.display()))?;
         changed += 1;
     }
+    for path in unexpected(ws)? {
+        fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+        println!("removed {}: nothing generates it any more", rel(&ws.root, &path));
+        // An emptied folder goes too; a folder with other files stays.
+        let mut dir = path.parent();
+        while let Some(d) = dir.filter(|d| d.starts_with(&ws.root) && *d != ws.root) {
+            if fs::remove_dir(d).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+        changed += 1;
+    }
     Ok(changed)
 }
 
 pub fn run(ws: &Workspace, check: bool) -> Result<()> {
     if check {
         let stale = stale(ws)?;
-        if !stale.is_empty() {
-            let list: Vec<String> = stale.iter().map(|p| rel(&ws.root, p)).collect();
-            bail!(
-                "generated files are stale: {}\nrun `cargo xtask exercises` and commit the result",
-                list.join(", ")
-            );
+        let unexpected = unexpected(ws)?;
+        if !stale.is_empty() || !unexpected.is_empty() {
+            let list =
+                |paths: &[PathBuf]| paths.iter().map(|p| rel(&ws.root, p)).collect::<Vec<_>>().join(", ");
+            let mut message = String::new();
+            if !stale.is_empty() {
+                message.push_str(&format!("generated files are stale: {}\n", list(&stale)));
+            }
+            if !unexpected.is_empty() {
+                message.push_str(&format!("files nothing generates any more: {}\n", list(&unexpected)));
+            }
+            bail!("{message}run `cargo xtask exercises` and commit the result");
         }
-        println!("exercises and solutions are up to date");
+        println!("exercises and chapter shims are up to date");
     } else {
         let changed = write(ws)?;
         println!("wrote {changed} generated file(s)");

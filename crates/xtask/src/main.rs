@@ -1,8 +1,9 @@
 //! `cargo xtask`: the maintainers' tasks.
 //!
 //! # Layout
-//! - `exercises`: generate `exercises/` and `solutions/` from marked product code.
-//! - `verify`: every chapter fails on its exercises, passes on its solutions, and
+//! - `exercises`: generate the learner's files (`exercises/`) and the chapter shims
+//!   (`chapters/NN-topic/src/`) from marked product code.
+//! - `verify`: every chapter fails on its exercises, passes on the product, and
 //!   every hole is covered by a test.
 //! - `unprivileged`: run the chapters that promise to work without root as uid 65534.
 //! - `book`: build the book, check every `{{#include}}` anchor and every internal link.
@@ -34,22 +35,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
-    /// Generate exercises/ and solutions/ from the exercise markers in crates/.
+    /// Generate exercises/ and the chapter shims from the exercise markers in crates/.
     Exercises {
         /// Fail if the committed files differ from what would be generated.
         #[arg(long)]
         check: bool,
     },
-    /// Prove each chapter's tests fail on the exercises, pass on the solutions,
+    /// Prove each chapter's tests fail on the exercises, pass on the product,
     /// and notice every single hole left empty.
     Verify {
         /// Chapter numbers; all chapters when none.
         chapters: Vec<u32>,
     },
-    /// Check that chapters/NN-topic, package chapter-N, exercises/, solutions/ and
+    /// Check that chapters/NN-topic, package chapter-N, exercises/NN-topic/ and
     /// book/src/NN-topic/ line up.
     Layout,
-    /// As root: run chapters' checks (on the solutions) as the unprivileged user nobody.
+    /// As root: run chapters' checks (on the product) as the unprivileged user nobody.
     Unprivileged {
         /// Chapter numbers; by default those whose chapter.toml needs "root-or-userns".
         chapters: Vec<u32>,
@@ -85,7 +86,7 @@ fn layout(ws: &Workspace) -> Result<()> {
     if !problems.is_empty() {
         bail!("the layout does not line up:\n  {}", problems.join("\n  "));
     }
-    println!("chapters, packages, exercises, solutions and book parts line up");
+    println!("chapters, packages, exercises, shims and book parts line up");
     Ok(())
 }
 
@@ -121,7 +122,7 @@ fn ci(ws: &Workspace) -> Result<()> {
         ),
         ("exercises --check", Box::new(|ws: &Workspace| exercises::run(ws, true))),
         ("layout", Box::new(layout)),
-        ("tests on the solutions", Box::new(cargo(&["test", "--workspace", "--all-features"]))),
+        ("tests on the product", Box::new(cargo(&["test", "--workspace", "--all-features"]))),
         ("verify", Box::new(|ws: &Workspace| verify::run(ws, &[]))),
         ("unprivileged", Box::new(|ws: &Workspace| unprivileged::run(ws, &[]))),
         ("book", Box::new(book::run)),

@@ -1,7 +1,7 @@
 //! `cargo xtask unprivileged [N…]`: run chapters' checks as an unprivileged user.
 //!
 //! Learners often are not root. As root, this builds each chapter's tests on the
-//! solutions, copies the test programs and the chapter's demo to a directory any
+//! product (`--features solution`), copies the test programs and the chapter's demo to a directory any
 //! user may read (the workspace may sit under /root), and runs them as `nobody`
 //! (uid 65534), so the code paths that use a user namespace are exercised for real.
 

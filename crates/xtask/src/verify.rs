@@ -1,7 +1,7 @@
 //! `cargo xtask verify [N…]`: prove, for each chapter, that its tests check
-//! something. They must PASS on the solutions, FAIL on the exercises, and FAIL
-//! with only one hole left open, for every hole: a hole no test notices is a
-//! hole a learner could leave empty and be told they are done.
+//! something. They must PASS on the product (`--features solution`), FAIL on the
+//! exercises, and FAIL with only one hole left open, for every hole: a hole no test
+//! notices is a hole a learner could leave empty and be told they are done.
 //!
 //! Variants are written over `exercises/NN-topic/` and the generated files are
 //! restored afterwards (also on error or Ctrl-C's panic-free path), so verify
@@ -150,7 +150,7 @@ fn verify_chapter(ws: &Workspace, chapter: &Chapter) -> Result<Row> {
     }
 
     // One hole at a time: every other hole filled in, this one left as todo!().
-    let files: Vec<_> = chapter.meta.files.iter().collect();
+    let files = chapter.exercise_files(&ws.root)?;
     let mut holes = 0;
     let _restore = Restore {
         files: files
@@ -194,10 +194,7 @@ pub fn run(ws: &Workspace, only: &[u32]) -> Result<()> {
         ws.chapters()?.into_iter().filter(|c| only.is_empty() || only.contains(&c.number)).collect();
     // Only the chosen chapters' files are overwritten, so only they must be pristine.
     let ours = |path: &PathBuf| {
-        chapters.iter().any(|c| {
-            path.starts_with(ws.root.join("exercises").join(&c.dir_name))
-                || path.starts_with(ws.root.join("solutions").join(&c.dir_name))
-        })
+        chapters.iter().any(|c| path.starts_with(ws.root.join(c.exercise_dir())) || path.starts_with(&c.dir))
     };
     let stale: Vec<PathBuf> = exercises::stale(ws)?.into_iter().filter(ours).collect();
     if !stale.is_empty() {
@@ -236,7 +233,9 @@ mod tests {
     fn half_covered_workspace() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         let files = [
-            ("Cargo.toml", "[workspace]\nmembers = [\"chapters/*\"]\nresolver = \"2\"\n"),
+            ("Cargo.toml", "[workspace]\nmembers = [\"chapters/*\", \"crates/*\"]\nresolver = \"2\"\n"),
+            ("crates/demo/Cargo.toml", "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"),
+            ("crates/demo/src/lib.rs", "pub mod calc;\n"),
             (".cargo/config.toml", "[build]\ntarget-dir = \"target\"\n"),
             (
                 "crates/demo/src/calc.rs",
@@ -245,16 +244,12 @@ mod tests {
             ),
             (
                 "chapters/01-calc/chapter.toml",
-                "id = \"calc\"\ntitle = \"Calc\"\nbuilds = \"Sums.\"\n[[files]]\nsource = \"crates/demo/src/calc.rs\"\n",
+                "id = \"calc\"\ntitle = \"Calc\"\nbuilds = \"Sums.\"\nmodule = \"crates/demo/src/calc.rs\"\n",
             ),
             (
                 "chapters/01-calc/Cargo.toml",
-                "[package]\nname = \"chapter-1\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[features]\nsolution = []\n",
-            ),
-            (
-                "chapters/01-calc/src/lib.rs",
-                "#[cfg(not(feature = \"solution\"))]\n#[path = \"../../../exercises/01-calc/calc.rs\"]\npub mod calc;\n\
-                 #[cfg(feature = \"solution\")]\n#[path = \"../../../solutions/01-calc/calc.rs\"]\npub mod calc;\n",
+                "[package]\nname = \"chapter-1\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[features]\nsolution = []\n\
+                 [dependencies]\ndemo = { path = \"../../crates/demo\" }\n",
             ),
             ("chapters/01-calc/tests/calc.rs", "#[test]\nfn adds() {\n    assert_eq!(chapter_1::calc::add(2, 2), 4);\n}\n"),
         ];

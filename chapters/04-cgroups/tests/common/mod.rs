@@ -1,6 +1,7 @@
-//! Helpers for chapter 4's kernel checks (tests/kernel.rs): a guard that removes a
-//! test's cgroup with the PRODUCT's driver (so cleanup works even while your code is
-//! a todo!()), and the chapter binary's payloads. The v2 fixture tree is in tests/v2.rs.
+//! Helpers for chapter 4's kernel checks (tests/kernel.rs): a guard that makes a test's
+//! cgroup with the chapter's factory (your drivers) and removes it with the PRODUCT's
+//! (so cleanup works even while your code is a todo!()), and the chapter binary's
+//! payloads. The v2 fixture tree is in tests/v2.rs.
 
 use std::fs;
 use std::io::Write;
@@ -9,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 
 use assert_cmd::cargo::CommandCargoExt;
 use bigbang_testkit::wait::Lines;
-use chapter_4::cgroups::{self, v1, v2, CgroupManager, Hierarchies, Resources, Version};
+use chapter_4::cgroups::{self, CgroupManager, Hierarchies, Resources, Version};
 
 /// Stops a test that needs root with one line saying how to run it.
 pub fn require_root() {
@@ -34,19 +35,13 @@ pub struct TestCgroup {
 }
 
 impl TestCgroup {
-    /// Creates the cgroup (no limits yet).
+    /// Creates the cgroup (no limits yet), as the chapter's `cgroups::create` does it.
     pub fn new() -> Self {
         require_root();
         let hierarchies = hierarchies();
         let name = PathBuf::from(bigbang_testkit::names::numbered("bigbang-test"));
-        let cgroup: Box<dyn CgroupManager> = match hierarchies.version().expect("no cgroup hierarchy mounted")
-        {
-            Version::V1 => Box::new(v1::V1Cgroup::create(&hierarchies.v1, &name).expect("v1 create")),
-            Version::V2 => {
-                let root = hierarchies.unified.as_deref().expect("a v2 tree");
-                Box::new(v2::V2Cgroup::create(root, &name).expect("v2 create"))
-            }
-        };
+        let cgroup = cgroups::create(&hierarchies, &name, &Resources::default())
+            .unwrap_or_else(|err| panic!("create cgroup {}: {err}", name.display()));
         Self { cgroup, name, hierarchies }
     }
 
@@ -81,7 +76,10 @@ impl TestCgroup {
 
 impl Drop for TestCgroup {
     fn drop(&mut self) {
-        if let Ok(cgroup) = cgroups::open(&self.hierarchies, &self.name) {
+        // The product's driver: yours may still be todo!().
+        let hierarchies = bigbang_container::cgroups::Hierarchies::here();
+        let opened = hierarchies.and_then(|h| bigbang_container::cgroups::open(&h, &self.name));
+        if let Ok(cgroup) = opened {
             if let Err(err) = cgroup.remove() {
                 eprintln!("cleanup of cgroup {}: {err}", self.name.display());
             }
