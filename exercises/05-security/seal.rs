@@ -89,8 +89,10 @@ fn mount_id(file: &File) -> Option<u64> {
 
 /// Whether mount `id` is in this process's mount namespace (or we cannot tell).
 fn mount_is_attached(id: u64) -> bool {
-    let Ok(table) = std::fs::read_to_string("/proc/self/mountinfo") else { return true };
-    table.lines().any(|line| line.split(' ').next().and_then(|f| f.parse::<u64>().ok()) == Some(id))
+    match crate::mountinfo::read(crate::mountinfo::SELF) {
+        Ok(table) => table.iter().any(|mount| mount.mount_id == id),
+        Err(_) => true,
+    }
 }
 
 /// Whether `file`, a process's executable, is one a container cannot overwrite: a
