@@ -28,6 +28,9 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use bigbang_testkit::pty::PtySession;
+use bigbang_testkit::rootfs::import_rootfs;
+use bigbang_testkit::wait::eventually_within;
 use support::*;
 
 /// The runtimes every case runs under, runc first: what it does is the reference.
@@ -253,7 +256,9 @@ fn detached_container_exec_top_pause_logs_stop_rm() {
     for runtime in RUNTIMES {
         let c = name("sleeper", runtime);
         docker.run_detached(runtime, &c, &[], &["sh", "-c", "echo started; exec sleep 1000"]);
-        wait_until("the container's first log line", || docker.ok(&["logs", &c]) == "started");
+        eventually_within(ENGINE_PATIENCE, "the container's first log line is there", || {
+            docker.ok(&["logs", &c]) == "started"
+        });
         let exec = docker.output(&["exec", &c, "sh", "-c", "echo in-exec; exit 4"]);
         assert_eq!(exec.status.code(), Some(4), "--runtime {runtime}:\n{}", output_text(&exec));
         assert_eq!(text(&exec.stdout), "in-exec\n");
@@ -417,7 +422,7 @@ fn restart_on_failure_restarts_through_the_runtime() {
     for runtime in RUNTIMES {
         let c = name("failing", runtime);
         docker.run_detached(runtime, &c, &["--restart", "on-failure:2"], &["sh", "-c", "echo try; exit 5"]);
-        wait_until("two restarts and the last exit", || {
+        eventually_within(ENGINE_PATIENCE, "two restarts and the last exit are done", || {
             docker.inspect(&c, "{{.RestartCount}} {{.State.Status}}") == "2 exited"
         });
         assert_eq!(docker.inspect(&c, "{{.State.ExitCode}}"), "5");
