@@ -22,7 +22,7 @@ pub fn of(pid: impl Display) -> Vec<MountInfo> {
 
 /// The mount at `point`: the top one when several are stacked there, the one a path
 /// lookup sees.
-pub fn at(mounts: &[MountInfo], point: impl AsRef<Path>) -> Option<&MountInfo> {
+pub fn mount_at(mounts: &[MountInfo], point: impl AsRef<Path>) -> Option<&MountInfo> {
     let point = point.as_ref();
     mounts.iter().rev().find(|m| m.mount_point == point)
 }
@@ -41,15 +41,15 @@ mod tests {
                     3 2 0:3 / /tmp rw,nosuid - tmpfs second rw\n";
         let mounts = parse(text);
         assert_eq!(mounts.len(), 3, "{mounts:#?}");
-        assert_eq!(at(&mounts, "/tmp").map(|m| m.source.as_str()), Some("second"));
-        assert!(at(&mounts, "/").is_some_and(|m| m.has_option("ro")));
-        assert!(at(&mounts, "/proc").is_none());
+        assert_eq!(mount_at(&mounts, "/tmp").map(|m| m.source.as_str()), Some("second"));
+        assert!(mount_at(&mounts, "/").is_some_and(|m| m.has_option("ro")));
+        assert!(mount_at(&mounts, "/proc").is_none());
     }
 
     /// This process's own table is read, its root among its mounts.
     #[test]
     fn reads_a_process_table() {
         let mounts = of("self");
-        assert!(at(&mounts, "/").is_some(), "{mounts:#?}");
+        assert!(mount_at(&mounts, "/").is_some(), "{mounts:#?}");
     }
 }
