@@ -149,8 +149,8 @@ fn memory_limit_is_enforced() {
     let log = wait_for_log(&name, "ready");
     assert!(log.lines().any(|l| l == "hog=137"), "the hog was not SIGKILLed:\n{log}");
     let memory = cgroup_dir(&name, "memory");
-    assert_eq!(cgroups::read(&memory.join("memory.limit_in_bytes")), (32u64 << 20).to_string());
-    let oom = cgroups::read(&memory.join("memory.oom_control"));
+    assert_eq!(cgroups::read(memory.join("memory.limit_in_bytes")), (32u64 << 20).to_string());
+    let oom = cgroups::read(memory.join("memory.oom_control"));
     let kills: u64 = oom
         .lines()
         .find_map(|l| l.strip_prefix("oom_kill "))
@@ -186,8 +186,8 @@ fn pids_limit_is_enforced() {
     let (name, _) = fx.run_detached("counted", &["--pids-limit", "16"], &["sh", "-c", &script]);
     wait_for_log(&name, "ready");
     let pids = cgroup_dir(&name, "pids");
-    assert_eq!(cgroups::read(&pids.join("pids.max")), "16");
-    let events = cgroups::read(&pids.join("pids.events"));
+    assert_eq!(cgroups::read(pids.join("pids.max")), "16");
+    let events = cgroups::read(pids.join("pids.events"));
     let refused: u64 = events.strip_prefix("max ").and_then(|n| n.parse().ok()).unwrap_or(0);
     assert!(refused >= 1, "the kernel refused no fork in {}: {events}", pids.display());
     podman_ok(&["rm", "--force", "--time", "0", &name]);

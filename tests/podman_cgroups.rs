@@ -36,7 +36,7 @@ fn pause_and_unpause_freeze_and_thaw() {
     eventually("the counter has started", || last_count(&name) > 2);
     podman_ok(&["pause", &name]);
     assert_eq!(inspect(&name, "{{.State.Status}}"), "paused");
-    assert_eq!(cgroups::read(&cgroup_dir(&name, "freezer").join("freezer.state")), "FROZEN");
+    assert_eq!(cgroups::read(cgroup_dir(&name, "freezer").join("freezer.state")), "FROZEN");
     let frozen_at = last_count(&name);
     // Many of the payload's 50 ms periods pass; a running payload would log in each.
     std::thread::sleep(Duration::from_millis(500));
@@ -74,7 +74,7 @@ fn device_rules_allow_the_given_device_and_the_defaults_only() {
     assert!(out.contains("fuse=ok") && out.contains("null=ok") && out.contains("mknod=ok"), "{out}");
     assert!(out.contains("kmsg=1") && out.contains("Operation not permitted"), "{out}");
     let (name, _) = fx.run_detached("list", &["--device", "/dev/fuse"], &["sleep", "1000"]);
-    let list = cgroups::read(&cgroup_dir(&name, "devices").join("devices.list"));
+    let list = cgroups::read(cgroup_dir(&name, "devices").join("devices.list"));
     for rule in ["c 10:229 rwm", "c 1:3 rwm", "c 136:* rwm", "c *:* m"] {
         assert!(list.lines().any(|l| l == rule), "devices.list lacks {rule}:\n{list}");
     }
@@ -110,7 +110,7 @@ fn podman_update_changes_the_limits() {
     assert_eq!(cgroups::read(&memory), (128u64 << 20).to_string());
     podman_ok(&["update", "--memory", "64m", "--cpuset-cpus", "0", &name]);
     assert_eq!(cgroups::read(&memory), (64u64 << 20).to_string());
-    assert_eq!(cgroups::read(&cgroup_dir(&name, "cpuset").join("cpuset.cpus")), "0");
+    assert_eq!(cgroups::read(cgroup_dir(&name, "cpuset").join("cpuset.cpus")), "0");
     let pid = inspect(&name, "{{.State.Pid}}");
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     assert!(status.lines().any(|l| l.split_whitespace().eq(["Cpus_allowed_list:", "0"])), "{status}");
