@@ -25,9 +25,10 @@ mod support;
 
 use std::fs;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
+use bigbang_testkit::cgroups;
 use bigbang_testkit::pty::PtySession;
 use bigbang_testkit::rootfs::import_rootfs;
 use bigbang_testkit::wait::eventually_within;
@@ -161,18 +162,7 @@ impl Docker {
     /// tree on a v2 host), found from its init's /proc/<pid>/cgroup.
     fn cgroup_file(&self, name: &str, controller: &str, file: &str) -> String {
         let pid = self.inspect(name, "{{.State.Pid}}");
-        let cgroups = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
-        let dir = cgroups
-            .lines()
-            .find_map(|l| {
-                let mut fields = l.splitn(3, ':');
-                let (_, controllers, path) = (fields.next()?, fields.next()?, fields.next()?);
-                controllers.split(',').any(|c| c == controller).then(|| path.to_string())
-            })
-            .map(|path| Path::new("/sys/fs/cgroup").join(controller).join(path.trim_start_matches('/')))
-            .unwrap_or_else(|| panic!("{name} (pid {pid}) is in no {controller} cgroup:\n{cgroups}"));
-        let path = dir.join(file);
-        fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).trim().to_string()
+        cgroups::read(cgroups::v1_dir_of(pid, controller).join(file))
     }
 
     /// Removes every container, then stops dockerd and checks nothing is left.

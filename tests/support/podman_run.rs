@@ -4,8 +4,10 @@
 //! support/podman.rs as `mod support` too.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
+
+use bigbang_testkit::cgroups;
 
 use crate::support::{inspect, Fixture};
 
@@ -34,15 +36,5 @@ impl Fixture {
 /// The directory of the running container `name` in cgroup v1 hierarchy `controller`,
 /// as the kernel reports it in /proc/<pid>/cgroup.
 pub fn cgroup_dir(name: &str, controller: &str) -> PathBuf {
-    let pid = inspect(name, "{{.State.Pid}}");
-    let cgroups = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
-    let path = cgroups
-        .lines()
-        .find_map(|l| {
-            let mut fields = l.splitn(3, ':');
-            let (_, controllers, path) = (fields.next()?, fields.next()?, fields.next()?);
-            controllers.split(',').any(|c| c == controller).then(|| path.to_string())
-        })
-        .unwrap_or_else(|| panic!("pid {pid} of {name} is in no {controller} cgroup:\n{cgroups}"));
-    Path::new("/sys/fs/cgroup").join(controller).join(path.trim_start_matches('/'))
+    cgroups::v1_dir_of(inspect(name, "{{.State.Pid}}"), controller)
 }

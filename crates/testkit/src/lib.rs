@@ -16,7 +16,7 @@
 //! - `process`: processes from /proc: alive or gone, status fields, capabilities,
 //!   namespaces, descriptors, process trees.
 //! - `cgroups`: the hierarchies mounted here, a container's cgroup directories in each,
-//!   leftovers, and a cleanup that kills and removes.
+//!   a process's v1 cgroup directory, leftovers, and a cleanup that kills and removes.
 //! - `bundle`: an OCI bundle: a busybox rootfs and the config.json of `<runtime> spec`.
 //! - `payload`: a payload that prints what it sees in sections, and their parser.
 //! - `runtime`: an OCI runtime (bang-oci, chapter 6's binary, runc) with a state root of
