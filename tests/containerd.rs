@@ -23,6 +23,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use bigbang_testkit::wait::eventually_within;
 use support::*;
 
 /// containerd and its client, with a namespace of the test's own.
@@ -180,7 +181,7 @@ fn ctr_task_kill_ends_the_task() {
         assert!(cgroup(), "{name}: no cgroup {}/{id}", ctd.daemon.cgroup_parent);
         ctd.ok(&["task", "kill", "--signal", "SIGKILL", &id]);
         assert_eq!(run.wait().unwrap().code(), Some(137), "{name}");
-        wait_until("the task's cgroup to go", || !cgroup());
+        eventually_within(ENGINE_PATIENCE, "the task's cgroup is gone", || !cgroup());
     }
     ctd.finish();
 }

@@ -25,9 +25,13 @@ mod support;
 
 use std::fs;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
+use bigbang_testkit::cgroups;
+use bigbang_testkit::pty::PtySession;
+use bigbang_testkit::rootfs::import_rootfs;
+use bigbang_testkit::wait::eventually_within;
 use support::*;
 
 /// The runtimes every case runs under, runc first: what it does is the reference.
@@ -158,18 +162,7 @@ impl Docker {
     /// tree on a v2 host), found from its init's /proc/<pid>/cgroup.
     fn cgroup_file(&self, name: &str, controller: &str, file: &str) -> String {
         let pid = self.inspect(name, "{{.State.Pid}}");
-        let cgroups = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
-        let dir = cgroups
-            .lines()
-            .find_map(|l| {
-                let mut fields = l.splitn(3, ':');
-                let (_, controllers, path) = (fields.next()?, fields.next()?, fields.next()?);
-                controllers.split(',').any(|c| c == controller).then(|| path.to_string())
-            })
-            .map(|path| Path::new("/sys/fs/cgroup").join(controller).join(path.trim_start_matches('/')))
-            .unwrap_or_else(|| panic!("{name} (pid {pid}) is in no {controller} cgroup:\n{cgroups}"));
-        let path = dir.join(file);
-        fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).trim().to_string()
+        cgroups::read(cgroups::v1_dir_of(pid, controller).join(file))
     }
 
     /// Removes every container, then stops dockerd and checks nothing is left.
@@ -253,7 +246,9 @@ fn detached_container_exec_top_pause_logs_stop_rm() {
     for runtime in RUNTIMES {
         let c = name("sleeper", runtime);
         docker.run_detached(runtime, &c, &[], &["sh", "-c", "echo started; exec sleep 1000"]);
-        wait_until("the container's first log line", || docker.ok(&["logs", &c]) == "started");
+        eventually_within(ENGINE_PATIENCE, "the container's first log line is there", || {
+            docker.ok(&["logs", &c]) == "started"
+        });
         let exec = docker.output(&["exec", &c, "sh", "-c", "echo in-exec; exit 4"]);
         assert_eq!(exec.status.code(), Some(4), "--runtime {runtime}:\n{}", output_text(&exec));
         assert_eq!(text(&exec.stdout), "in-exec\n");
@@ -417,7 +412,7 @@ fn restart_on_failure_restarts_through_the_runtime() {
     for runtime in RUNTIMES {
         let c = name("failing", runtime);
         docker.run_detached(runtime, &c, &["--restart", "on-failure:2"], &["sh", "-c", "echo try; exit 5"]);
-        wait_until("two restarts and the last exit", || {
+        eventually_within(ENGINE_PATIENCE, "two restarts and the last exit are done", || {
             docker.inspect(&c, "{{.RestartCount}} {{.State.Status}}") == "2 exited"
         });
         assert_eq!(docker.inspect(&c, "{{.State.ExitCode}}"), "5");

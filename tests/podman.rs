@@ -13,6 +13,8 @@
 //! runtime's job; `--ulimit nofile/nproc=1024` because podman's default rlimits exceed
 //! this machine's hard limits, which a runtime without CAP_SYS_RESOURCE cannot raise.
 
+#[path = "support/podman_run.rs"]
+mod podman_run;
 #[path = "support/podman.rs"]
 mod support;
 
@@ -21,6 +23,9 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Stdio;
 
+use bigbang_testkit::cgroups;
+use bigbang_testkit::wait::{self, PATIENCE};
+use podman_run::*;
 use support::*;
 
 /// A shell function that doubles a string to 256 MiB (several times 32 MiB with the
@@ -30,6 +35,20 @@ const HOG: &str = "hog() { x=a; i=0; while [ $i -lt 28 ]; do x=$x$x; i=$((i+1));
 
 /// A shell loop that starts 40 background processes.
 const FORKS: &str = "i=0; while [ $i -lt 40 ]; do sleep 1000 & i=$((i+1)); done; echo all forked";
+
+/// Waits (at most [`PATIENCE`], then fails showing the log) until the container's log
+/// has a line `line`; returns the log.
+fn wait_for_log(name: &str, line: &str) -> String {
+    wait::until(PATIENCE, &format!("{name} logs {line:?}"), || {
+        let output = podman().args(["logs", name]).output().expect("running podman logs");
+        let log = text(&output.stdout) + &text(&output.stderr);
+        if log.lines().any(|l| l.trim() == line) {
+            Ok(log)
+        } else {
+            Err(format!("its log:\n{log}"))
+        }
+    })
+}
 
 /// `podman run --rm` hands the payload's stdout and stderr back separately.
 #[test]
@@ -75,7 +94,7 @@ fn run_reports_a_sigkill_death_as_137() {
     let mut first = String::new();
     BufReader::new(run.stdout.take().unwrap()).read_line(&mut first).unwrap();
     assert_eq!(first, "ready\n");
-    fx.ids.push(read_trimmed(&cidfile));
+    fx.ids.push(cgroups::read(&cidfile));
     podman_ok(&["kill", "--signal", "KILL", &name]);
     let status = run.wait().unwrap();
     assert_eq!(status.code(), Some(137), "podman run after SIGKILL: {status}");
@@ -130,8 +149,8 @@ fn memory_limit_is_enforced() {
     let log = wait_for_log(&name, "ready");
     assert!(log.lines().any(|l| l == "hog=137"), "the hog was not SIGKILLed:\n{log}");
     let memory = cgroup_dir(&name, "memory");
-    assert_eq!(read_trimmed(&memory.join("memory.limit_in_bytes")), (32u64 << 20).to_string());
-    let oom = read_trimmed(&memory.join("memory.oom_control"));
+    assert_eq!(cgroups::read(memory.join("memory.limit_in_bytes")), (32u64 << 20).to_string());
+    let oom = cgroups::read(memory.join("memory.oom_control"));
     let kills: u64 = oom
         .lines()
         .find_map(|l| l.strip_prefix("oom_kill "))
@@ -167,8 +186,8 @@ fn pids_limit_is_enforced() {
     let (name, _) = fx.run_detached("counted", &["--pids-limit", "16"], &["sh", "-c", &script]);
     wait_for_log(&name, "ready");
     let pids = cgroup_dir(&name, "pids");
-    assert_eq!(read_trimmed(&pids.join("pids.max")), "16");
-    let events = read_trimmed(&pids.join("pids.events"));
+    assert_eq!(cgroups::read(pids.join("pids.max")), "16");
+    let events = cgroups::read(pids.join("pids.events"));
     let refused: u64 = events.strip_prefix("max ").and_then(|n| n.parse().ok()).unwrap_or(0);
     assert!(refused >= 1, "the kernel refused no fork in {}: {events}", pids.display());
     podman_ok(&["rm", "--force", "--time", "0", &name]);

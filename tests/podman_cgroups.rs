@@ -7,26 +7,22 @@
 //! They need root and podman: `sudo -E env PATH="$PATH" cargo test -p bigbang --test podman_cgroups`.
 //! See tests/podman.rs for podman's flags and why.
 
+#[path = "support/podman_run.rs"]
+mod podman_run;
 #[path = "support/podman.rs"]
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use bigbang_testkit::cgroups;
+use bigbang_testkit::wait::eventually;
+use podman_run::*;
 use support::*;
 
 /// The last number the payload logged (it logs one per line).
 fn last_count(name: &str) -> u64 {
     let output = podman().args(["logs", name]).output().expect("running podman logs");
     text(&output.stdout).lines().rev().find_map(|l| l.trim().parse().ok()).unwrap_or(0)
-}
-
-/// Waits (at most 20 s, then fails) until `done` holds.
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// `podman pause` freezes the container (podman says paused, the freezer says FROZEN,
@@ -37,17 +33,17 @@ fn pause_and_unpause_freeze_and_thaw() {
     let mut fx = Fixture::new("pause");
     let counter = "i=0; while :; do i=$((i+1)); echo $i; sleep 0.05; done";
     let (name, _) = fx.run_detached("counter", &[], &["sh", "-c", counter]);
-    wait_until("the counter to start", || last_count(&name) > 2);
+    eventually("the counter has started", || last_count(&name) > 2);
     podman_ok(&["pause", &name]);
     assert_eq!(inspect(&name, "{{.State.Status}}"), "paused");
-    assert_eq!(read_trimmed(&cgroup_dir(&name, "freezer").join("freezer.state")), "FROZEN");
+    assert_eq!(cgroups::read(cgroup_dir(&name, "freezer").join("freezer.state")), "FROZEN");
     let frozen_at = last_count(&name);
     // Many of the payload's 50 ms periods pass; a running payload would log in each.
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(last_count(&name), frozen_at, "the payload counted on while paused");
     podman_ok(&["unpause", &name]);
     assert_eq!(inspect(&name, "{{.State.Status}}"), "running");
-    wait_until("the counter to go on after unpause", || last_count(&name) > frozen_at);
+    eventually("the counter goes on after unpause", || last_count(&name) > frozen_at);
     podman_ok(&["pause", &name]);
     podman_ok(&["rm", "--force", "--time", "0", &name]);
     fx.finish();
@@ -78,7 +74,7 @@ fn device_rules_allow_the_given_device_and_the_defaults_only() {
     assert!(out.contains("fuse=ok") && out.contains("null=ok") && out.contains("mknod=ok"), "{out}");
     assert!(out.contains("kmsg=1") && out.contains("Operation not permitted"), "{out}");
     let (name, _) = fx.run_detached("list", &["--device", "/dev/fuse"], &["sleep", "1000"]);
-    let list = read_trimmed(&cgroup_dir(&name, "devices").join("devices.list"));
+    let list = cgroups::read(cgroup_dir(&name, "devices").join("devices.list"));
     for rule in ["c 10:229 rwm", "c 1:3 rwm", "c 136:* rwm", "c *:* m"] {
         assert!(list.lines().any(|l| l == rule), "devices.list lacks {rule}:\n{list}");
     }
@@ -111,10 +107,10 @@ fn podman_update_changes_the_limits() {
     let mut fx = Fixture::new("update");
     let (name, _) = fx.run_detached("target", &["--memory", "128m"], &["sleep", "1000"]);
     let memory = cgroup_dir(&name, "memory").join("memory.limit_in_bytes");
-    assert_eq!(read_trimmed(&memory), (128u64 << 20).to_string());
+    assert_eq!(cgroups::read(&memory), (128u64 << 20).to_string());
     podman_ok(&["update", "--memory", "64m", "--cpuset-cpus", "0", &name]);
-    assert_eq!(read_trimmed(&memory), (64u64 << 20).to_string());
-    assert_eq!(read_trimmed(&cgroup_dir(&name, "cpuset").join("cpuset.cpus")), "0");
+    assert_eq!(cgroups::read(&memory), (64u64 << 20).to_string());
+    assert_eq!(cgroups::read(cgroup_dir(&name, "cpuset").join("cpuset.cpus")), "0");
     let pid = inspect(&name, "{{.State.Pid}}");
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     assert!(status.lines().any(|l| l.split_whitespace().eq(["Cpus_allowed_list:", "0"])), "{status}");

@@ -11,6 +11,7 @@
 #[path = "support/podman.rs"]
 mod support;
 
+use bigbang_testkit::pty::PtySession;
 use support::*;
 
 /// A shell prompt as busybox's ash prints it for root.

@@ -4,7 +4,6 @@
 //! everything it started, even when the test panics: its processes (containerd, the
 //! shims, any container left), its mounts and its cgroups. See tests/docker.rs for
 //! the flags and why.
-#![allow(dead_code)]
 
 #[path = "interop.rs"]
 mod interop;
@@ -142,11 +141,9 @@ impl Daemon {
     /// The mount points below the daemon's directory, deepest first.
     pub fn mounts(&self) -> Vec<PathBuf> {
         let dir = self.dir.path();
-        let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap();
-        let mut mounts: Vec<PathBuf> = mountinfo
-            .lines()
-            .filter_map(|l| l.split(' ').nth(4))
-            .map(|p| PathBuf::from(bigbang_container::cgroups::unescape(p)))
+        let mut mounts: Vec<PathBuf> = bigbang_testkit::mounts::of("self")
+            .into_iter()
+            .map(|m| m.mount_point)
             .filter(|p| p.starts_with(dir))
             .collect();
         mounts.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
@@ -257,11 +254,7 @@ fn walkdirs(dir: &Path) -> Vec<PathBuf> {
     all
 }
 
-/// Waits (at most 30 s, then fails) until `done` holds.
-pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+/// How long a test waits for what an engine does in its own time (a log line, a
+/// restart, a task's cgroup going): the daemon and its shims pass it on, so longer
+/// than [`bigbang_testkit::wait::PATIENCE`], the wait for the kernel.
+pub const ENGINE_PATIENCE: Duration = Duration::from_secs(30);

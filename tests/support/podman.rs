@@ -1,8 +1,8 @@
 //! What the podman interop tests share (tests/podman*.rs): the bang-oci binary built
 //! for them, podman with bang-oci as its runtime, a per-test image imported from a
 //! busybox rootfs, and the checks that nothing is left behind. See tests/podman.rs
-//! for the flags and why.
-#![allow(dead_code)]
+//! for the flags and why. What only tests/podman.rs and tests/podman_cgroups.rs use
+//! (a payload run to its end, a container's cgroup) is in support/podman_run.rs.
 
 #[path = "interop.rs"]
 mod interop;
@@ -10,13 +10,12 @@ pub use interop::*;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 use bigbang_testkit::privilege::require_root;
 use bigbang_testkit::probe;
-use bigbang_testkit::rootfs::BusyboxRootfs;
+use bigbang_testkit::rootfs::{import_rootfs, BusyboxRootfs};
 
 /// Where bang-oci keeps its container state. podman 4.3.1 running as root passes no
 /// `--root` to its runtime (only rootless podman does), so bang-oci uses its default.
@@ -123,26 +122,6 @@ impl Fixture {
         command
     }
 
-    /// `podman run --rm <flags> <image> <cmd>`, in the foreground; the container's id
-    /// is kept (through --cidfile) for the leftover checks.
-    pub fn run_rm(&mut self, flags: &[&str], cmd: &[&str]) -> Output {
-        let name = self.container(&format!("rm{}", self.containers.len()));
-        let cidfile = self.scratch.path().join(&name);
-        let output = self
-            .podman_run()
-            .args(["--rm", "--name", &name, "--cidfile"])
-            .arg(&cidfile)
-            .args(flags)
-            .arg(&self.name)
-            .args(cmd)
-            .output()
-            .expect("running podman run");
-        if let Ok(id) = fs::read_to_string(&cidfile) {
-            self.ids.push(id.trim().to_string());
-        }
-        output
-    }
-
     /// `podman run -d`; returns the container's name and id.
     pub fn run_detached(&mut self, what: &str, flags: &[&str], cmd: &[&str]) -> (String, String) {
         let name = self.container(what);
@@ -212,38 +191,4 @@ pub fn assert_no_leftovers(id: &str) {
 /// `podman inspect --format <format> <name>`, trimmed.
 pub fn inspect(name: &str, format: &str) -> String {
     podman_ok(&["inspect", "--format", format, name]).trim().to_string()
-}
-
-/// Waits (at most 20 s, then fails) until the container's log has a line `line`.
-pub fn wait_for_log(name: &str, line: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let output = podman().args(["logs", name]).output().expect("running podman logs");
-        let log = text(&output.stdout) + &text(&output.stderr);
-        if log.lines().any(|l| l.trim() == line) {
-            return log;
-        }
-        assert!(Instant::now() < deadline, "{name} never logged {line:?}; its log:\n{log}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// The directory of the running container `name` in cgroup v1 hierarchy `controller`,
-/// as the kernel reports it in /proc/<pid>/cgroup.
-pub fn cgroup_dir(name: &str, controller: &str) -> PathBuf {
-    let pid = inspect(name, "{{.State.Pid}}");
-    let cgroups = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
-    let path = cgroups
-        .lines()
-        .find_map(|l| {
-            let mut fields = l.splitn(3, ':');
-            let (_, controllers, path) = (fields.next()?, fields.next()?, fields.next()?);
-            controllers.split(',').any(|c| c == controller).then(|| path.to_string())
-        })
-        .unwrap_or_else(|| panic!("pid {pid} of {name} is in no {controller} cgroup:\n{cgroups}"));
-    Path::new("/sys/fs/cgroup").join(controller).join(path.trim_start_matches('/'))
-}
-
-pub fn read_trimmed(path: &Path) -> String {
-    fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display())).trim().to_string()
 }

@@ -10,12 +10,13 @@ use std::fs;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use bigbang_testkit::mounts;
 use bigbang_testkit::probe::is_root;
 use bigbang_testkit::wait::Lines;
 use chapter_3::rootfs::{
     parse_options, resolve_in_root, Mount, Overlay, RootfsConfig, RootfsError, MASKED_PATHS,
 };
-use common::{mount_at, mountinfo, open_tempdir, rootfs, Container};
+use common::{mount_at, open_tempdir, rootfs, Container};
 use nix::mount::MsFlags;
 
 /// The mount points a default container has, and nothing else: the host's tree is gone.
@@ -25,27 +26,25 @@ fn the_old_root_is_gone() {
     let container = Container::run(&[], rootfs.path(), "");
     let mounts = container.mounts();
     let root = &mounts[0];
-    assert_eq!(root.mount_point, "/", "the first mount is the container's root: {mounts:#?}");
-    assert_eq!(
-        Path::new(&root.root),
-        fs::canonicalize(rootfs.path()).unwrap(),
-        "/ is the rootfs bound onto itself"
-    );
-    let mut expected: Vec<String> = ["/", "/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys"]
+    assert_eq!(root.mount_point, Path::new("/"), "the first mount is the container's root: {mounts:#?}");
+    assert_eq!(root.root, fs::canonicalize(rootfs.path()).unwrap(), "/ is the rootfs bound onto itself");
+    let mut expected: Vec<PathBuf> = ["/", "/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys"]
         .iter()
         .chain(["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"].iter())
         .chain(MASKED_PATHS.iter())
-        .map(|s| s.to_string())
+        .map(PathBuf::from)
         .collect();
     // In a user namespace the devices are the host's, bound in one by one.
-    expected.extend(["null", "zero", "full", "random", "urandom", "tty"].iter().map(|d| format!("/dev/{d}")));
+    expected.extend(
+        ["null", "zero", "full", "random", "urandom", "tty"].iter().map(|d| Path::new("/dev").join(d)),
+    );
     for mount in &mounts {
         assert!(
             expected.contains(&mount.mount_point),
             "unexpected mount {} ({} from {}): the old root or a host mount is still there",
-            mount.mount_point,
+            mount.mount_point.display(),
             mount.fstype,
-            mount.root
+            mount.root.display()
         );
     }
     let root_link = fs::read_link(format!("/proc/{}/root", container.pid)).unwrap();
@@ -61,18 +60,21 @@ fn every_mount_has_the_expected_flags() {
     let proc = mount_at(&mounts, "/proc");
     assert_eq!(proc.fstype, "proc");
     for flag in ["rw", "nosuid", "nodev", "noexec"] {
-        assert!(proc.has(flag), "/proc lacks {flag}: {proc:?}");
+        assert!(proc.has_option(flag), "/proc lacks {flag}: {proc:?}");
     }
     let dev = mount_at(&mounts, "/dev");
-    assert_eq!((dev.fstype.as_str(), dev.has("nosuid")), ("tmpfs", true), "/dev: {dev:?}");
+    assert_eq!((dev.fstype.as_str(), dev.has_option("nosuid")), ("tmpfs", true), "/dev: {dev:?}");
     let pts = mount_at(&mounts, "/dev/pts");
     assert_eq!(pts.fstype, "devpts");
     assert!(pts.super_options.iter().any(|o| o == "ptmxmode=666"), "devpts: {pts:?}");
     let shm = mount_at(&mounts, "/dev/shm");
-    assert!(shm.has("nodev") && shm.has("noexec") && shm.has("nosuid"), "/dev/shm: {shm:?}");
+    assert!(
+        shm.has_option("nodev") && shm.has_option("noexec") && shm.has_option("nosuid"),
+        "/dev/shm: {shm:?}"
+    );
     let sys = mount_at(&mounts, "/sys");
     assert_eq!(sys.fstype, "sysfs");
-    assert!(sys.has("ro") && sys.has("nosuid"), "/sys must be read-only: {sys:?}");
+    assert!(sys.has_option("ro") && sys.has_option("nosuid"), "/sys must be read-only: {sys:?}");
     // The read-only paths: the bind was remounted read-only and kept proc's own flags.
     for path in ["/proc/sys", "/proc/sysrq-trigger", "/proc/irq"] {
         if !Path::new(path).exists() {
@@ -80,7 +82,10 @@ fn every_mount_has_the_expected_flags() {
         }
         let m = mount_at(&mounts, path);
         for flag in ["ro", "nosuid", "nodev", "noexec"] {
-            assert!(m.has(flag), "{path} lacks {flag} (the remount must keep the flags it had): {m:?}");
+            assert!(
+                m.has_option(flag),
+                "{path} lacks {flag} (the remount must keep the flags it had): {m:?}"
+            );
         }
     }
     let write = fs::write(container.inside("/proc/sys/kernel/hostname"), "changed");
@@ -104,16 +109,16 @@ fn a_mount_made_inside_stays_inside() {
     assert_eq!(inside.source, marker, "the mount made inside");
     for mount in &mounts {
         assert!(
-            mount.propagation.iter().all(|tag| !tag.starts_with("shared:") && !tag.starts_with("master:")),
+            mount.shared().is_none() && mount.master().is_none(),
             "{} still propagates ({:?}); make the tree private",
-            mount.mount_point,
-            mount.propagation
+            mount.mount_point.display(),
+            mount.optional
         );
     }
-    let host_mounts = mountinfo(&format!("/proc/{}/mountinfo", host.pid()));
-    let shared = host_mounts.iter().find(|m| m.mount_point == work.path().join("shared").to_str().unwrap());
+    let host_mounts = mounts::of(host.pid());
+    let shared = host_mounts.iter().find(|m| m.mount_point == work.path().join("shared"));
     assert!(
-        shared.is_some_and(|m| m.propagation.iter().any(|t| t.starts_with("shared:"))),
+        shared.is_some_and(|m| m.shared().is_some()),
         "the test's host namespace has no shared mount: {host_mounts:#?}"
     );
     assert!(
@@ -222,7 +227,7 @@ fn dev_is_minimal_and_complete() {
     }
     let mounts = container.mounts();
     // Root makes them with mknod; a user namespace binds the host's (mknod is refused there).
-    let bound = mounts.iter().any(|m| m.mount_point == "/dev/null");
+    let bound = mounts.iter().any(|m| m.mount_point == Path::new("/dev/null"));
     assert_eq!(bound, !is_root(), "/dev/null: mknod as root, a bind of the host's in a user namespace");
 }
 
@@ -238,14 +243,14 @@ fn masked_paths_read_as_empty() {
         }
         let contents = fs::read(container.inside(file)).unwrap();
         assert!(contents.is_empty(), "{file} is not masked: {} bytes", contents.len());
-        assert!(mounts.iter().any(|m| m.mount_point == file), "no mount masks {file}");
+        assert!(mounts.iter().any(|m| m.mount_point == Path::new(file)), "no mount masks {file}");
     }
     for dir in ["/proc/acpi", "/sys/firmware"] {
         if !Path::new(dir).exists() {
             continue;
         }
         let m = mount_at(&mounts, dir);
-        assert_eq!((m.fstype.as_str(), m.has("ro")), ("tmpfs", true), "{dir}: {m:?}");
+        assert_eq!((m.fstype.as_str(), m.has_option("ro")), ("tmpfs", true), "{dir}: {m:?}");
         assert_eq!(fs::read_dir(container.inside(dir)).unwrap().count(), 0, "{dir} is not empty");
     }
 }
@@ -260,10 +265,10 @@ fn read_only_root_and_binds() {
     let container = Container::run(&["--readonly", "--bind", &bind], rootfs.path(), "");
     let mounts = container.mounts();
     let root = mount_at(&mounts, "/");
-    assert!(root.has("ro"), "/ is not read-only: {root:?}");
+    assert!(root.has_option("ro"), "/ is not read-only: {root:?}");
     let data = mount_at(&mounts, "/data");
     for flag in ["ro", "nosuid", "nodev"] {
-        assert!(data.has(flag), "/data lacks {flag}: {data:?}");
+        assert!(data.has_option(flag), "/data lacks {flag}: {data:?}");
     }
     assert_eq!(fs::read_to_string(container.inside("/data/from-host")).unwrap(), "hello");
     let err = fs::write(container.inside("/data/new"), "x").unwrap_err();
@@ -343,8 +348,8 @@ fn no_pivot_falls_back_to_move_and_chroot() {
     let container = Container::run(&["--no-pivot"], rootfs.path(), "test -f /marker-in-rootfs");
     let mounts = container.mounts();
     let root = mount_at(&mounts, "/");
-    assert_eq!(Path::new(&root.root), fs::canonicalize(rootfs.path()).unwrap());
-    assert!(mounts.iter().any(|m| m.mount_point == "/proc" && m.fstype == "proc"));
+    assert_eq!(root.root, fs::canonicalize(rootfs.path()).unwrap());
+    assert!(mounts.iter().any(|m| m.mount_point == Path::new("/proc") && m.fstype == "proc"));
 }
 
 /// A symbolic link in the rootfs cannot send a mount outside it: destinations resolve inside.
@@ -469,10 +474,13 @@ fn runs_as_an_unprivileged_user() {
     let uid_map = fs::read_to_string(format!("/proc/{}/uid_map", container.pid)).unwrap();
     assert_eq!(uid_map.split_whitespace().collect::<Vec<_>>(), ["0", "65534", "1"]);
     let mounts = container.mounts();
-    assert!(mounts.iter().any(|m| m.mount_point == "/dev/null"), "/dev/null is not the host's, bound in");
-    assert!(mount_at(&mounts, "/").has("ro"), "the read-only root in a user namespace");
+    assert!(
+        mounts.iter().any(|m| m.mount_point == Path::new("/dev/null")),
+        "/dev/null is not the host's, bound in"
+    );
+    assert!(mount_at(&mounts, "/").has_option("ro"), "the read-only root in a user namespace");
     let sys = mount_at(&mounts, "/proc/sys");
-    assert!(sys.has("ro") && sys.has("nosuid") && sys.has("noexec"), "{sys:?}");
+    assert!(sys.has_option("ro") && sys.has_option("nosuid") && sys.has_option("noexec"), "{sys:?}");
     let pts = mount_at(&mounts, "/dev/pts");
     assert!(
         !pts.super_options.iter().any(|o| o.starts_with("gid=")),

@@ -6,16 +6,16 @@
 //! the kernel: mountinfo inside, /proc/<pid>/cgroup and the cgroup directories outside.
 //! Needs root: `sudo -E env PATH="$PATH" cargo test -p bang --test cgroupfs`.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use bigbang_container::cgroups::{Hierarchies, Version};
+use bigbang_container::mountinfo::MountInfo;
 use bigbang_testkit::bundle::Bundle;
 use bigbang_testkit::cgroups;
+use bigbang_testkit::mounts;
 use bigbang_testkit::names::unique;
 use bigbang_testkit::payload::{probe_args, sections};
 use bigbang_testkit::runtime::{
@@ -23,7 +23,6 @@ use bigbang_testkit::runtime::{
 };
 use bigbang_testkit::wait::PATIENCE;
 use serde_json::{json, Value};
-use support::{parse_mountinfo, MountLine};
 
 const SUITE: &str = "cgroupfs";
 
@@ -35,7 +34,6 @@ fn is_v1() -> bool {
     hierarchies().version().unwrap() == Version::V1
 }
 
-/// The lines of a mountinfo text whose mount point is `point` or below it.
 /// Runs `script` with sh in a private mount namespace of its own (unshare(1)), so
 /// that whatever it mounts or unmounts stays there; fails unless it succeeds. Its
 /// output, and the output's `=== name` sections.
@@ -51,11 +49,9 @@ fn in_a_mount_namespace(script: &str) -> (String, BTreeMap<String, String>) {
     (text, out)
 }
 
-fn mounts_under(mountinfo: &str, point: &str) -> Vec<MountLine> {
-    parse_mountinfo(mountinfo)
-        .into_iter()
-        .filter(|m| m.mount_point == point || m.mount_point.starts_with(&format!("{point}/")))
-        .collect()
+/// The mounts of a mountinfo text whose mount point is `point` or below it.
+fn mounts_under(mountinfo: &str, point: &str) -> Vec<MountInfo> {
+    mounts::parse(mountinfo).into_iter().filter(|m| m.mount_point.starts_with(point)).collect()
 }
 
 /// The memory limit set in config.json is in the container's own memory cgroup, read
@@ -76,9 +72,10 @@ fn the_memory_limit_is_visible_inside() {
     let out = sections(&runtime.run_to_end(&bundle, &id));
     assert_eq!(out["limit"].trim(), (64 << 20).to_string(), "{out:?}");
     let point = if is_v1() { "/sys/fs/cgroup/memory" } else { "/sys/fs/cgroup" };
-    let mount = mounts_under(&out["mountinfo"], point).into_iter().find(|m| m.mount_point == point);
+    let mount =
+        mounts_under(&out["mountinfo"], point).into_iter().find(|m| m.mount_point == Path::new(point));
     let mount = mount.unwrap_or_else(|| panic!("nothing mounted at {point}:\n{}", out["mountinfo"]));
-    assert!(mount.root.ends_with(&format!("/bang-oci/{id}")), "{mount:?}");
+    assert!(mount.root.to_str().unwrap().ends_with(&format!("/bang-oci/{id}")), "{mount:?}");
 }
 
 /// Every v1 hierarchy the container is in, the named systemd one included, is at
@@ -105,10 +102,10 @@ fn each_v1_hierarchy_is_the_containers_own() {
     for hierarchy in h.v1.iter().chain(&h.named) {
         let name = hierarchy.mount_point.file_name().unwrap().to_str().unwrap().to_string();
         let point = format!("/sys/fs/cgroup/{name}");
-        let mount = mounts.iter().find(|m| m.mount_point == point);
+        let mount = mounts.iter().find(|m| m.mount_point == Path::new(&point));
         let mount = mount.unwrap_or_else(|| panic!("{point} is not mounted: {mounts:#?}"));
         assert_eq!(mount.fstype, "cgroup", "{mount:?}");
-        assert_eq!(mount.root, format!("/bang-oci/{id}"), "{mount:?}");
+        assert_eq!(mount.root, Path::new(&format!("/bang-oci/{id}")), "{mount:?}");
         expected.push(format!("d {name}"));
         if name.contains(',') {
             expected.extend(name.split(',').map(|c| format!("l {c}")));
@@ -228,9 +225,9 @@ fn a_v2_host_shows_the_containers_own_directory() {
         let mounts = mounts_under(&out["mountinfo"], "/sys/fs/cgroup");
         assert_eq!(mounts.len(), 1, "one tree: {mounts:#?}");
         assert_eq!(mounts[0].fstype, "cgroup2");
-        assert!(mounts[0].options.contains(&"ro".to_string()), "{:?}", mounts[0]);
+        assert!(mounts[0].has_option("ro"), "{:?}", mounts[0]);
         let root = if cgroupns { "/".to_string() } else { format!("/bang-oci/{id}") };
-        assert_eq!(mounts[0].root, root, "cgroupns={cgroupns}");
+        assert_eq!(mounts[0].root, Path::new(&root), "cgroupns={cgroupns}");
         assert!(out["procs"].lines().any(|p| p == "1"), "the container's own cgroup holds its init: {text}");
         let own = if cgroupns { "0::/".to_string() } else { format!("0::/bang-oci/{id}") };
         assert_eq!(out["own"].trim(), own);
@@ -268,9 +265,9 @@ fn read_only_when_the_mount_says_ro() {
         let mounts = mounts_under(&out["mountinfo"], "/sys/fs/cgroup");
         assert!(mounts.len() >= if is_v1() { 2 } else { 1 }, "{mounts:#?}");
         for m in &mounts {
-            assert_eq!(m.options.contains(&"ro".to_string()), ro, "ro={ro}: {m:?}");
+            assert_eq!(m.has_option("ro"), ro, "ro={ro}: {m:?}");
             for flag in ["nosuid", "nodev", "noexec"] {
-                assert!(m.options.contains(&flag.to_string()), "{flag} missing: {m:?}");
+                assert!(m.has_option(flag), "{flag} missing: {m:?}");
             }
         }
         if ro {
@@ -301,13 +298,13 @@ fn a_cgroup_namespace_mounts_each_hierarchy_at_its_root() {
     let id = unique("cgfs-ns");
     let out = sections(&runtime.run_to_end(&bundle, &id));
     assert_eq!(out["limit"].trim(), "99", "{out:?}");
-    let mounts: Vec<MountLine> = mounts_under(&out["mountinfo"], "/sys/fs/cgroup")
+    let mounts: Vec<MountInfo> = mounts_under(&out["mountinfo"], "/sys/fs/cgroup")
         .into_iter()
         .filter(|m| m.fstype.starts_with("cgroup"))
         .collect();
     assert!(!mounts.is_empty());
     for m in &mounts {
-        assert_eq!(m.root, "/", "{m:?}");
+        assert_eq!(m.root, Path::new("/"), "{m:?}");
     }
     for line in out["own"].lines() {
         assert!(line.ends_with(":/"), "{}", out["own"]);
@@ -346,7 +343,7 @@ fn a_symlinked_destination_stays_in_the_rootfs() {
     assert!(fs::read_dir(host.path()).unwrap().next().is_none(), "the host's {host_path} was written");
     let expected = format!("/tmp/{name}");
     assert!(
-        parse_mountinfo(&theirs).iter().any(|m| m.mount_point == expected),
+        mounts::parse(&theirs).iter().any(|m| m.mount_point == Path::new(&expected)),
         "the cgroup tree is not at {expected} inside:\n{theirs}"
     );
     runtime.ok(&["start", &id]);

@@ -8,23 +8,21 @@
 //! has the first comparison (run exit codes 0, 3, 255 and the created state).
 //! Needs root and runc: `sudo -E env PATH="$PATH" cargo test -p bang --test runc_parity`.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use bigbang_testkit::bundle::Bundle;
 use bigbang_testkit::cgroups;
+use bigbang_testkit::mounts;
 use bigbang_testkit::names::unique;
 use bigbang_testkit::payload::{probe_args, sections};
 use bigbang_testkit::process::{status_line, wait_bounded};
 use bigbang_testkit::runtime::{runc_path, Runtime};
 use bigbang_testkit::wait::PATIENCE;
 use serde_json::{json, Value};
-use support::parse_mountinfo;
 
 const SUITE: &str = "runc_parity";
 
@@ -191,10 +189,10 @@ const FLAGS: &[&str] = &["ro", "nosuid", "nodev", "noexec"];
 
 /// The mounts a payload saw, as (mount point, type, flags), less the known
 /// difference of the tmpfs at /sys/fs/cgroup (the mounts below it are compared).
-fn comparable_mounts(mountinfo: &str) -> BTreeSet<(String, String, Vec<String>)> {
-    parse_mountinfo(mountinfo)
+fn comparable_mounts(mountinfo: &str) -> BTreeSet<(PathBuf, String, Vec<String>)> {
+    mounts::parse(mountinfo)
         .into_iter()
-        .filter(|m| m.mount_point != "/sys/fs/cgroup")
+        .filter(|m| m.mount_point != Path::new("/sys/fs/cgroup"))
         .map(|m| {
             let flags = m.options.into_iter().filter(|o| FLAGS.contains(&o.as_str())).collect();
             (m.mount_point, m.fstype, flags)
@@ -263,7 +261,7 @@ fn payloads_see_the_same_container() {
     }
     // The comparison must have compared something.
     assert!(runc.0["status"].contains("CapEff:\t0000000020000420"), "{}", runc.0["status"]);
-    assert!(runc.1.iter().any(|(point, kind, _)| point == "/proc" && kind == "proc"));
+    assert!(runc.1.iter().any(|(point, kind, _)| point == Path::new("/proc") && kind == "proc"));
     assert_eq!(runc.0["memory"].trim(), (64 << 20).to_string(), "the limit is visible inside under runc");
 }
 

@@ -7,8 +7,6 @@
 //! test says which it follows. Read the runtime-spec's config.md, config-linux.md and
 //! runtime.md. Needs root: `sudo -E env PATH="$PATH" cargo test -p bang --test validation`.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::fd::AsRawFd;
@@ -16,8 +14,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+use bigbang_container::mountinfo::{MountInfo, OptionalField};
 use bigbang_testkit::bundle::Bundle;
 use bigbang_testkit::cgroups;
+use bigbang_testkit::mounts::{self, mount_at};
 use bigbang_testkit::names::unique;
 use bigbang_testkit::payload::{probe_args, sections};
 use bigbang_testkit::process::{
@@ -28,7 +28,6 @@ use bigbang_testkit::runtime::{
 };
 use bigbang_testkit::wait::PATIENCE;
 use serde_json::{json, Value};
-use support::{parse_mountinfo, MountLine};
 
 const SUITE: &str = "validation";
 
@@ -430,7 +429,7 @@ fn default(v: Variant) {
             ("readonly", &readonly_probe.join("; ")),
         ],
     );
-    let mounts = parse_mountinfo(&seen["mountinfo"]);
+    let mounts = mounts::parse(&seen["mountinfo"]);
     for (point, fstype) in [
         ("/proc", "proc"),
         ("/sys", "sysfs"),
@@ -442,7 +441,7 @@ fn default(v: Variant) {
         let mount = mount_at(&mounts, point).unwrap_or_else(|| panic!("no mount at {point}: {mounts:?}"));
         assert_eq!(mount.fstype, fstype, "{point}");
     }
-    assert!(mount_at(&mounts, "/").unwrap().options.contains(&"ro".into()), "root.readonly");
+    assert!(mount_at(&mounts, "/").unwrap().has_option("ro"), "root.readonly");
     assert!(seen["rootfs"].contains("Read-only file system"), "{}", seen["rootfs"]);
     let devices: Vec<&str> = seen["devices"].lines().collect();
     assert_eq!(
@@ -492,7 +491,7 @@ fn default(v: Variant) {
     assert!(!seen["readonly"].trim().is_empty(), "none of {readonly:?} exists");
     for path in seen["readonly"].lines() {
         let mount = mount_at(&mounts, path).unwrap_or_else(|| panic!("{path} is not a mount point"));
-        assert!(mount.options.contains(&"ro".into()), "{path} is not read-only: {mount:?}");
+        assert!(mount.has_option("ro"), "{path} is not read-only: {mount:?}");
     }
 }
 
@@ -845,7 +844,7 @@ fn runtime_tools_mounts() -> Vec<Value> {
 }
 
 /// Runs a container with runtime-tools' mounts; returns the mounts it saw.
-fn mounts_seen(v: Variant, runtime: &Runtime, name: &str) -> Vec<MountLine> {
+fn mounts_seen(v: Variant, runtime: &Runtime, name: &str) -> Vec<MountInfo> {
     let bundle = v.bundle(&["true"]);
     bundle.edit(|c| c["mounts"].as_array_mut().unwrap().extend(runtime_tools_mounts()));
     let id = v.unique(name);
@@ -855,7 +854,7 @@ fn mounts_seen(v: Variant, runtime: &Runtime, name: &str) -> Vec<MountLine> {
         "mounts leaked to the host: {:?}",
         mounts_mentioning(&bundle.paths())
     );
-    parse_mountinfo(&seen["mountinfo"])
+    mounts::parse(&seen["mountinfo"])
 }
 
 /// Every mount of runtime-tools' `mounts` is there with its type, source and flags:
@@ -869,19 +868,18 @@ fn mounts(v: Variant) {
         let dest = entry["destination"].as_str().unwrap();
         let options = strings(&entry["options"]);
         let mount = mount_at(&mounts, dest).unwrap_or_else(|| panic!("{dest} is not mounted: {mounts:?}"));
-        assert!(mount.options.contains(&"nosuid".into()), "{dest}: {mount:?}");
+        assert!(mount.has_option("nosuid"), "{dest}: {mount:?}");
         if entry["type"] == "tmpfs" {
             assert_eq!(mount.fstype, "tmpfs", "{dest}");
-            assert_eq!(mount.root, "/", "{dest}");
+            assert_eq!(mount.root, Path::new("/"), "{dest}");
         } else {
-            assert_eq!(mount.root, "/etc", "{dest} is not a bind of /etc: {mount:?}");
+            assert_eq!(mount.root, Path::new("/etc"), "{dest} is not a bind of /etc: {mount:?}");
         }
-        let has = |tag: &str| mount.propagation.iter().any(|p| p.starts_with(tag));
         if options.iter().any(|o| o.ends_with("unbindable")) {
-            assert!(has("unbindable"), "{dest}: {mount:?}");
+            assert!(mount.optional.contains(&OptionalField::Unbindable), "{dest}: {mount:?}");
         }
         if options.iter().any(|o| o.ends_with("private")) {
-            assert!(!has("shared:") && !has("master:"), "{dest} is not private: {mount:?}");
+            assert!(mount.shared().is_none() && mount.master().is_none(), "{dest} is not private: {mount:?}");
         }
     }
 }
@@ -893,7 +891,7 @@ fn mounts_shared_propagation(v: Variant) {
     let mounts = mounts_seen(v, &runtime, "mounts-shared");
     for dest in ["/tmp/test-shared", "/mnt/etc-shared", "/mnt/etc-rshared"] {
         let mount = mount_at(&mounts, dest).unwrap();
-        assert!(mount.propagation.iter().any(|p| p.starts_with("shared:")), "{dest}: {mount:?}");
+        assert!(mount.shared().is_some(), "{dest}: {mount:?}");
     }
 }
 
@@ -1756,15 +1754,15 @@ fn root_readonly_true(v: Variant) {
             &v.unique(&format!("root-readonly-{readonly}")),
             &[("mountinfo", "cat /proc/self/mountinfo"), ("write", "touch /probe && echo written")],
         );
-        let root = mount_at(&parse_mountinfo(&seen["mountinfo"]), "/").unwrap().clone();
-        assert_eq!(root.options.contains(&"ro".into()), readonly, "{root:?}");
+        let root = mount_at(&mounts::parse(&seen["mountinfo"]), "/").unwrap().clone();
+        assert_eq!(root.has_option("ro"), readonly, "{root:?}");
         assert_eq!(seen["write"] == "written\n", !readonly, "{}", seen["write"]);
     }
 }
 
 /// The container's root mount as its payload sees it with `linux.rootfsPropagation`
 /// set to `propagation`; also checks that nothing it mounted reached the host.
-fn root_propagation(v: Variant, runtime: &Runtime, propagation: &str) -> MountLine {
+fn root_propagation(v: Variant, runtime: &Runtime, propagation: &str) -> MountInfo {
     let bundle = v.bundle(&["true"]);
     bundle.edit(|c| c["linux"]["rootfsPropagation"] = Value::from(propagation));
     // The rootfs is a shared mount on the host (as on a systemd host), made before the
@@ -1776,7 +1774,7 @@ fn root_propagation(v: Variant, runtime: &Runtime, propagation: &str) -> MountLi
     let leaked: Vec<String> =
         mounts_mentioning(&bundle.paths()).into_iter().filter(|line| !before.contains(line)).collect();
     assert!(leaked.is_empty(), "{propagation}: the container's mounts reached the host: {leaked:#?}");
-    mount_at(&parse_mountinfo(&seen["mountinfo"]), "/").unwrap().clone()
+    mount_at(&mounts::parse(&seen["mountinfo"]), "/").unwrap().clone()
 }
 
 /// A directory bound onto itself and made a shared mount, for one test, unmounted on
@@ -1819,9 +1817,9 @@ impl Drop for SharedMount {
 fn linux_rootfs_propagation(v: Variant) {
     let runtime = runtime();
     let private = root_propagation(v, &runtime, "private");
-    assert!(private.propagation.is_empty(), "private: {private:?}");
+    assert!(private.optional.is_empty(), "private: {private:?}");
     let slave = root_propagation(v, &runtime, "slave");
-    assert!(slave.propagation.iter().any(|p| p.starts_with("master:")), "slave: {slave:?}");
+    assert!(slave.master().is_some(), "slave: {slave:?}");
 }
 
 /// `rootfsPropagation` shared: the container's root is in a peer group of its own,
@@ -1830,7 +1828,7 @@ fn linux_rootfs_propagation(v: Variant) {
 fn linux_rootfs_propagation_shared(v: Variant) {
     let runtime = runtime();
     let shared = root_propagation(v, &runtime, "shared");
-    assert!(shared.propagation.iter().any(|p| p.starts_with("shared:")), "shared: {shared:?}");
+    assert!(shared.shared().is_some(), "shared: {shared:?}");
 }
 
 /// `rootfsPropagation` unbindable: the container's root cannot be bound (runtime-tools'
@@ -1838,7 +1836,7 @@ fn linux_rootfs_propagation_shared(v: Variant) {
 fn linux_rootfs_propagation_unbindable(v: Variant) {
     let runtime = runtime();
     let unbindable = root_propagation(v, &runtime, "unbindable");
-    assert!(unbindable.propagation.iter().any(|p| p == "unbindable"), "unbindable: {unbindable:?}");
+    assert!(unbindable.optional.contains(&OptionalField::Unbindable), "unbindable: {unbindable:?}");
 }
 
 /// Hooks run in the order listed, each kind at its moment: prestart 1 and 2, then
@@ -2013,9 +2011,4 @@ fn config_updates_without_affect(v: Variant) {
     runtime.wait_status(&id, "stopped");
     assert_eq!(fs::read_to_string(bundle.rootfs().join("output")).unwrap(), "process called\n");
     runtime.ok(&["delete", &id]);
-}
-
-/// The last mount at `mount_point` (the one a path lookup sees).
-fn mount_at<'a>(mounts: &'a [MountLine], mount_point: &str) -> Option<&'a MountLine> {
-    mounts.iter().rev().find(|m| m.mount_point == mount_point)
 }

@@ -3,6 +3,7 @@
 //! every one of them, what is left of it, and a cleanup that works whatever state the
 //! code under test left them in. Read cgroups(7) and the kernel's cgroup-v2.rst.
 
+use std::fmt::Display;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -88,6 +89,22 @@ pub(crate) fn kill_and_remove(dir: &Path) {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// The directory of process `pid`'s cgroup in v1 hierarchy `controller`, as the
+/// kernel reports it in /proc/<pid>/cgroup (cgroups(7)); fails showing that file
+/// when no line names the controller.
+pub fn v1_dir_of(pid: impl Display, controller: &str) -> PathBuf {
+    let cgroups = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let path = cgroups
+        .lines()
+        .find_map(|l| {
+            let mut fields = l.splitn(3, ':');
+            let (_, controllers, path) = (fields.next()?, fields.next()?, fields.next()?);
+            controllers.split(',').any(|c| c == controller).then(|| path.to_string())
+        })
+        .unwrap_or_else(|| panic!("pid {pid} is in no {controller} cgroup:\n{cgroups}"));
+    Path::new(CGROUP_MOUNT).join(controller).join(path.trim_start_matches('/'))
 }
 
 /// A cgroup file's contents (or any small text file's), trimmed; fails naming the path.

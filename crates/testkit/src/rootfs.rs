@@ -1,12 +1,13 @@
 //! A minimal root filesystem made from busybox-static: one static binary whose
 //! applets (sh, ls, cat, sleep, …) are symbolic links to it, plus the empty
-//! directories a container expects. Every chapter runs its checks in one.
+//! directories a container expects. Every chapter runs its checks in one, and the
+//! engine interop tests import it as an image (`podman import`, `docker import`).
 
 use std::fs;
 use std::io;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use tempfile::TempDir;
 
@@ -108,4 +109,27 @@ impl BusyboxRootfs {
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
+}
+
+/// `<engine> import -` of `rootfs` as an image: `import` (a `podman` or `docker`
+/// command with its flags) gets a tar stream of the directory on its standard input.
+/// Fails unless both tar and the import succeed.
+pub fn import_rootfs(rootfs: &Path, mut import: Command, what: &str) {
+    let mut tar = Command::new("tar")
+        .arg("-C")
+        .arg(rootfs)
+        .args(["-c", "."])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("running tar");
+    let output =
+        import.stdin(tar.stdout.take().unwrap()).output().unwrap_or_else(|e| panic!("running {what}: {e}"));
+    let tarred = tar.wait().unwrap();
+    assert!(tarred.success(), "tar -c {} failed: {tarred}", rootfs.display());
+    assert!(
+        output.status.success(),
+        "{what} failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

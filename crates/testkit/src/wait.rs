@@ -9,10 +9,28 @@ use std::time::{Duration, Instant};
 pub const PATIENCE: Duration = Duration::from_secs(20);
 
 /// Waits (at most [`PATIENCE`], then fails naming `what`) until `check` holds.
-pub fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out after {PATIENCE:?} waiting until {what}");
+pub fn eventually(what: &str, check: impl FnMut() -> bool) {
+    eventually_within(PATIENCE, what, check);
+}
+
+/// As [`eventually`], with a deadline of `patience`: for what is slower than the
+/// kernel, an engine's daemon that shuts a container down or restarts it.
+pub fn eventually_within(patience: Duration, what: &str, mut check: impl FnMut() -> bool) {
+    until(patience, what, || if check() { Ok(()) } else { Err(String::new()) });
+}
+
+/// Waits (at most `patience`, then fails naming `what`) until `check` returns `Ok`,
+/// and returns its value. `Err(seen)` says what `check` saw instead (a log, a
+/// listing), shown in the failure when it is not empty.
+pub fn until<T>(patience: Duration, what: &str, mut check: impl FnMut() -> Result<T, String>) -> T {
+    let deadline = Instant::now() + patience;
+    loop {
+        let seen = match check() {
+            Ok(value) => return value,
+            Err(seen) => seen,
+        };
+        let shown = if seen.is_empty() { String::new() } else { format!(":\n{seen}") };
+        assert!(Instant::now() < deadline, "timed out after {patience:?} waiting until {what}{shown}");
         std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use assert_cmd::cargo::CommandCargoExt;
+use bigbang_container::mountinfo::MountInfo;
+use bigbang_testkit::mounts;
 use bigbang_testkit::rootfs::BusyboxRootfs;
 use bigbang_testkit::wait::Lines;
 
@@ -90,8 +92,8 @@ impl Container {
     }
 
     /// The kernel's list of the container's mounts.
-    pub fn mounts(&self) -> Vec<MountLine> {
-        mountinfo(&format!("/proc/{}/mountinfo", self.pid))
+    pub fn mounts(&self) -> Vec<MountInfo> {
+        mounts::of(self.pid)
     }
 
     /// A path inside the container, reached from the host through /proc/<pid>/root.
@@ -109,50 +111,9 @@ impl Drop for Container {
     }
 }
 
-/// One line of /proc/<pid>/mountinfo (proc(5)), every field the checks need.
-#[derive(Debug, Clone)]
-pub struct MountLine {
-    pub root: String,
-    pub mount_point: String,
-    /// Per-mount options: rw/ro, nosuid, nodev, noexec, atime flags.
-    pub options: Vec<String>,
-    /// Optional fields: shared:N, master:N, propagate_from:N, unbindable.
-    pub propagation: Vec<String>,
-    pub fstype: String,
-    pub source: String,
-    /// Per-filesystem options (mode=755, lowerdir=…).
-    pub super_options: Vec<String>,
-}
-
-impl MountLine {
-    pub fn has(&self, option: &str) -> bool {
-        self.options.iter().any(|o| o == option)
-    }
-}
-
-/// The mounts of a mountinfo file, read with the product's parser (`bigbang_container::mountinfo`).
-pub fn mountinfo(path: &str) -> Vec<MountLine> {
-    let mounts = bigbang_container::mountinfo::read(path).unwrap_or_else(|err| panic!("{err}"));
-    mounts
-        .into_iter()
-        .map(|m| MountLine {
-            root: m.root.to_string_lossy().into_owned(),
-            mount_point: m.mount_point.to_string_lossy().into_owned(),
-            options: m.options,
-            propagation: m.optional.iter().map(ToString::to_string).collect(),
-            fstype: m.fstype,
-            source: m.source,
-            super_options: m.super_options,
-        })
-        .collect()
-}
-
 /// The mount at `point`, the top one when several are stacked there.
-pub fn mount_at<'a>(mounts: &'a [MountLine], point: &str) -> &'a MountLine {
-    mounts
-        .iter()
-        .rev()
-        .find(|m| m.mount_point == point)
+pub fn mount_at<'a>(mounts: &'a [MountInfo], point: &str) -> &'a MountInfo {
+    mounts::mount_at(mounts, point)
         .unwrap_or_else(|| panic!("no mount at {point} in the container's mountinfo: {mounts:#?}"))
 }
 
