@@ -1,9 +1,7 @@
 //! `cargo workshop reset` and `solution`: the learner's files against the starter
 //! and the answer key.
 
-mod fixture;
-
-use fixture::Fixture;
+use crate::fixture::Fixture;
 
 const EDITED: &str = "// my own attempt\npub fn answer() -> u32 { 41 }\n";
 

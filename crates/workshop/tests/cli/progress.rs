@@ -1,9 +1,7 @@
 //! `cargo workshop status` and `hint`: the progress table, the next step, and the
 //! progress file they read and write.
 
-mod fixture;
-
-use fixture::Fixture;
+use crate::fixture::Fixture;
 
 fn stdout(cmd: &mut assert_cmd::Command) -> String {
     String::from_utf8(cmd.assert().success().get_output().stdout.clone()).unwrap()

@@ -1,8 +1,6 @@
 //! `--help` of `cargo workshop` and each of its commands, as a learner reads it.
 
-mod fixture;
-
-use fixture::Fixture;
+use crate::fixture::Fixture;
 
 fn help(args: &[&str]) -> String {
     let fixture = Fixture::new();

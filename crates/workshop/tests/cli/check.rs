@@ -1,9 +1,7 @@
 //! `cargo workshop check` on a real (tiny) Cargo workspace: failing on todo!(),
 //! passing once the learner's file is right, and a compile error pointed at its file.
 
-mod fixture;
-
-use fixture::Fixture;
+use crate::fixture::Fixture;
 
 fn progress_tests(fixture: &Fixture, id: &str) -> serde_json::Value {
     let progress: serde_json::Value = serde_json::from_str(&fixture.progress()).unwrap();

@@ -1,13 +1,11 @@
 //! `cargo workshop book`: the mdBook built offline (search index included) and
 //! served on 127.0.0.1.
 
-mod fixture;
-
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use fixture::Fixture;
+use crate::fixture::Fixture;
 
 /// `build_book` writes book/book/index.html and a search index.
 #[test]
