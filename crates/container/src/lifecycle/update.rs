@@ -138,7 +138,9 @@ pub fn update(store: &Store, id: &str, resources: &Resources) -> Result<Vec<Igno
             Spec::load(&record.bundle).ok().and_then(|s| s.linux).map(|l| l.devices).unwrap_or_default();
         resources.devices = device_rules(&resources.devices, &nodes);
     }
-    cgroups::open(&hierarchies, path)?.apply(&resources)?;
+    let cgroup = cgroups::open(&hierarchies, path)?;
+    // Validated once, here, as they will be written (wrapped): the driver does not check again.
+    cgroup.apply(&resources.validated()?)?;
     Ok(ignored)
 }
 // ANCHOR_END: update
