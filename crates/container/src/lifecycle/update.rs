@@ -116,8 +116,10 @@ pub fn read_resources(path: &Path) -> Result<Resources, LifecycleError> {
 /// passes, Docker (through containerd) sends every field, 0 for those it leaves alone.
 /// Device rules, when given, are wrapped as `create` wraps them (deny all first, the
 /// default devices after), so that a whole `linux.resources` passed back keeps
-/// /dev/null usable; runc instead ignores devices on update, silently. A value the kernel refuses stops the update there:
-/// the limits written before it stay, as with runc.
+/// /dev/null usable; runc instead ignores devices on update, silently. The limits are
+/// validated once, as they will be written, before anything is: a value out of range is
+/// refused by its field name and changes nothing. A value the kernel refuses stops the
+/// update there: the limits written before it stay, as with runc.
 ///
 /// Returns the fields left out because the kernel no longer has them (kernel memory
 /// limits, leaf weights without a blkio.leaf_weight), for a warning: runc ignores them.
