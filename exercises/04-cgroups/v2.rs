@@ -22,8 +22,9 @@ use super::files::{
     check_path, flat_keyed, read_file, read_max, read_procs, read_u64, remove_bottom_up, write_file,
 };
 use super::manager::{CgroupManager, FreezerState, Version, FREEZE_TIMEOUT, KILL_TIMEOUT};
-use super::resources::{shares_to_weight, Cpu, Memory, Pids, Resources, DEFAULT_CPU_PERIOD};
+use super::resources::{shares_to_weight, Cpu, Memory, Pids, DEFAULT_CPU_PERIOD};
 use super::stats::{CpuStats, MemoryStats, PidsStats, Stats};
+use super::valid::ValidResources;
 use super::{devices, limits};
 
 /// The controllers a container's cgroup gets, when the tree offers them. Others
@@ -243,8 +244,7 @@ impl CgroupManager for V2Cgroup {
         vec![self.dir.clone()]
     }
 
-    fn apply(&self, resources: &Resources) -> Result<(), CgroupError> {
-        resources.validate()?;
+    fn apply(&self, resources: &ValidResources) -> Result<(), CgroupError> {
         resources.supported(Version::V2)?;
         let wanted: Vec<&str> = [
             ("cpuset", limits::wants_cpuset(&resources.cpu)),
@@ -273,7 +273,7 @@ impl CgroupManager for V2Cgroup {
             self.set_pids(pids)?;
         }
         if !resources.devices.is_empty() {
-            devices::apply_v2(&self.dir, &resources.devices)?;
+            devices::apply_v2(&self.dir, resources)?;
         }
         if let Some(io) = &resources.block_io {
             limits::set_io_v2(&self.dir, io).map_err(self.controller("io"))?;

@@ -14,6 +14,8 @@
 //! - `resources`: the limits ([`Resources`]), shaped after OCI's `linux.resources`.
 //! - `validate`: the limits checked before anything is written (ranges, what a version
 //!   cannot do), and config.json's zeros and deprecated fields read as runc reads them.
+//! - `valid`: [`ValidResources`], limits that passed those checks, the only kind the
+//!   drivers take: validated once, at the edge ([`Resources::validated`]).
 //! - `stats`: the counters ([`Stats`]) both drivers read.
 //! - `detect`: the mounted hierarchies ([`Hierarchies`]), from `crate::mountinfo`.
 //! - `files`: the control-file helpers both drivers use (write, read, numbers, pids),
@@ -69,6 +71,8 @@ pub mod v1;
     allow(unused_imports, unused_variables, unused_mut, unreachable_code, dead_code)
 )]
 pub mod v2;
+#[path = "../../../crates/container/src/cgroups/valid.rs"]
+pub mod valid;
 #[path = "../../../crates/container/src/cgroups/validate.rs"]
 pub mod validate;
 
@@ -84,6 +88,7 @@ pub use resources::{
     Rdma, Resources, ThrottleDevice, WeightDevice, DEFAULT_CPU_PERIOD,
 };
 pub use stats::{CpuStats, MemoryStats, PidsStats, Stats};
+pub use valid::ValidResources;
 pub use validate::{hugepage_size, is_cpu_list, Ignored};
 
 // Kept for callers from before `crate::mountinfo`, which owns it now.

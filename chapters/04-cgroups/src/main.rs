@@ -80,11 +80,13 @@ fn number<T: std::str::FromStr>(flag: &str, text: Option<&&str>) -> Result<T, St
 }
 
 /// Cgroup `path` with `resources`, made by the chapter's own factory: with your
-/// drivers, the v1 or v2 one this machine calls for. It checks the limits before
-/// any directory is made, and removes the cgroup again when they are refused.
+/// drivers, the v1 or v2 one this machine calls for. The limits are validated first
+/// (`validated()`), before any directory is made: the factory and the drivers take
+/// only validated ones. The factory removes the cgroup again when the kernel refuses one.
 fn create(path: &Path, resources: &Resources) -> Result<Box<dyn CgroupManager>, String> {
+    let resources = resources.clone().validated().map_err(|e| e.to_string())?;
     let hierarchies = Hierarchies::here().map_err(|e| e.to_string())?;
-    cgroups::create(&hierarchies, path, resources).map_err(|e| e.to_string())
+    cgroups::create(&hierarchies, path, &resources).map_err(|e| e.to_string())
 }
 
 fn run(args: &[&str]) -> Result<ExitCode, String> {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use bigbang_testkit::cgroups::read;
 use bigbang_testkit::process::wait_bounded;
-use chapter_4::cgroups::{CgroupError, Cpu, Memory, Pids, Resources, Version};
+use chapter_4::cgroups::{CgroupError, Cpu, Memory, Pids, Resources, ValidResources, Version};
 use common::{proc_cgroup, Payload, TestCgroup};
 
 /// Every hierarchy a cgroup of this test run uses, for a given version.
@@ -55,7 +55,9 @@ fn over_the_memory_limit_is_oom_killed() {
     let with_swap = Resources {
         memory: Some(Memory { limit: Some(limit), swap: Some(limit), ..Memory::default() }),
         ..Resources::default()
-    };
+    }
+    .validated()
+    .unwrap();
     match cg.cgroup.apply(&with_swap) {
         Ok(()) => {}
         Err(CgroupError::SwapAccountingOff { .. }) => {
@@ -63,7 +65,9 @@ fn over_the_memory_limit_is_oom_killed() {
             let memory_only = Resources {
                 memory: Some(Memory { limit: Some(limit), swap: None, ..Memory::default() }),
                 ..Resources::default()
-            };
+            }
+            .validated()
+            .unwrap();
             cg.cgroup.apply(&memory_only).unwrap();
         }
         Err(err) => panic!("apply a 32 MiB limit: {err}"),
@@ -200,19 +204,19 @@ fn a_cgroup_whose_process_died_is_removed() {
     cg.cgroup.remove().unwrap();
 }
 
-/// A limit the kernel refuses names the file and the value; invalid input writes nothing.
+/// A limit the kernel refuses names the file and the value; invalid input is refused
+/// by name when validated, before a driver can be handed it, and writes nothing.
 #[test]
 fn refused_limits_are_reported() {
     let cg = TestCgroup::new();
     let before = read(cg.dir("pids").join("pids.max"));
-    let err = cg
-        .cgroup
-        .apply(&Resources {
-            pids: Some(Pids { limit: 5 }),
-            memory: Some(Memory { limit: Some(-5), swap: None, ..Memory::default() }),
-            ..Resources::default()
-        })
-        .unwrap_err();
+    let err = Resources {
+        pids: Some(Pids { limit: 5 }),
+        memory: Some(Memory { limit: Some(-5), swap: None, ..Memory::default() }),
+        ..Resources::default()
+    }
+    .validated()
+    .unwrap_err();
     assert!(matches!(err, CgroupError::InvalidResource { field: "memory.limit", .. }), "{err:?}");
     assert_eq!(read(cg.dir("pids").join("pids.max")), before, "nothing is written when a value is invalid");
 
@@ -222,13 +226,11 @@ fn refused_limits_are_reported() {
         cg.cgroup.join(payload.pid()).unwrap();
         payload.go();
         assert_eq!(payload.line(), "allocated 16 MiB");
-        let err = cg
-            .cgroup
-            .apply(&Resources {
-                memory: Some(Memory { limit: Some(4 << 20), swap: Some(4 << 20), ..Memory::default() }),
-                ..Resources::default()
-            })
-            .unwrap_err();
+        let below = Resources {
+            memory: Some(Memory { limit: Some(4 << 20), swap: Some(4 << 20), ..Memory::default() }),
+            ..Resources::default()
+        };
+        let err = cg.cgroup.apply(&below.validated().unwrap()).unwrap_err();
         match &err {
             CgroupError::Busy { path, value } => {
                 assert_eq!(path.file_name().unwrap(), "memory.limit_in_bytes");
@@ -248,7 +250,7 @@ fn bad_names_leave_nothing_behind() {
     common::require_root();
     let hierarchies = common::hierarchies();
     let create = |name: &str| {
-        chapter_4::cgroups::create(&hierarchies, Path::new(name), &Resources::default()).map(|_| ())
+        chapter_4::cgroups::create(&hierarchies, Path::new(name), &ValidResources::default()).map(|_| ())
     };
     for bad in ["../escape", "/abs", ""] {
         assert!(matches!(create(bad), Err(CgroupError::InvalidPath { .. })), "{bad:?}");

@@ -7,7 +7,9 @@ use std::path::Path;
 
 use bigbang_testkit::cgroups::read;
 use chapter_4::cgroups::v2::{cpu_max, V2Cgroup};
-use chapter_4::cgroups::{CgroupError, CgroupManager, Cpu, FreezerState, Memory, Pids, Resources};
+use chapter_4::cgroups::{
+    CgroupError, CgroupManager, Cpu, FreezerState, Memory, Pids, Resources, ValidResources,
+};
 
 /// A fixture cgroup `name` below a fresh v2 root, populated as the kernel would.
 fn fixture_cgroup(name: &str) -> (tempfile::TempDir, V2Cgroup) {
@@ -17,15 +19,20 @@ fn fixture_cgroup(name: &str) -> (tempfile::TempDir, V2Cgroup) {
     (root, cgroup)
 }
 
-fn memory(limit: i64, swap: Option<i64>) -> Resources {
-    Resources {
-        memory: Some(Memory { limit: Some(limit), swap, ..Memory::default() }),
-        ..Resources::default()
-    }
+/// Limits as the drivers take them: validated first (a bad one fails the test here).
+fn valid(resources: Resources) -> ValidResources {
+    resources.validated().unwrap()
 }
 
-fn cpu(cpu: Cpu) -> Resources {
-    Resources { cpu: Some(cpu), ..Resources::default() }
+fn memory(limit: i64, swap: Option<i64>) -> ValidResources {
+    valid(Resources {
+        memory: Some(Memory { limit: Some(limit), swap, ..Memory::default() }),
+        ..Resources::default()
+    })
+}
+
+fn cpu(cpu: Cpu) -> ValidResources {
+    valid(Resources { cpu: Some(cpu), ..Resources::default() })
 }
 
 /// Creating hands cpu, memory and pids down through every ancestor's cgroup.subtree_control.
@@ -109,28 +116,29 @@ fn cpu_max_line_and_weight() {
 #[test]
 fn pids_max() {
     let (_root, cgroup) = fixture_cgroup("pids");
-    cgroup.apply(&Resources { pids: Some(Pids { limit: 16 }), ..Resources::default() }).unwrap();
+    cgroup.apply(&valid(Resources { pids: Some(Pids { limit: 16 }), ..Resources::default() })).unwrap();
     assert_eq!(read(cgroup.dir().join("pids.max")), "16");
-    cgroup.apply(&Resources { pids: Some(Pids { limit: -1 }), ..Resources::default() }).unwrap();
+    cgroup.apply(&valid(Resources { pids: Some(Pids { limit: -1 }), ..Resources::default() })).unwrap();
     assert_eq!(read(cgroup.dir().join("pids.max")), "max");
 }
 
-/// Out-of-range values are refused by name and write nothing.
+/// Out-of-range values are refused by name where limits are validated, before any
+/// driver can be handed them, so nothing is written.
 #[test]
 fn invalid_values_write_nothing() {
     let (_root, cgroup) = fixture_cgroup("bad");
-    let err = cgroup
-        .apply(&Resources {
-            memory: Some(Memory { limit: Some(-5), swap: None, ..Memory::default() }),
-            pids: Some(Pids { limit: 3 }),
-            ..Resources::default()
-        })
-        .unwrap_err();
+    let err = Resources {
+        memory: Some(Memory { limit: Some(-5), swap: None, ..Memory::default() }),
+        pids: Some(Pids { limit: 3 }),
+        ..Resources::default()
+    }
+    .validated()
+    .unwrap_err();
     assert!(matches!(err, CgroupError::InvalidResource { field: "memory.limit", .. }), "{err:?}");
     assert_eq!(read(cgroup.dir().join("memory.max")), "max");
     assert_eq!(read(cgroup.dir().join("pids.max")), "max");
-    let err =
-        cgroup.apply(&cpu(Cpu { quota: Some(20_000), period: Some(10), ..Cpu::default() })).unwrap_err();
+    let bad_period = Cpu { quota: Some(20_000), period: Some(10), ..Cpu::default() };
+    let err = Resources { cpu: Some(bad_period), ..Resources::default() }.validated().unwrap_err();
     assert!(matches!(err, CgroupError::InvalidResource { field: "cpu.period", .. }), "{err:?}");
     assert_eq!(read(cgroup.dir().join("cpu.max")), "max 100000");
 }

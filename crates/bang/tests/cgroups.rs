@@ -374,7 +374,9 @@ fn ebpf_device_program_on_the_v2_tree() {
             DeviceRule::allow_char(Some(1), Some(9), "r"),
         ],
         ..Resources::default()
-    };
+    }
+    .validated()
+    .unwrap();
     fixture.0.apply(&rules).unwrap();
     fixture.0.apply(&rules).unwrap();
     assert_eq!(

@@ -136,7 +136,7 @@ fn podman_file_loads_validates_and_converts() {
     let rootfs = spec.rootfs_config(Path::new("/unused")).unwrap();
     assert!(rootfs.rootfs.ends_with("merged"), "an absolute root.path is kept");
     assert_eq!(rootfs.mounts.len(), 11);
-    assert_eq!(spec.cgroup_resources().unwrap().pids.unwrap().limit, 2048);
+    assert_eq!(spec.cgroup_resources().unwrap().into_inner().pids.unwrap().limit, 2048);
     assert!(spec.cgroup_path().unwrap().unwrap().starts_with("libpod_parent"));
     let profile = spec.security_profile().unwrap();
     assert_eq!(profile.process.rlimits.len(), 2);

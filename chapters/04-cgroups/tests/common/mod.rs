@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 
 use assert_cmd::cargo::CommandCargoExt;
 use bigbang_testkit::wait::Lines;
-use chapter_4::cgroups::{self, CgroupManager, Hierarchies, Resources, Version};
+use chapter_4::cgroups::{self, CgroupManager, Hierarchies, Resources, ValidResources, Version};
 
 /// Stops a test that needs root with one line saying how to run it.
 pub fn require_root() {
@@ -40,15 +40,17 @@ impl TestCgroup {
         require_root();
         let hierarchies = hierarchies();
         let name = PathBuf::from(bigbang_testkit::names::numbered("bigbang-test"));
-        let cgroup = cgroups::create(&hierarchies, &name, &Resources::default())
+        let cgroup = cgroups::create(&hierarchies, &name, &ValidResources::default())
             .unwrap_or_else(|err| panic!("create cgroup {}: {err}", name.display()));
         Self { cgroup, name, hierarchies }
     }
 
-    /// Creates the cgroup and applies `resources` with your driver.
+    /// Creates the cgroup and applies `resources` (validated first) with your driver.
     pub fn with(resources: &Resources) -> Self {
         let cg = Self::new();
-        cg.cgroup.apply(resources).unwrap_or_else(|err| panic!("apply {resources:?}: {err}"));
+        let valid =
+            resources.clone().validated().unwrap_or_else(|err| panic!("validate {resources:?}: {err}"));
+        cg.cgroup.apply(&valid).unwrap_or_else(|err| panic!("apply {resources:?}: {err}"));
         cg
     }
 

@@ -12,6 +12,7 @@ use super::ebpf::{self, Insn};
 use super::error::CgroupError;
 use super::files::{read_file, write_file};
 use super::resources::DeviceRule;
+use super::valid::ValidResources;
 
 /// Bits of `access` as the kernel's device programs see them (linux/bpf.h BPF_DEVCG_ACC_*).
 const ACC_MKNOD: i32 = 1;
@@ -134,7 +135,8 @@ fn parse_list(text: &str) -> BTreeMap<String, String> {
 }
 
 // ANCHOR: apply_v1
-/// Writes `rules` in order to the v1 devices cgroup `dir`: each allow rule to
+/// Writes the device rules of `resources` (checked by [`check_rules`] when they were
+/// validated) in order to the v1 devices cgroup `dir`: each allow rule to
 /// `devices.allow`, each deny rule to `devices.deny`. A new cgroup starts with its
 /// parent's list, so the first rule is usually `a *:* rwm` denied (everything off),
 /// followed by what is allowed. When `devices.list` already holds exactly the allow-list
@@ -142,8 +144,8 @@ fn parse_list(text: &str) -> BTreeMap<String, String> {
 /// running container never loses its devices for the moment between the two writes.
 /// (runc computes the minimal set of writes from any list to any other with an emulator
 /// of the kernel's rules; this covers the deny-then-allow shape every runtime emits.)
-pub fn apply_v1(dir: &Path, rules: &[DeviceRule]) -> Result<(), CgroupError> {
-    check_rules(rules)?;
+pub fn apply_v1(dir: &Path, resources: &ValidResources) -> Result<(), CgroupError> {
+    let rules = &resources.devices;
     if let Some(wanted) = allow_list(rules) {
         if parse_list(&read_file(&dir.join("devices.list"))?) == wanted {
             return Ok(());
@@ -225,11 +227,10 @@ pub fn program(rules: &[DeviceRule]) -> Vec<Insn> {
 }
 // ANCHOR_END: program
 
-/// Enforces `rules` on the v2 cgroup `dir` with a device program in place of the
-/// one there (see [`ebpf::replace_device_program`]).
-pub fn apply_v2(dir: &Path, rules: &[DeviceRule]) -> Result<(), CgroupError> {
-    check_rules(rules)?;
-    ebpf::replace_device_program(dir, &program(rules))
+/// Enforces the device rules of `resources` on the v2 cgroup `dir` with a device
+/// program in place of the one there (see [`ebpf::replace_device_program`]).
+pub fn apply_v2(dir: &Path, resources: &ValidResources) -> Result<(), CgroupError> {
+    ebpf::replace_device_program(dir, &program(&resources.devices))
 }
 
 #[cfg(test)]
@@ -257,6 +258,8 @@ mod tests {
         }
         fs::write(dir.path().join("devices.list"), "a *:* rwm\n").unwrap();
         let rules = [DeviceRule::deny_all(), DeviceRule::allow_char(Some(1), Some(3), "rwm")];
+        let rules =
+            crate::cgroups::Resources { devices: rules.to_vec(), ..Default::default() }.validated().unwrap();
         apply_v1(dir.path(), &rules).unwrap();
         // write_file truncates, so each file shows its last write.
         assert_eq!(fs::read_to_string(dir.path().join("devices.deny")).unwrap(), "a *:* rwm");

@@ -6,24 +6,23 @@
 use std::path::{Path, PathBuf};
 
 use super::detect::Hierarchies;
-use super::devices;
 use super::error::CgroupError;
 use super::manager::{CgroupManager, Version};
-use super::resources::Resources;
+use super::valid::ValidResources;
 use super::{v1, v2};
 
 // ANCHOR: create
 /// Creates cgroup `path` (relative, e.g. `bigbang/web-1`) with the driver this machine's
-/// hierarchies call for, and applies `resources`. When the limits are refused, the new
-/// cgroup is removed again and the error returned: nothing is left behind.
+/// hierarchies call for, and applies `resources`, validated by whoever made them (see
+/// [`Resources::validated`](super::resources::Resources::validated)). What this cgroup
+/// version cannot do is refused before anything is created; when the kernel refuses a
+/// limit, the new cgroup is removed again and the error returned: nothing is left behind.
 pub fn create(
     hierarchies: &Hierarchies,
     path: &Path,
-    resources: &Resources,
+    resources: &ValidResources,
 ) -> Result<Box<dyn CgroupManager>, CgroupError> {
-    resources.validate()?;
     resources.supported(hierarchies.version()?)?;
-    devices::check_rules(&resources.devices)?;
     let cgroup: Box<dyn CgroupManager> = match hierarchies.version()? {
         Version::V1 => Box::new(v1::V1Cgroup::create(&hierarchies.joined(), path)?),
         Version::V2 => {
@@ -49,7 +48,7 @@ pub fn create(
 pub fn create_or_join(
     hierarchies: &Hierarchies,
     path: &Path,
-    resources: &Resources,
+    resources: &ValidResources,
 ) -> Result<(Box<dyn CgroupManager>, bool), CgroupError> {
     let relative = path.strip_prefix("/").unwrap_or(path);
     let existed = match hierarchies.version()? {
@@ -59,9 +58,7 @@ pub fn create_or_join(
     if !existed {
         return Ok((create(hierarchies, path, resources)?, false));
     }
-    resources.validate()?;
     resources.supported(hierarchies.version()?)?;
-    devices::check_rules(&resources.devices)?;
     let cgroup: Box<dyn CgroupManager> = match hierarchies.version()? {
         Version::V1 => Box::new(v1::V1Cgroup::join_or_create(&hierarchies.joined(), path)?),
         Version::V2 => {

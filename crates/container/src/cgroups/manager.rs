@@ -9,8 +9,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::error::CgroupError;
-use super::resources::Resources;
 use super::stats::Stats;
+use super::valid::ValidResources;
 
 /// Which cgroup interface a driver speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -35,8 +35,9 @@ pub trait CgroupManager: fmt::Debug + Send + Sync {
     fn version(&self) -> Version;
     /// The directories that make up the cgroup (one per v1 hierarchy, one on v2).
     fn dirs(&self) -> Vec<PathBuf>;
-    /// Writes the limits; validates them first, so an invalid one writes nothing.
-    fn apply(&self, resources: &Resources) -> Result<(), CgroupError>;
+    /// Writes the limits. They are validated already (the type says so), so the driver
+    /// checks only what its version cannot do, before it writes anything.
+    fn apply(&self, resources: &ValidResources) -> Result<(), CgroupError>;
     /// Moves process `pid` (and all its threads) into the cgroup.
     fn join(&self, pid: i32) -> Result<(), CgroupError>;
     /// The processes in the cgroup (its own `cgroup.procs`, not its children's).

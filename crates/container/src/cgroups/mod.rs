@@ -14,6 +14,8 @@
 //! - `resources`: the limits ([`Resources`]), shaped after OCI's `linux.resources`.
 //! - `validate`: the limits checked before anything is written (ranges, what a version
 //!   cannot do), and config.json's zeros and deprecated fields read as runc reads them.
+//! - `valid`: [`ValidResources`], limits that passed those checks, the only kind the
+//!   drivers take: validated once, at the edge ([`Resources::validated`]).
 //! - `stats`: the counters ([`Stats`]) both drivers read.
 //! - `detect`: the mounted hierarchies ([`Hierarchies`]), from `crate::mountinfo`.
 //! - `files`: the control-file helpers both drivers use (write, read, numbers, pids),
@@ -39,6 +41,7 @@ pub mod resources;
 pub mod stats;
 pub mod v1;
 pub mod v2;
+pub mod valid;
 pub mod validate;
 
 pub use detect::{Hierarchies, V1Hierarchy, CGROUP_MOUNT, V1_CONTROLLERS};
@@ -53,6 +56,7 @@ pub use resources::{
     Rdma, Resources, ThrottleDevice, WeightDevice, DEFAULT_CPU_PERIOD,
 };
 pub use stats::{CpuStats, MemoryStats, PidsStats, Stats};
+pub use valid::ValidResources;
 pub use validate::{hugepage_size, is_cpu_list, Ignored};
 
 // Kept for callers from before `crate::mountinfo`, which owns it now.

@@ -23,8 +23,9 @@ use super::files::{
     check_path, flat_keyed, read_file, read_max, read_procs, read_u64, remove_bottom_up, write_file,
 };
 use super::manager::{CgroupManager, FreezerState, Version, FREEZE_TIMEOUT, KILL_TIMEOUT};
-use super::resources::{Cpu, Memory, Pids, Resources};
+use super::resources::{Cpu, Memory, Pids};
 use super::stats::{CpuStats, MemoryStats, PidsStats, Stats};
+use super::valid::ValidResources;
 use super::{devices, limits};
 
 /// v1 reports "unlimited" as the largest page-aligned 63-bit number; anything this large is no limit.
@@ -273,8 +274,7 @@ impl CgroupManager for V1Cgroup {
         self.dirs.iter().map(|d| d.dir.clone()).collect()
     }
 
-    fn apply(&self, resources: &Resources) -> Result<(), CgroupError> {
-        resources.validate()?;
+    fn apply(&self, resources: &ValidResources) -> Result<(), CgroupError> {
         resources.supported(Version::V1)?;
         if let Some(memory) = &resources.memory {
             limits::check_before_update(self.need("memory")?, "memory.usage_in_bytes", memory)?;
@@ -292,7 +292,7 @@ impl CgroupManager for V1Cgroup {
             self.set_pids(pids)?;
         }
         if !resources.devices.is_empty() {
-            devices::apply_v1(self.need("devices")?, &resources.devices)?;
+            devices::apply_v1(self.need("devices")?, resources)?;
         }
         if let Some(io) = resources.block_io.as_ref().filter(|_| limits::wants_io(&resources.block_io)) {
             limits::set_blkio_v1(self.need("blkio")?, io)?;

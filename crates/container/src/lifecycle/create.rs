@@ -120,10 +120,13 @@ impl Drop for Rollback {
 pub fn create(store: &Store, options: &CreateOptions) -> Result<ContainerRecord, LifecycleError> {
     let bundle = std::fs::canonicalize(&options.bundle)
         .map_err(|source| CreateError::Bundle { path: options.bundle.clone(), source })?;
-    let spec = Spec::load(&bundle)?;
+    // Validated once, here: the limits come out of it checked, and nothing below
+    // (the plan, the cgroup factory, the drivers) checks them again.
+    let (spec, limits) = Spec::load_validated(&bundle)?;
     // Derived once, and checked by being derived: nothing exists yet.
     let mut plan = ContainerPlan::derive(
         &spec,
+        limits,
         &bundle,
         &options.id,
         options.no_pivot,

@@ -13,7 +13,7 @@ use super::console::check_terminal;
 use super::error::{CreateError, LifecycleError};
 use super::mount_namespace::shares_runtime_mount_namespace;
 use super::process::security_profile;
-use crate::cgroups::{self, Hierarchies, Resources};
+use crate::cgroups::{self, Hierarchies, ValidResources};
 use crate::rootfs::{RootChange, RootfsConfig};
 use crate::security::Prepared;
 use crate::spec::{NamespacePlan, Spec};
@@ -36,9 +36,9 @@ pub struct InitPlan {
 pub struct CgroupPlan {
     /// Relative to the cgroup root: `linux.cgroupsPath`, or `bang-oci/<id>`.
     pub path: PathBuf,
-    /// `linux.resources` as chapter 4 takes them, from a config.json that
-    /// [`Spec::load`] validated (`validate.rs`): the drivers need not check again.
-    pub resources: Resources,
+    /// `linux.resources` as chapter 4 takes them, validated when config.json was loaded
+    /// ([`Spec::load_validated`]): the type tells the drivers they need not check again.
+    pub resources: ValidResources,
 }
 
 /// Everything `create` derives from config.json.
@@ -59,10 +59,12 @@ pub fn default_cgroup_path(id: &str) -> PathBuf {
 impl ContainerPlan {
     // ANCHOR: derive
     /// Derives the plan of container `id` from `spec` (loaded, so validated, from
-    /// `bundle`), checking everything that can be checked before anything is
-    /// created: a bad config.json leaves not even a state directory.
+    /// `bundle`) and `limits`, what validating it made of its `linux.resources`
+    /// ([`Spec::load_validated`]), checking everything that can be checked before
+    /// anything is created: a bad config.json leaves not even a state directory.
     pub fn derive(
         spec: &Spec,
+        limits: ValidResources,
         bundle: &Path,
         id: &str,
         no_pivot: bool,
@@ -93,7 +95,7 @@ impl ContainerPlan {
         if no_pivot {
             rootfs.root_change = RootChange::MoveAndChroot;
         }
-        let resources = spec.cgroup_resources()?;
+        let resources = spec.cgroup_limits(limits)?;
         let cgroup_path = spec.cgroup_path()?.unwrap_or_else(|| default_cgroup_path(id));
         let security = security_profile(spec)?.prepare()?;
         // `create` always returns before the payload runs: a terminal needs a socket.

@@ -116,8 +116,10 @@ pub fn read_resources(path: &Path) -> Result<Resources, LifecycleError> {
 /// passes, Docker (through containerd) sends every field, 0 for those it leaves alone.
 /// Device rules, when given, are wrapped as `create` wraps them (deny all first, the
 /// default devices after), so that a whole `linux.resources` passed back keeps
-/// /dev/null usable; runc instead ignores devices on update, silently. A value the kernel refuses stops the update there:
-/// the limits written before it stay, as with runc.
+/// /dev/null usable; runc instead ignores devices on update, silently. The limits are
+/// validated once, as they will be written, before anything is: a value out of range is
+/// refused by its field name and changes nothing. A value the kernel refuses stops the
+/// update there: the limits written before it stay, as with runc.
 ///
 /// Returns the fields left out because the kernel no longer has them (kernel memory
 /// limits, leaf weights without a blkio.leaf_weight), for a warning: runc ignores them.
@@ -138,7 +140,9 @@ pub fn update(store: &Store, id: &str, resources: &Resources) -> Result<Vec<Igno
             Spec::load(&record.bundle).ok().and_then(|s| s.linux).map(|l| l.devices).unwrap_or_default();
         resources.devices = device_rules(&resources.devices, &nodes);
     }
-    cgroups::open(&hierarchies, path)?.apply(&resources)?;
+    let cgroup = cgroups::open(&hierarchies, path)?;
+    // Validated once, here, as they will be written (wrapped): the driver does not check again.
+    cgroup.apply(&resources.validated()?)?;
     Ok(ignored)
 }
 // ANCHOR_END: update

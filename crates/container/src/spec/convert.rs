@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cgroups::{Hierarchies, Ignored, Resources};
+use crate::cgroups::{Hierarchies, Ignored, ValidResources};
 use crate::namespaces::{IdMap, Namespace, Namespaces};
 use crate::rootfs::{MountNamespace, Propagation, RootChange, RootfsConfig};
 use crate::security::{LinuxSecurity, ProcessSecurity, Profile, RootSecurity};
@@ -185,37 +185,41 @@ impl Spec {
     // ANCHOR: cgroup_resources
     /// `linux.resources` as chapter 4's limits, which model every field of it: each is
     /// applied, or refused by `cgroups::create` with its JSON path when this machine's
-    /// cgroup version cannot apply it. Not validated again: [`Spec::validate`] (which
-    /// [`Spec::load`] runs) checked every value, with its JSON path, and the wrapping
-    /// below adds only rules that are valid. A zero means unset where runc reads it so
-    /// ([`Resources::zero_as_unset`]: Docker writes `"shares": 0` in every
-    /// config.json), and what the kernel no longer has is left out, as runc leaves it
-    /// ([`Spec::ignored_resources`] lists it for a warning). The device rules are wrapped as runc wraps them
-    /// (see [`device_rules`](super::devices::device_rules)); a configuration without
-    /// `linux.resources` at all (`runc spec --rootless`) leaves the cgroup's devices as
-    /// it inherits them, since an unprivileged runtime could not write them anyway.
-    pub fn cgroup_resources(&self) -> Result<Resources, SpecError> {
-        Ok(self.resources_and_ignored()?.0)
+    /// cgroup version cannot apply it. `limits` are what [`Spec::validate`] (which
+    /// [`Spec::load_validated`] runs) made of this file's `linux.resources`: zeros unset
+    /// where runc reads them so (Docker writes `"shares": 0` in every config.json), every
+    /// value checked with its JSON path. They are not checked again: what the kernel no
+    /// longer has is left out, as runc leaves it ([`Spec::ignored_resources`] lists it
+    /// for a warning), which keeps them valid, and the device rules are wrapped as runc
+    /// wraps them (see [`device_rules`](super::devices::device_rules)), checking only the
+    /// rules added. A configuration without `linux.resources` at all (`runc spec
+    /// --rootless`) leaves the cgroup's devices as it inherits them, since an
+    /// unprivileged runtime could not write them anyway.
+    pub fn cgroup_limits(&self, mut limits: ValidResources) -> Result<ValidResources, SpecError> {
+        let linux = self.linux_or_default();
+        if linux.resources.is_none() {
+            return Ok(ValidResources::default());
+        }
+        limits.drop_deprecated(leaf_weight_file());
+        let (first, last) = super::devices::wrapping(&limits.devices, &linux.devices);
+        limits
+            .wrap_devices(first, last)
+            .map_err(|err| SpecError::invalid("linux.resources.devices", err.to_string()))
     }
     // ANCHOR_END: cgroup_resources
 
-    /// The fields of `linux.resources` that [`Spec::cgroup_resources`] leaves out because
+    /// [`Spec::cgroup_limits`] of this spec's `linux.resources`, validated here, for a
+    /// caller that has only the spec (`create` has the limits from loading it).
+    pub fn cgroup_resources(&self) -> Result<ValidResources, SpecError> {
+        self.cgroup_limits(super::validate::check_resources(&self.linux_or_default())?)
+    }
+
+    /// The fields of `linux.resources` that [`Spec::cgroup_limits`] leaves out because
     /// the kernel no longer has them (`memory.kernel`, `memory.kernelTCP`, leaf weights
     /// where there is no `blkio.leaf_weight`), for the runtime to warn about, as runc does.
     pub fn ignored_resources(&self) -> Result<Vec<Ignored>, SpecError> {
-        Ok(self.resources_and_ignored()?.1)
-    }
-
-    fn resources_and_ignored(&self) -> Result<(Resources, Vec<Ignored>), SpecError> {
-        let linux = self.linux_or_default();
-        let Some(resources) = linux.resources else {
-            return Ok((Resources::default(), Vec::new()));
-        };
-        let mut resources = resources.zero_as_unset();
-        let leaf_weight_file = Hierarchies::here().is_ok_and(|h| h.has_leaf_weight());
-        let ignored = resources.drop_deprecated(leaf_weight_file);
-        resources.devices = super::devices::device_rules(&resources.devices, &linux.devices);
-        Ok((resources, ignored))
+        let Some(resources) = self.linux_or_default().resources else { return Ok(Vec::new()) };
+        Ok(resources.zero_as_unset().drop_deprecated(leaf_weight_file()))
     }
 
     /// `linux.cgroupsPath` as the relative path chapter 4's `cgroups::create` takes
@@ -266,6 +270,12 @@ impl Spec {
         })
     }
     // ANCHOR_END: security_profile
+}
+
+/// Whether this machine's blkio hierarchy has `blkio.leaf_weight` (see
+/// [`Resources::drop_deprecated`](crate::cgroups::Resources::drop_deprecated)).
+fn leaf_weight_file() -> bool {
+    Hierarchies::here().is_ok_and(|h| h.has_leaf_weight())
 }
 
 #[cfg(test)]
@@ -340,7 +350,7 @@ mod tests {
         resources.pids = Some(crate::cgroups::Pids { limit: 64 });
         resources.memory = Some(crate::cgroups::Memory { limit: Some(1 << 26), ..Default::default() });
         resources.block_io = Some(crate::cgroups::BlockIo { weight: Some(10), ..Default::default() });
-        let limits = spec.cgroup_resources().unwrap();
+        let limits = spec.cgroup_resources().unwrap().into_inner();
         assert_eq!(limits.pids.unwrap().limit, 64);
         assert_eq!(limits.memory.unwrap().limit, Some(1 << 26));
         assert_eq!(limits.block_io.unwrap().weight, Some(10));
@@ -348,7 +358,10 @@ mod tests {
         // runc's default denies everything; the default devices follow it.
         assert!(limits.devices[0].is_wildcard() && !limits.devices[0].allow);
         assert!(limits.devices.iter().any(|r| r.v1_line() == "c 1:3 rwm"));
-        assert_eq!(Spec::rootless_default_for(0, 0).cgroup_resources().unwrap(), Resources::default());
+        assert_eq!(
+            Spec::rootless_default_for(0, 0).cgroup_resources().unwrap(),
+            crate::cgroups::Resources::default()
+        );
     }
 
     /// The resources Docker 20.10 writes into every config.json pass, and leave the
@@ -361,7 +374,7 @@ mod tests {
         resources.block_io = Some(crate::cgroups::BlockIo { weight: Some(0), ..Default::default() });
         resources.pids = Some(crate::cgroups::Pids { limit: 0 });
         spec.validate().unwrap();
-        let limits = spec.cgroup_resources().unwrap();
+        let limits = spec.cgroup_resources().unwrap().into_inner();
         assert_eq!((limits.cpu, limits.block_io, limits.pids), (None, None, None));
         spec.linux.as_mut().unwrap().resources.as_mut().unwrap().cpu =
             Some(crate::cgroups::Cpu { shares: Some(1), ..Default::default() });
@@ -380,7 +393,7 @@ mod tests {
             kernel_tcp: Some(1 << 20),
             ..Default::default()
         });
-        let limits = spec.cgroup_resources().unwrap();
+        let limits = spec.cgroup_resources().unwrap().into_inner();
         let memory = limits.memory.unwrap();
         assert_eq!((memory.limit, memory.kernel, memory.kernel_tcp), (Some(1 << 26), None, None));
         let fields: Vec<_> = spec.ignored_resources().unwrap().iter().map(|i| i.field).collect();

@@ -40,17 +40,22 @@ pub const DEFAULT_RULES: &[(Option<&str>, char, i64, i64, &str)] = &[
 /// configuration's rules, then [`DEFAULT_RULES`] less the paths `devices` redefines.
 /// A configuration that begins with a rule for all devices decides the start itself.
 pub fn device_rules(rules: &[DeviceRule], devices: &[LinuxDevice]) -> Vec<DeviceRule> {
-    let mut out = Vec::new();
-    if !rules.first().is_some_and(DeviceRule::is_wildcard) {
-        out.push(DeviceRule::deny_all());
-    }
-    out.extend(rules.iter().cloned());
+    let (first, last) = wrapping(rules, devices);
+    first.into_iter().chain(rules.iter().cloned()).chain(last).collect()
+}
+
+/// What [`device_rules`] puts around the configuration's `rules`: the rule before them
+/// (deny everything, unless they begin with a rule for all devices) and those after
+/// them (the defaults `devices` does not redefine).
+pub fn wrapping(rules: &[DeviceRule], devices: &[LinuxDevice]) -> (Option<DeviceRule>, Vec<DeviceRule>) {
+    let first = (!rules.first().is_some_and(DeviceRule::is_wildcard)).then(DeviceRule::deny_all);
+    let mut last = Vec::new();
     for (path, kind, major, minor, access) in DEFAULT_RULES {
         if path.is_some_and(|p| devices.iter().any(|d| d.path == p)) {
             continue;
         }
         let number = |n: i64| (n >= 0).then_some(n);
-        out.push(DeviceRule {
+        last.push(DeviceRule {
             allow: true,
             kind: Some(kind.to_string()),
             major: number(*major),
@@ -58,7 +63,7 @@ pub fn device_rules(rules: &[DeviceRule], devices: &[LinuxDevice]) -> Vec<Device
             access: Some(access.to_string()),
         });
     }
-    out
+    (first, last)
 }
 // ANCHOR_END: device_rules
 

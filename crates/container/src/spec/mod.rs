@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cgroups::CgroupError;
+use crate::cgroups::{CgroupError, ValidResources};
 use crate::namespaces::NamespaceError;
 use crate::rootfs::{Mount, RootfsError};
 use crate::security::SecurityError;
@@ -155,14 +155,26 @@ impl Spec {
     /// Reads and validates `<bundle>/config.json`. Errors name the file, and the line
     /// and column for malformed JSON and wrong types, or the JSON path of an invalid value.
     pub fn load(bundle: &Path) -> Result<Spec, SpecError> {
+        Self::load_validated(bundle).map(|(spec, _)| spec)
+    }
+
+    /// [`Spec::load`], which also returns what validating the file made of its
+    /// `linux.resources`: the limits, validated ([`Spec::validate`]). `create` takes
+    /// them from here, so that one create validates its limits once.
+    pub fn load_validated(bundle: &Path) -> Result<(Spec, ValidResources), SpecError> {
         let path = bundle.join(CONFIG_FILE);
         let text =
             fs::read_to_string(&path).map_err(|source| SpecError::Read { path: path.clone(), source })?;
-        Self::parse(&text, &path)
+        Self::parse_validated(&text, &path)
     }
 
     /// Parses and validates config.json text; `path` is for the messages.
     pub fn parse(text: &str, path: &Path) -> Result<Spec, SpecError> {
+        Self::parse_validated(text, path).map(|(spec, _)| spec)
+    }
+
+    /// [`Spec::parse`], with the validated limits (see [`Spec::load_validated`]).
+    pub fn parse_validated(text: &str, path: &Path) -> Result<(Spec, ValidResources), SpecError> {
         let position = |err: &serde_json::Error| (err.line(), err.column(), strip_position(err));
         // First the syntax, and that the file is an object: serde would read a struct
         // from an array too (`[]` as a Spec with every field missing).
@@ -183,8 +195,8 @@ impl Spec {
             let (line, column, message) = position(&err);
             SpecError::Type { path: path.to_owned(), line, column, message }
         })?;
-        spec.validate().map_err(|err| err.in_file(path))?;
-        Ok(spec)
+        let limits = spec.validate().map_err(|err| err.in_file(path))?;
+        Ok((spec, limits))
     }
 
     /// The JSON `runc spec` would write for this spec: tab-indented, keys in runc's

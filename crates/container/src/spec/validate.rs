@@ -10,8 +10,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::cgroups::devices::check_rules;
-use crate::cgroups::CgroupError;
+use crate::cgroups::{CgroupError, ValidResources};
 use crate::namespaces::idmap::{check_map, IdKind};
 use crate::security::capabilities;
 use crate::security::rlimits::RLIMITS;
@@ -49,7 +48,7 @@ pub const PROPAGATIONS: &[&str] =
 
 type Check = Result<(), SpecError>;
 
-fn fail(field: impl Into<String>, problem: impl Into<String>) -> Check {
+fn fail<T>(field: impl Into<String>, problem: impl Into<String>) -> Result<T, SpecError> {
     Err(SpecError::invalid(field, problem))
 }
 
@@ -66,8 +65,10 @@ fn absolute(field: &str, value: &str, example: &str) -> Check {
 impl Spec {
     // ANCHOR: validate
     /// Checks the rules of the specification a runtime can check without touching the
-    /// machine. Returns the first violation, as [`SpecError::Invalid`].
-    pub fn validate(&self) -> Result<(), SpecError> {
+    /// machine. Returns the first violation, as [`SpecError::Invalid`]; or, when there is
+    /// none, what the check made of `linux.resources`: the limits, validated (see
+    /// `check_resources`), so that what uses them need not check them again.
+    pub fn validate(&self) -> Result<ValidResources, SpecError> {
         check_version(&self.oci_version)?;
         match &self.root {
             None => return fail("root", "missing; give the root filesystem, e.g. {\"path\": \"rootfs\"}"),
@@ -266,7 +267,7 @@ fn check_sysctl(linux: &Linux) -> Check {
     Ok(())
 }
 
-fn check_linux(linux: &Linux) -> Check {
+fn check_linux(linux: &Linux) -> Result<ValidResources, SpecError> {
     let mut kinds = BTreeSet::new();
     for (i, ns) in linux.namespaces.iter().enumerate() {
         if !NAMESPACE_TYPES.contains(&ns.kind.as_str()) {
@@ -339,42 +340,7 @@ fn check_linux(linux: &Linux) -> Check {
             }
         }
     }
-    if let Some(resources) = &linux.resources {
-        for (i, rule) in resources.devices.iter().enumerate() {
-            let field = format!("linux.resources.devices[{i}]");
-            if let Some(kind) = rule.kind.as_deref() {
-                if !matches!(kind, "a" | "b" | "c") {
-                    return fail(
-                        format!("{field}.type"),
-                        format!("{kind:?} is not a device type; use a (all), c or b"),
-                    );
-                }
-            }
-            if let Some(access) = rule.access.as_deref() {
-                if access.is_empty() || !access.chars().all(|c| matches!(c, 'r' | 'w' | 'm')) {
-                    return fail(
-                        format!("{field}.access"),
-                        format!("{access:?} is not an access; use letters of rwm, e.g. \"rwm\""),
-                    );
-                }
-            }
-        }
-        // Chapter 4 knows the kernel's ranges; its field names are the paths below `linux.resources`.
-        // Zero is unset, as runc reads it (Docker writes `"cpu": {"shares": 0}`).
-        let limits = resources.clone().zero_as_unset();
-        if let Err(err) = limits.validate().and_then(|()| check_rules(&limits.devices)) {
-            return match err {
-                CgroupError::InvalidResource { field, value, expected } => fail(
-                    format!("linux.resources.{field}"),
-                    format!("{value} is out of range; use {expected}"),
-                ),
-                CgroupError::InvalidEntry { field, value, expected } => {
-                    fail(format!("linux.resources.{field}"), format!("{value} is not valid; use {expected}"))
-                }
-                other => fail("linux.resources", other.to_string()),
-            };
-        }
-    }
+    let limits = check_resources(linux)?;
     if let Some(seccomp) = &linux.seccomp {
         let action = |field: String, name: &str| -> Check {
             if SECCOMP_ACTIONS.contains(&name) {
@@ -413,5 +379,47 @@ fn check_linux(linux: &Linux) -> Check {
             }
         }
     }
-    Ok(())
+    Ok(limits)
 }
+
+// ANCHOR: check_resources
+/// `linux.resources` read as runc reads it (a zero is unset) and validated by chapter 4
+/// ([`Resources::validated`](crate::cgroups::Resources::validated)), its errors named by
+/// their JSON path: the one check config.json's limits get. `create` applies what it
+/// returns (through [`Spec::cgroup_limits`]), and no layer below checks them again.
+pub(super) fn check_resources(linux: &Linux) -> Result<ValidResources, SpecError> {
+    let Some(resources) = &linux.resources else { return Ok(ValidResources::default()) };
+    for (i, rule) in resources.devices.iter().enumerate() {
+        let field = format!("linux.resources.devices[{i}]");
+        if let Some(kind) = rule.kind.as_deref() {
+            if !matches!(kind, "a" | "b" | "c") {
+                return Err(SpecError::invalid(
+                    format!("{field}.type"),
+                    format!("{kind:?} is not a device type; use a (all), c or b"),
+                ));
+            }
+        }
+        if let Some(access) = rule.access.as_deref() {
+            if access.is_empty() || !access.chars().all(|c| matches!(c, 'r' | 'w' | 'm')) {
+                return Err(SpecError::invalid(
+                    format!("{field}.access"),
+                    format!("{access:?} is not an access; use letters of rwm, e.g. \"rwm\""),
+                ));
+            }
+        }
+    }
+    // Chapter 4 knows the kernel's ranges; its field names are the paths below `linux.resources`.
+    // Zero is unset, as runc reads it (Docker writes `"cpu": {"shares": 0}`).
+    resources.clone().zero_as_unset().validated().map_err(|err| match err {
+        CgroupError::InvalidResource { field, value, expected } => SpecError::invalid(
+            format!("linux.resources.{field}"),
+            format!("{value} is out of range; use {expected}"),
+        ),
+        CgroupError::InvalidEntry { field, value, expected } => SpecError::invalid(
+            format!("linux.resources.{field}"),
+            format!("{value} is not valid; use {expected}"),
+        ),
+        other => SpecError::invalid("linux.resources", other.to_string()),
+    })
+}
+// ANCHOR_END: check_resources
