@@ -1,7 +1,7 @@
 // Your file for chapter 2: replace each todo!() with working code, then run
 // `cargo workshop check 2`. Generated from crates/container/src/namespaces/kind.rs by `cargo xtask exercises`;
 // `cargo workshop reset 2` gives you a fresh copy.
-//! The kinds of namespace, their clone(2) flags and /proc/<pid>/ns names, and a
+//! The kinds of namespace, their clone(2) flags and `/proc/<pid>/ns` names, and a
 //! requested set of them.
 
 use std::collections::BTreeSet;

@@ -6,7 +6,8 @@
 //!
 //! # Layout
 //! - `manager`: the interface both drivers implement ([`CgroupManager`]), the
-//!   [`Version`] it speaks, the freezer's states, and how long kill and freeze wait.
+//!   freezer's states, and how long kill and freeze wait.
+//! - `version`: the [`Version`] a driver speaks, v1 or v2.
 //! - `factory`: [`create`], [`create_or_join`], [`open`] and [`can_create`], which pick
 //!   the driver the hierarchies call for; the only file that names `v1` and `v2`.
 //! - `v1`: a cgroup made of one directory per v1 hierarchy (every one mounted).
@@ -75,6 +76,8 @@ pub mod v2;
 pub mod valid;
 #[path = "../../../crates/container/src/cgroups/validate.rs"]
 pub mod validate;
+#[path = "../../../crates/container/src/cgroups/version.rs"]
+pub mod version;
 
 pub use detect::{Hierarchies, V1Hierarchy, CGROUP_MOUNT, V1_CONTROLLERS};
 pub use error::CgroupError;
@@ -82,7 +85,7 @@ pub use factory::{can_create, create, create_or_join, open};
 pub use files::{
     check_path, flat_keyed, read_file, read_max, read_procs, read_u64, remove_bottom_up, write_file,
 };
-pub use manager::{CgroupManager, FreezerState, Version, FREEZE_TIMEOUT, KILL_TIMEOUT};
+pub use manager::{CgroupManager, FreezerState, FREEZE_TIMEOUT, KILL_TIMEOUT};
 pub use resources::{
     shares_to_weight, BlockIo, Cpu, DeviceRule, HugepageLimit, InterfacePriority, Memory, Network, Pids,
     Rdma, Resources, ThrottleDevice, WeightDevice, DEFAULT_CPU_PERIOD,
@@ -90,6 +93,7 @@ pub use resources::{
 pub use stats::{CpuStats, MemoryStats, PidsStats, Stats};
 pub use valid::ValidResources;
 pub use validate::{hugepage_size, is_cpu_list, Ignored};
+pub use version::Version;
 
 // Kept for callers from before `crate::mountinfo`, which owns it now.
 pub use crate::mountinfo::unescape;

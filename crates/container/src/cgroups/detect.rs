@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::error::CgroupError;
-use super::manager::Version;
+use super::version::Version;
 use crate::mountinfo::{self, MountInfo};
 
 /// Where distributions mount the cgroup filesystems.

@@ -83,31 +83,6 @@ impl DeviceRule {
     }
 }
 
-/// Checks what [`Resources::validate`](super::resources::Resources::validate) cannot see from one
-/// field: a rule for all types must be the whole wildcard, because v1 resets the whole
-/// list on any `a` line whatever numbers and access follow it; numbers must fit in 32 bits.
-pub fn check_rules(rules: &[DeviceRule]) -> Result<(), CgroupError> {
-    for (i, rule) in rules.iter().enumerate() {
-        if rule.kind_char() == 'a' && !rule.is_wildcard() {
-            return Err(CgroupError::InvalidEntry {
-                field: format!("devices[{i}]"),
-                value: rule.v1_line(),
-                expected: "a rule for all devices (type a or none) with no major, no minor and access rwm; give type c or b to name numbers",
-            });
-        }
-        for (what, n) in [("major", rule.major), ("minor", rule.minor)] {
-            if n.is_some_and(|n| n > i32::MAX as i64) {
-                return Err(CgroupError::InvalidEntry {
-                    field: format!("devices[{i}].{what}"),
-                    value: n.unwrap_or_default().to_string(),
-                    expected: "a device number below 2^31",
-                });
-            }
-        }
-    }
-    Ok(())
-}
-
 /// The (type, major, minor) → access letters that an allow-list ends up as in
 /// `devices.list`, when the rules are "deny everything, then allow these"; `None` for
 /// any other shape of rules.
@@ -135,7 +110,7 @@ fn parse_list(text: &str) -> BTreeMap<String, String> {
 }
 
 // ANCHOR: apply_v1
-/// Writes the device rules of `resources` (checked by [`check_rules`] when they were
+/// Writes the device rules of `resources` (checked by [`check_rules`](super::validate::check_rules) when they were
 /// validated) in order to the v1 devices cgroup `dir`: each allow rule to
 /// `devices.allow`, each deny rule to `devices.deny`. A new cgroup starts with its
 /// parent's list, so the first rule is usually `a *:* rwm` denied (everything off),
@@ -244,8 +219,6 @@ mod tests {
         assert_eq!(DeviceRule::deny_all().v1_line(), "a *:* rwm");
         assert_eq!(DeviceRule::allow_char(Some(1), Some(5), "wr").v1_line(), "c 1:5 rw");
         assert_eq!(DeviceRule::allow_char(Some(136), None, "rwm").v1_line(), "c 136:* rwm");
-        let odd = DeviceRule { major: Some(1), ..DeviceRule::deny_all() };
-        assert!(matches!(check_rules(&[odd]), Err(CgroupError::InvalidEntry { .. })));
     }
 
     /// The rules go to devices.deny and devices.allow in order; an unchanged allow-list

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use nix::errno::Errno;
 
-use super::manager::Version;
+use super::version::Version;
 use crate::mountinfo::MountinfoError;
 
 /// What can go wrong while creating, configuring, reading or removing a cgroup.

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 
 use super::detect::Hierarchies;
 use super::error::CgroupError;
-use super::manager::{CgroupManager, Version};
+use super::manager::CgroupManager;
 use super::valid::ValidResources;
+use super::version::Version;
 use super::{v1, v2};
 
 // ANCHOR: create

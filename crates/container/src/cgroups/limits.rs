@@ -10,9 +10,9 @@ use std::path::Path;
 
 use super::error::CgroupError;
 use super::files::{read_file, read_u64, write_file};
-use super::manager::Version;
 use super::resources::{BlockIo, Cpu, HugepageLimit, Memory, Network, Rdma};
 use super::validate::hugepage_size;
+use super::version::Version;
 
 // ANCHOR: init_cpuset
 /// A new v1 cpuset cgroup starts with empty `cpuset.cpus` and `cpuset.mems`, and the

@@ -1,6 +1,6 @@
 //! The interface both drivers implement (chapter 4): [`CgroupManager`], one
-//! container's cgroup whichever version holds it, the [`Version`] it speaks, what its
-//! freezer says, and how long kill and freeze wait. Read cgroups(7).
+//! container's cgroup whichever version holds it, what its freezer says, and how long
+//! kill and freeze wait. Read cgroups(7).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -11,22 +11,7 @@ use serde::Serialize;
 use super::error::CgroupError;
 use super::stats::Stats;
 use super::valid::ValidResources;
-
-/// Which cgroup interface a driver speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Version {
-    V1,
-    V2,
-}
-
-impl fmt::Display for Version {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Version::V1 => "v1",
-            Version::V2 => "v2",
-        })
-    }
-}
+use super::version::Version;
 
 // ANCHOR: manager
 /// One container's cgroup, whichever version holds it. Both drivers implement it.

@@ -1,7 +1,7 @@
 //! What a container sees at `/sys/fs/cgroup` (chapters 4 and 6): its own cgroup, not
 //! the host's tree and not nothing. Derived here from this process's mountinfo and
 //! `/proc/self/cgroup`, once, before the root filesystem is built; chapter 3
-//! (`rootfs::mounts::mount_cgroupfs`) performs it. Read cgroups(7) ("/proc/[pid]/cgroup"),
+//! (`rootfs::mounts::mount_cgroupfs`) performs it. Read cgroups(7) ("`/proc/[pid]/cgroup`"),
 //! cgroup_namespaces(7) and proc(5) (mountinfo, field 4 is the mount's root).
 
 use std::collections::BTreeSet;
@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::detect::Hierarchies;
 use super::error::CgroupError;
-use super::manager::Version;
+use super::version::Version;
 use crate::mountinfo::{self, MountInfo};
 
 // ANCHOR: cgroupfs_plan

@@ -18,10 +18,11 @@ use super::error::CgroupError;
 use super::files::{
     check_path, flat_keyed, read_file, read_max, read_procs, read_u64, remove_bottom_up, write_file,
 };
-use super::manager::{CgroupManager, FreezerState, Version, FREEZE_TIMEOUT, KILL_TIMEOUT};
+use super::manager::{CgroupManager, FreezerState, FREEZE_TIMEOUT, KILL_TIMEOUT};
 use super::resources::{shares_to_weight, Cpu, Memory, Pids, DEFAULT_CPU_PERIOD};
 use super::stats::{CpuStats, MemoryStats, PidsStats, Stats};
 use super::valid::ValidResources;
+use super::version::Version;
 use super::{devices, limits};
 
 /// The controllers a container's cgroup gets, when the tree offers them. Others

@@ -1,14 +1,14 @@
 //! Limits that have been validated (chapter 4): [`ValidResources`], made only by
 //! [`Resources::validated`], is what the drivers take, so that a driver cannot be handed
 //! a value nobody checked and need not check it again ("parse, don't validate"). The
-//! checks themselves are in `validate` and `devices::check_rules`; what a cgroup
+//! checks themselves are in `validate` (`Resources::validate`, `check_rules`); what a cgroup
 //! version cannot do ([`Resources::supported`]) is asked where the version is known.
 
 use std::ops::Deref;
 
-use super::devices;
 use super::error::CgroupError;
 use super::resources::{DeviceRule, Resources};
+use super::validate::check_rules;
 use super::validate::Ignored;
 
 // ANCHOR: valid_resources
@@ -22,12 +22,12 @@ pub struct ValidResources(Resources);
 
 impl Resources {
     /// Checks every value ([`Resources::validate`]) and the device rules
-    /// ([`devices::check_rules`]), and returns the limits as validated: the one check
+    /// ([`check_rules`]), and returns the limits as validated: the one check
     /// they get before a driver writes them. An invalid value is refused by its field
     /// name, before any cgroup is created or any file written.
     pub fn validated(self) -> Result<ValidResources, CgroupError> {
         self.validate()?;
-        devices::check_rules(&self.devices)?;
+        check_rules(&self.devices)?;
         Ok(ValidResources(self))
     }
 }

@@ -7,8 +7,8 @@
 use std::fmt;
 
 use super::error::CgroupError;
-use super::manager::Version;
-use super::resources::{BlockIo, Memory, Resources};
+use super::resources::{BlockIo, DeviceRule, Memory, Resources};
+use super::version::Version;
 
 /// A field of `linux.resources` that is accepted and not applied, because the kernel no
 /// longer has what it set (runc 1.1.5 ignores the same ones, with a warning).
@@ -378,12 +378,49 @@ pub fn hugepage_size(text: &str) -> Option<u64> {
     number.parse::<u64>().ok().filter(|n| *n > 0).map(|n| n << shift)
 }
 
+/// Checks what [`Resources::validate`] cannot see from one
+/// field: a rule for all types must be the whole wildcard, because v1 resets the whole
+/// list on any `a` line whatever numbers and access follow it; numbers must fit in 32 bits.
+pub fn check_rules(rules: &[DeviceRule]) -> Result<(), CgroupError> {
+    for (i, rule) in rules.iter().enumerate() {
+        if rule.kind_char() == 'a' && !rule.is_wildcard() {
+            return Err(CgroupError::InvalidEntry {
+                field: format!("devices[{i}]"),
+                value: rule.v1_line(),
+                expected: "a rule for all devices (type a or none) with no major, no minor and access rwm; give type c or b to name numbers",
+            });
+        }
+        for (what, n) in [("major", rule.major), ("minor", rule.minor)] {
+            if n.is_some_and(|n| n > i32::MAX as i64) {
+                return Err(CgroupError::InvalidEntry {
+                    field: format!("devices[{i}].{what}"),
+                    value: n.unwrap_or_default().to_string(),
+                    expected: "a device number below 2^31",
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
     use std::path::Path;
 
     use super::*;
+
+    /// A rule for all devices must be the whole wildcard; numbers fit in 32 bits.
+    #[test]
+    fn device_rules_are_checked_as_a_list() {
+        let odd = DeviceRule { major: Some(1), ..DeviceRule::deny_all() };
+        assert!(matches!(check_rules(&[odd]), Err(CgroupError::InvalidEntry { .. })));
+        let big = DeviceRule::allow_char(Some(1 << 31), None, "rwm");
+        assert!(matches!(check_rules(&[big]), Err(CgroupError::InvalidEntry { .. })));
+        assert!(
+            check_rules(&[DeviceRule::deny_all(), DeviceRule::allow_char(Some(1), Some(3), "rwm")]).is_ok()
+        );
+    }
     use crate::cgroups::files::check_path;
     use crate::cgroups::resources::{Cpu, HugepageLimit};
 

@@ -25,7 +25,7 @@
 //! exec request goes to `exec::exec_stage0` (setns instead of clone).
 //!
 //! Why a socket and not the environment: the spec is tens of kilobytes (a podman
-//! seccomp profile), environments are visible in /proc/<pid>/environ to the
+//! seccomp profile), environments are visible in `/proc/<pid>/environ` to the
 //! container, and errors must flow back too. Why re-exec and not fork the runtime:
 //! the init must be single-threaded for clone(CLONE_NEWUSER) and unshare(CLONE_NEWNS),
 //! and a fresh process inherits nothing but what we hand it.

@@ -47,7 +47,7 @@ pub struct ContainerPlan {
     pub init: InitPlan,
     /// The root filesystem, resolved and checked (what the state records).
     pub rootfs: PathBuf,
-    /// `None`: an unprivileged user without a cgroup of their own (see [`rootless_cgroup`]).
+    /// `None`: an unprivileged user without a cgroup of their own (see `rootless_cgroup`).
     pub cgroup: Option<CgroupPlan>,
 }
 

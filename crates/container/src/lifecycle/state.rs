@@ -268,7 +268,7 @@ pub struct ContainerRecord {
     /// Set when the container shares the runtime's mount namespace (config.json has
     /// no `mount` entry): its mounts are made on the host, on this directory of its
     /// state directory, a view of the rootfs of its own; `delete` detaches them
-    /// ([`super::create::remove_host_view`]).
+    /// ([`super::mount_namespace::remove_host_view`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_view: Option<PathBuf>,
 }

@@ -1,4 +1,4 @@
-//! The kinds of namespace, their clone(2) flags and /proc/<pid>/ns names, and a
+//! The kinds of namespace, their clone(2) flags and `/proc/<pid>/ns` names, and a
 //! requested set of them.
 
 use std::collections::BTreeSet;
