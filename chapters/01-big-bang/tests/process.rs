@@ -144,6 +144,29 @@ fn a_missing_program_is_reported() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-program: command not found"));
 }
 
+/// An absolute program path names a file inside the container: a file that exists at
+/// that path only on the host is not found. (`Path::join` with an absolute path throws the
+/// rootfs away: `rootfs.join("/tmp/x")` is `/tmp/x`, the host's file.)
+#[test]
+fn an_absolute_path_is_looked_up_inside_the_rootfs() {
+    let rootfs = rootfs();
+    let host_only = tempfile::tempdir().unwrap();
+    let program = host_only.path().join("host-only-program");
+    fs::write(&program, "#!/bin/sh\n").unwrap();
+    let program = program.to_str().unwrap();
+    assert_eq!(
+        find_program(rootfs.path(), program),
+        None,
+        "{program} exists on the host but not in the rootfs; join the rootfs with the path \
+         without its leading / (Path::join with an absolute path replaces the rootfs)"
+    );
+    assert_eq!(
+        find_program(rootfs.path(), "/proc/self/exe"),
+        None,
+        "/proc/self/exe is the host's, the rootfs has an empty /proc"
+    );
+}
+
 /// A file that is there but not executable is reported as such: 126, as shells do.
 #[test]
 fn a_file_that_is_not_a_program_is_126() {

@@ -125,7 +125,9 @@ fn the_id_maps_read_back_as_written() {
     assert!(container.finish().status.success());
 }
 
-/// As root, several ranges are written and read back; without root the kernel refuses them and nothing is left running.
+/// As root, several ranges are written and read back, each map to its own file (the gid
+/// ranges differ from the uid ones, so a uid map written to gid_map is seen); without root
+/// the kernel refuses them and nothing is left running.
 #[test]
 fn several_ranges_need_root() {
     let maps = [
@@ -134,15 +136,20 @@ fn several_ranges_need_root() {
         "--uid-map",
         "1000:0:1",
         "--gid-map",
-        "0:200000:1000",
+        "0:300000:1000",
         "--gid-map",
-        "1000:0:1",
+        "1000:5:1",
     ];
     if is_root() {
         let (container, init) = started("user,uts", &maps);
-        let expected = vec![vec![0, 200000, 1000], vec![1000, 0, 1]];
-        assert_eq!(read_map(init, "uid_map"), expected, "/proc/{init}/uid_map");
-        assert_eq!(read_map(init, "gid_map"), expected, "/proc/{init}/gid_map");
+        let uids = vec![vec![0, 200000, 1000], vec![1000, 0, 1]];
+        let gids = vec![vec![0, 300000, 1000], vec![1000, 5, 1]];
+        assert_eq!(read_map(init, "uid_map"), uids, "/proc/{init}/uid_map");
+        assert_eq!(
+            read_map(init, "gid_map"),
+            gids,
+            "/proc/{init}/gid_map: the --gid-map lines, not the uid ones"
+        );
         assert_eq!(fs::read_to_string(format!("/proc/{init}/setgroups")).unwrap().trim(), "allow");
         assert!(container.finish().status.success());
     } else {
