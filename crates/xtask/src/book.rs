@@ -279,4 +279,53 @@ mod tests {
         assert!(problems.iter().any(|p| p.contains("no element with id \"y\"")));
         assert!(problems.iter().any(|p| p.contains("nope.html: no such file")));
     }
+
+    /// A tiny book: `code.rs` with one hole, and a page built from `page`.
+    fn tiny_book(page: &str) -> (tempfile::TempDir, Vec<String>) {
+        let root = tempfile::tempdir().unwrap();
+        let code = "// ANCHOR: f\nfn f() -> u32 {\n    // exercise: Add the two halves.\n    let whole = first_half + second_half;\n    whole\n    // end exercise\n}\n// ANCHOR_END: f\n";
+        fs::write(root.path().join("code.rs"), code).unwrap();
+        fs::create_dir_all(root.path().join("book/src")).unwrap();
+        fs::write(root.path().join("book/book.toml"), "[book]\ntitle = \"tiny\"\n").unwrap();
+        fs::write(root.path().join("book/src/SUMMARY.md"), "# Summary\n\n- [Page](page.md)\n").unwrap();
+        fs::write(root.path().join("book/src/page.md"), page).unwrap();
+        let out = bigbang_workshop::book::build_book(root.path()).unwrap();
+        let answers = vec![Answers {
+            file: "code.rs".into(),
+            lines: answer_lines(code, &MarkedFile::parse(code).unwrap()),
+        }];
+        let problems = check_answers(&out, &answers).unwrap();
+        (root, problems)
+    }
+
+    /// An included hole shows its todo!() and keeps its answer in the solution block: no problem.
+    #[test]
+    fn included_hole_keeps_its_answer_back() {
+        let (root, problems) = tiny_book("# Page\n\n```rust,ignore\n{{#include ../../code.rs:f}}\n```\n");
+        assert_eq!(problems, Vec::<String>::new());
+        let html = fs::read_to_string(root.path().join("book/book/page.html")).unwrap();
+        assert!(html.contains(r#"todo!("Add the two halves.");"#), "{html}");
+        assert!(outside_solutions(&html).contains("todo!"));
+        assert!(
+            html.contains(r#"<details class="solution">"#)
+                && html.contains("let whole = first_half + second_half;")
+        );
+    }
+
+    /// The same answer pasted in plain view fails, naming the page, the hole and the line;
+    /// pasted inside a solution block it passes.
+    #[test]
+    fn answer_in_plain_view_fails() {
+        let (_root, problems) = tiny_book("# Page\n\n```rust\nlet whole = first_half + second_half;\n```\n");
+        // index.html is mdBook's copy of the first page; print.html holds every page.
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        for page in ["index.html: ", "page.html: ", "print.html: "] {
+            assert!(problems.iter().any(|p| p.starts_with(page)), "{page} {problems:?}");
+        }
+        assert!(problems
+            .iter()
+            .all(|p| p.contains("code.rs:4") && p.ends_with("let whole = first_half + second_half;")));
+        let hidden = "# Page\n\n<details class=\"solution\"><summary>Solution</summary>\n\n```rust\nlet whole = first_half + second_half;\n```\n\n</details>\n";
+        assert_eq!(tiny_book(hidden).1, Vec::<String>::new());
+    }
 }
