@@ -190,8 +190,7 @@ pub fn rewrite(content: &str, base: &Path, page: &Path) -> Result<String, Answer
             continue;
         };
         let body = line.trim();
-        let closes =
-            body.starts_with(fence.as_str()) && body.chars().all(|c| Some(c) == fence.chars().next());
+        let closes = body.starts_with(fence.as_str()) && body.chars().all(|c| fence.starts_with(c));
         if closes {
             out.push_str(line);
             if *holed {
