@@ -228,16 +228,19 @@ pub fn run(ws: &Workspace) -> Result<()> {
     if !problems.is_empty() {
         bail!("{} broken link(s) in the book:\n  {}", problems.len(), problems.join("\n  "));
     }
-    problems = check_answers(&out, &workspace_answers(ws, &includes.files)?)?;
+    let answers = workspace_answers(ws, &includes.files)?;
+    problems = check_answers(&out, &answers)?;
     if !problems.is_empty() {
         bail!("{} answer line(s) in plain view in the book:\n  {}", problems.len(), problems.join("\n  "));
     }
     let mut pages = Vec::new();
     files_with_extension(&out, "html", &mut pages)?;
+    let lines: usize = answers.iter().map(|file| file.lines.len()).sum();
     println!(
-        "book built in {}: {} pages, includes, links and solution blocks ok",
+        "book built in {}: {} pages, includes and links ok, {lines} answer lines of {} files only in solution blocks",
         out.display(),
-        pages.len()
+        pages.len(),
+        answers.len()
     );
     Ok(())
 }
