@@ -1,8 +1,8 @@
 //! The book: built with mdBook 0.5 as a library, served by a small static server.
 //!
-//! `build_book` runs `mdbook_driver::MDBook::load(book/)?.build()` (the `mdbook`
-//! crate is only the CLI around it) into `book/book/`, search index included, so
-//! the book works offline. `serve` is axum + tower-http's `ServeDir` on 127.0.0.1
+//! `build_book` loads `book/` with `mdbook_driver::MDBook` (the `mdbook` crate is
+//! only the CLI around it), runs our `answers` preprocessor ahead of mdBook's `links`,
+//! and builds into `book/book/`, search index included, so the book works offline. `serve` is axum + tower-http's `ServeDir` on 127.0.0.1
 //! only; mdBook's own `serve` would add live reload, which the workshop does not need.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
@@ -35,13 +35,29 @@ pub fn build_book(root: &Path) -> Result<PathBuf, BookError> {
         // `{:#}` joins the cause chain on one line: "…: …: …".
         message: format!("{e:#}"),
     };
-    let book = mdbook_driver::MDBook::load(&dir).map_err(build_err)?;
+    let book = load(&dir).map_err(build_err)?;
     book.build().map_err(build_err)?;
     let out = book.build_dir_for("html");
     if !out.join("index.html").is_file() {
         return Err(BookError::NoIndex { path: out.join("index.html") });
     }
     Ok(out)
+}
+
+/// The book at `dir`, with the preprocessors in order: `answers` (it reads the
+/// `{{#include}}` directives, so it runs before `links` expands them), then mdBook's
+/// `index` and `links`. `MDBook::with_preprocessor` can only append, after the
+/// built-in ones, so these are switched off in the config and registered again here.
+fn load(dir: &Path) -> mdbook_driver::errors::Result<mdbook_driver::MDBook> {
+    use mdbook_driver::builtin_preprocessors::{IndexPreprocessor, LinkPreprocessor};
+    let mut config = mdbook_driver::config::Config::from_disk(dir.join("book.toml"))?;
+    config.update_from_env()?;
+    config.build.use_default_preprocessors = false;
+    let mut book = mdbook_driver::MDBook::load_with_config(dir, config)?;
+    book.with_preprocessor(crate::answers::Answers)
+        .with_preprocessor(IndexPreprocessor::new())
+        .with_preprocessor(LinkPreprocessor::new());
+    Ok(book)
 }
 
 /// Binds 127.0.0.1:`port` (0 picks a free port), telling a taken port apart

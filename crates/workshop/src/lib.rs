@@ -15,8 +15,11 @@
 //! - `diff`: the unified line diff behind `cargo workshop solution`.
 //! - `reset`: fresh starter files, with a backup of the learner's copy.
 //! - `book`: builds the mdBook and serves it on 127.0.0.1.
+//! - `answers`: the book's preprocessor that shows holes as `todo!()` and puts the
+//!   answers in collapsed solution blocks; what an answer line is, for the check.
 //! - `watch`: notices saved files under `exercises/` (inotify, or polling).
 
+pub mod answers;
 pub mod book;
 pub mod chapter;
 pub mod check;

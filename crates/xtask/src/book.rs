@@ -4,14 +4,19 @@
 //!   that holds code (STYLE.md: never line ranges, never whole files).
 //! - Every internal link and `#fragment` in the built HTML points at a page and
 //!   an element id that exist.
+//! - No answer line of a hole is shown outside a collapsed solution block.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use bigbang_workshop::answers::{
+    anchor_text, answer_lines, html_forms, lines_outside_holes, outside_solutions, AnswerLine,
+};
 use bigbang_workshop::chapter::Workspace;
 use bigbang_workshop::check::normalize;
+use bigbang_workshop::exercise::MarkedFile;
 
 /// Markdown files under `dir`, recursively, in a stable order.
 fn files_with_extension(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) -> Result<()> {
@@ -29,32 +34,21 @@ fn files_with_extension(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) -> Result
     Ok(())
 }
 
-/// The text between `ANCHOR: name` and `ANCHOR_END: name`, other anchor lines left out.
-pub fn anchor_text(source: &str, name: &str) -> Option<String> {
-    let is_marker =
-        |line: &str, kind: &str| line.find(kind).is_some_and(|at| line[at + kind.len()..].trim() == name);
-    let mut inside = false;
-    let mut found = false;
-    let mut text = String::new();
-    for line in source.lines() {
-        if is_marker(line, "ANCHOR_END:") {
-            inside = false;
-        } else if is_marker(line, "ANCHOR:") {
-            inside = true;
-            found = true;
-        } else if inside && !line.contains("ANCHOR:") && !line.contains("ANCHOR_END:") {
-            text.push_str(line);
-            text.push('\n');
-        }
-    }
-    found.then_some(text)
+/// What the `{{#include}}` directives of the pages name.
+pub struct Includes {
+    /// Broken directives, one line each.
+    pub problems: Vec<String>,
+    /// The files they include, normalized.
+    pub files: BTreeSet<PathBuf>,
 }
 
-/// Problems with the `{{#include}}` directives of every page under `src`.
-pub fn check_includes(src: &Path) -> Result<Vec<String>> {
+/// Problems with the `{{#include}}` directives of every page under `src`, and the files
+/// they include.
+pub fn check_includes(src: &Path) -> Result<Includes> {
     let mut pages = Vec::new();
     files_with_extension(src, "md", &mut pages)?;
     let mut problems = Vec::new();
+    let mut files = BTreeSet::new();
     for page in pages {
         let text = fs::read_to_string(&page)?;
         let mut rest = text.as_str();
@@ -87,12 +81,14 @@ pub fn check_includes(src: &Path) -> Result<Vec<String>> {
                     Some(text) if text.trim().is_empty() => {
                         problems.push(format!("{place}: anchor `{anchor}` is empty"))
                     }
-                    Some(_) => {}
+                    Some(_) => {
+                        files.insert(normalize(&target));
+                    }
                 },
             }
         }
     }
-    Ok(problems)
+    Ok(Includes { problems, files })
 }
 
 /// Values of `attr="…"` in an HTML text.
@@ -160,9 +156,70 @@ pub fn check_links(out: &Path) -> Result<Vec<String>> {
     Ok(problems.into_iter().collect())
 }
 
+/// The answer lines of one product file, with the file's path as a page would name it.
+pub struct Answers {
+    pub file: PathBuf,
+    pub lines: Vec<AnswerLine>,
+}
+
+/// The answer lines of every chapter's holed files, less the text that `included`, the
+/// files the book includes, show outside their holes: an idiom such as
+/// `Err(Errno::EINTR) => continue,` in another file's plain code gives no answer away.
+pub fn workspace_answers(ws: &Workspace, included: &BTreeSet<PathBuf>) -> Result<Vec<Answers>> {
+    let mut shown = BTreeSet::new();
+    for path in included {
+        let source = fs::read_to_string(path)?;
+        match MarkedFile::parse(&source) {
+            Ok(marked) => shown.extend(lines_outside_holes(&source, &marked)),
+            Err(_) => shown.extend(source.lines().map(|l| l.trim().to_owned())),
+        }
+    }
+    let mut all = Vec::new();
+    for chapter in ws.chapters()? {
+        for file in chapter.exercise_files(&ws.root)? {
+            let source = fs::read_to_string(ws.root.join(&file.source))?;
+            let marked = chapter.marked(&ws.root, &file)?;
+            let mut lines = answer_lines(&source, &marked);
+            // Contained, not equal: `let mut fds =` is also the start of other files' lines.
+            lines.retain(|answer| !shown.iter().any(|line| line.contains(&answer.text)));
+            all.push(Answers { file: file.source.clone(), lines });
+        }
+    }
+    Ok(all)
+}
+
+/// Answer lines shown in plain view in the built HTML under `out`: in a page, outside
+/// every `<details class="solution">`. print.html holds every page and is checked like
+/// them. The search index (searchindex*.js/json) is not: it holds each section's text
+/// as one string, so a solution block cannot be told from the page around it there,
+/// and it is only shown as a few words of teaser around a searched word.
+pub fn check_answers(out: &Path, answers: &[Answers]) -> Result<Vec<String>> {
+    let mut pages = Vec::new();
+    files_with_extension(out, "html", &mut pages)?;
+    let mut problems = Vec::new();
+    for page in &pages {
+        let visible = outside_solutions(&fs::read_to_string(page)?);
+        let shown = page.strip_prefix(out).unwrap_or(page).display();
+        for file in answers {
+            for answer in &file.lines {
+                if html_forms(&answer.text).iter().any(|form| visible.contains(form.as_str())) {
+                    problems.push(format!(
+                        "{shown}: shows the answer of the hole at {}:{} outside a solution block: {}",
+                        file.file.display(),
+                        answer.line,
+                        answer.text
+                    ));
+                }
+            }
+        }
+    }
+    Ok(problems)
+}
+
 pub fn run(ws: &Workspace) -> Result<()> {
     let src = ws.root.join("book/src");
-    let mut problems = check_includes(&src)?;
+    let includes = check_includes(&src)?;
+    let mut problems = includes.problems;
     if !problems.is_empty() {
         bail!("the book's includes are broken:\n  {}", problems.join("\n  "));
     }
@@ -171,24 +228,26 @@ pub fn run(ws: &Workspace) -> Result<()> {
     if !problems.is_empty() {
         bail!("{} broken link(s) in the book:\n  {}", problems.len(), problems.join("\n  "));
     }
+    let answers = workspace_answers(ws, &includes.files)?;
+    problems = check_answers(&out, &answers)?;
+    if !problems.is_empty() {
+        bail!("{} answer line(s) in plain view in the book:\n  {}", problems.len(), problems.join("\n  "));
+    }
     let mut pages = Vec::new();
     files_with_extension(&out, "html", &mut pages)?;
-    println!("book built in {}: {} pages, includes and links ok", out.display(), pages.len());
+    let lines: usize = answers.iter().map(|file| file.lines.len()).sum();
+    println!(
+        "book built in {}: {} pages, includes and links ok, {lines} answer lines of {} files only in solution blocks",
+        out.display(),
+        pages.len(),
+        answers.len()
+    );
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Anchors resolve to their lines only, nested anchors' markers left out.
-    #[test]
-    fn anchors() {
-        let src = "a\n// ANCHOR: outer\nb\n// ANCHOR: inner\nc\n// ANCHOR_END: inner\n// ANCHOR_END: outer\n";
-        assert_eq!(anchor_text(src, "outer").as_deref(), Some("b\nc\n"));
-        assert_eq!(anchor_text(src, "inner").as_deref(), Some("c\n"));
-        assert_eq!(anchor_text(src, "inn"), None);
-    }
 
     /// Broken includes are named: missing anchors, whole files, line ranges.
     #[test]
@@ -200,7 +259,7 @@ mod tests {
             "{{#include code.rs:ok}}\n{{#include code.rs:gone}}\n{{#include code.rs}}\n{{#include code.rs:1:2}}\n",
         )
         .unwrap();
-        let problems = check_includes(dir.path()).unwrap();
+        let problems = check_includes(dir.path()).unwrap().problems;
         assert_eq!(problems.len(), 3, "{problems:?}");
         assert!(problems[0].contains("no `ANCHOR: gone`"));
         assert!(problems[1].contains("whole file"));
@@ -222,5 +281,54 @@ mod tests {
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems.iter().any(|p| p.contains("no element with id \"y\"")));
         assert!(problems.iter().any(|p| p.contains("nope.html: no such file")));
+    }
+
+    /// A tiny book: `code.rs` with one hole, and a page built from `page`.
+    fn tiny_book(page: &str) -> (tempfile::TempDir, Vec<String>) {
+        let root = tempfile::tempdir().unwrap();
+        let code = "// ANCHOR: f\nfn f() -> u32 {\n    // exercise: Add the two halves.\n    let whole = first_half + second_half;\n    whole\n    // end exercise\n}\n// ANCHOR_END: f\n";
+        fs::write(root.path().join("code.rs"), code).unwrap();
+        fs::create_dir_all(root.path().join("book/src")).unwrap();
+        fs::write(root.path().join("book/book.toml"), "[book]\ntitle = \"tiny\"\n").unwrap();
+        fs::write(root.path().join("book/src/SUMMARY.md"), "# Summary\n\n- [Page](page.md)\n").unwrap();
+        fs::write(root.path().join("book/src/page.md"), page).unwrap();
+        let out = bigbang_workshop::book::build_book(root.path()).unwrap();
+        let answers = vec![Answers {
+            file: "code.rs".into(),
+            lines: answer_lines(code, &MarkedFile::parse(code).unwrap()),
+        }];
+        let problems = check_answers(&out, &answers).unwrap();
+        (root, problems)
+    }
+
+    /// An included hole shows its todo!() and keeps its answer in the solution block: no problem.
+    #[test]
+    fn included_hole_keeps_its_answer_back() {
+        let (root, problems) = tiny_book("# Page\n\n```rust,ignore\n{{#include ../../code.rs:f}}\n```\n");
+        assert_eq!(problems, Vec::<String>::new());
+        let html = fs::read_to_string(root.path().join("book/book/page.html")).unwrap();
+        assert!(html.contains(r#"todo!("Add the two halves.");"#), "{html}");
+        assert!(outside_solutions(&html).contains("todo!"));
+        assert!(
+            html.contains(r#"<details class="solution">"#)
+                && html.contains("let whole = first_half + second_half;")
+        );
+    }
+
+    /// The same answer pasted in plain view fails, naming the page, the hole and the line;
+    /// pasted inside a solution block it passes.
+    #[test]
+    fn answer_in_plain_view_fails() {
+        let (_root, problems) = tiny_book("# Page\n\n```rust\nlet whole = first_half + second_half;\n```\n");
+        // index.html is mdBook's copy of the first page; print.html holds every page.
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        for page in ["index.html: ", "page.html: ", "print.html: "] {
+            assert!(problems.iter().any(|p| p.starts_with(page)), "{page} {problems:?}");
+        }
+        assert!(problems
+            .iter()
+            .all(|p| p.contains("code.rs:4") && p.ends_with("let whole = first_half + second_half;")));
+        let hidden = "# Page\n\n<details class=\"solution\"><summary>Solution</summary>\n\n```rust\nlet whole = first_half + second_half;\n```\n\n</details>\n";
+        assert_eq!(tiny_book(hidden).1, Vec::<String>::new());
     }
 }
