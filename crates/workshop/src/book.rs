@@ -17,7 +17,7 @@ pub enum BookError {
     Build { dir: PathBuf, message: String },
     #[error("the book built, but {path} is missing; is book.toml's [output.html] section there?")]
     NoIndex { path: PathBuf },
-    #[error("port {port} on 127.0.0.1 is taken (another `cargo workshop` serving the book?); pick another with `--port {next}`")]
+    #[error("port {port} on 127.0.0.1 is taken (another `cargo workshop` serving the book?); pick another with `--port {next}` (`cargo workshop --port {next}`, or `cargo workshop book --serve --port {next}`)")]
     PortInUse { port: u16, next: u16 },
     #[error("cannot serve the book on 127.0.0.1:{port}: {source}")]
     Serve { port: u16, source: std::io::Error },

@@ -32,6 +32,10 @@ struct Cli {
     #[arg(short, long, global = true, display_order = 100)]
     verbose: bool,
 
+    /// The port to serve the book on, without a command
+    #[arg(long, default_value_t = 3000, value_name = "PORT")]
+    port: u16,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -129,7 +133,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let ws = Workspace::discover(&std::env::current_dir().context("cannot read the current folder")?)?;
     let verbose = cli.verbose;
     match cli.command {
-        None => front_page(&ws),
+        None => front_page(&ws, cli.port),
         Some(Command::Status) => status(&ws),
         Some(Command::Check { chapter }) => {
             let chapter = chapter_or_current(&ws, chapter)?;
@@ -184,13 +188,13 @@ fn chapter_or_current(ws: &Workspace, number: Option<u32>) -> Result<Chapter> {
 }
 
 /// `cargo workshop`: machine check, progress, next step, then the book.
-fn front_page(ws: &Workspace) -> Result<ExitCode> {
+fn front_page(ws: &Workspace, port: u16) -> Result<ExitCode> {
     let report = doctor::diagnose(ws);
     println!("{}", report.summary_line());
     println!();
     status(ws)?;
     println!();
-    book(ws, true, false, 3000)
+    book(ws, true, false, port)
 }
 
 /// `cargo workshop status`.

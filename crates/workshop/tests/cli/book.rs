@@ -72,6 +72,22 @@ fn a_taken_port_is_explained() {
         .stderr(predicates::str::contains("pick another with `--port"));
 }
 
+/// The front page (`cargo workshop` without a command) takes the `--port` the message
+/// suggests, and explains a taken one the same way.
+#[test]
+fn the_front_page_takes_the_port_it_suggests() {
+    let fixture = Fixture::new();
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    fixture
+        .cmd()
+        .args(["--port", &port.to_string()])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(format!("port {port} on 127.0.0.1 is taken")))
+        .stderr(predicates::str::contains("`cargo workshop --port"));
+}
+
 /// A plain HTTP/1.1 GET, so the test needs no HTTP client crate.
 fn get(port: u16, path: &str) -> std::io::Result<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
