@@ -275,7 +275,42 @@ fn panic_message(lines: &[&str]) -> (String, Option<String>) {
         .take_while(|l| !l.starts_with("note: run with `RUST_BACKTRACE") && **l != "stack backtrace:")
         .copied()
         .collect();
-    (body.join("\n").trim().to_owned(), location)
+    (tidy(body.join("\n").trim()), location)
+}
+
+/// A message without what differs between two runs of the same failure: the thread
+/// ids a nested panic prints (`thread 'main' (10045) panicked at`), and the `..` of a
+/// path rustc gives a file included with `#[path]`. Tests that fail the same way then
+/// read the same, and are listed together.
+fn tidy(message: &str) -> String {
+    message.lines().map(tidy_line).collect::<Vec<_>>().join("\n")
+}
+
+fn tidy_line(line: &str) -> String {
+    let Some(start) = line.find("thread '") else { return line.to_owned() };
+    let (before, rest) = line.split_at(start);
+    let Some(name_end) = rest["thread '".len()..].find('\'').map(|i| i + "thread '".len() + 1) else {
+        return line.to_owned();
+    };
+    let (thread, mut after) = rest.split_at(name_end);
+    // ` (1234)`, the thread id Rust 1.89+ prints, goes.
+    if let Some(id) = after.strip_prefix(" (") {
+        if let Some(close) = id.find(')') {
+            if close > 0 && id[..close].bytes().all(|b| b.is_ascii_digit()) {
+                after = &id[close + 1..];
+            }
+        }
+    }
+    // ` panicked at chapters/x/src/../../../exercises/x/f.rs:75:5:` is shown resolved.
+    let after = match after.strip_prefix(" panicked at ") {
+        Some(at) => {
+            let (path, tail) = at.split_once(':').unwrap_or((at, ""));
+            let colon = if at.contains(':') { ":" } else { "" };
+            format!(" panicked at {}{colon}{tail}", normalize(Path::new(path)).display())
+        }
+        None => after.to_owned(),
+    };
+    format!("{before}{thread}{after}")
 }
 
 fn tail(text: &str, n: usize) -> String {
@@ -391,6 +426,22 @@ test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
     }
 
     /// Paths through `..` are resolved lexically.
+    #[test]
+    fn tidies_nested_panics() {
+        let nested = "the runtime exited before writing its pid file; its stderr:\n\
+                      thread 'main' (10045) panicked at chapters/02-x/src/../../../exercises/02-x/kind.rs:51:9:\n\
+                      not yet implemented: Map each namespace.";
+        let other = nested.replace("10045", "10046");
+        assert_eq!(tidy(nested), tidy(&other), "the same failure reads the same");
+        assert_eq!(
+            tidy(nested).lines().nth(1),
+            Some("thread 'main' panicked at exercises/02-x/kind.rs:51:9:")
+        );
+        assert_eq!(tidy_line("thread 'it' (77) said hi"), "thread 'it' said hi");
+        assert_eq!(tidy_line("no thread here"), "no thread here");
+        assert_eq!(tidy_line("thread 'x' (not an id)"), "thread 'x' (not an id)");
+    }
+
     #[test]
     fn normalizes_included_paths() {
         assert_eq!(
