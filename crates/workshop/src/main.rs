@@ -53,12 +53,14 @@ enum Command {
     /// records the result for `cargo workshop status`.
     Check {
         /// The chapter [default: the first one not done]
+        #[arg(value_parser = chapter_number)]
         chapter: Option<u32>,
     },
 
     /// Show the next hint for a chapter, one more each time
     Hint {
         /// The chapter [default: the first one not done]
+        #[arg(value_parser = chapter_number)]
         chapter: Option<u32>,
         /// Show all of the chapter's hints at once
         #[arg(long)]
@@ -70,6 +72,7 @@ enum Command {
     /// Lines starting with `-` are yours, lines starting with `+` are the answer's.
     Solution {
         /// The chapter [default: the first one not done]
+        #[arg(value_parser = chapter_number)]
         chapter: Option<u32>,
     },
 
@@ -79,6 +82,7 @@ enum Command {
     /// yours to .workshop/backup/.
     Reset {
         /// The chapter to reset
+        #[arg(value_parser = chapter_number)]
         chapter: u32,
         /// Reset without asking
         #[arg(short, long)]
@@ -145,6 +149,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Book { serve, open, port }) => book(&ws, serve || open, open, port),
         Some(Command::Watch { poll }) => watch(&ws, poll, verbose),
         Some(Command::Doctor { json }) => doctor(&ws, json),
+    }
+}
+
+/// A chapter as the learner names it: its number (`2`), or its folder (`02-namespaces`).
+fn chapter_number(text: &str) -> Result<u32, String> {
+    let digits = text.split_once('-').map_or(text, |(n, _)| n);
+    match digits.parse::<u32>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!(
+            "{text:?} is not a chapter: give its number, as in `cargo workshop check 2` \
+             (`cargo workshop status` lists them)"
+        )),
     }
 }
 

@@ -59,3 +59,16 @@ fn check_fails_then_passes() {
     assert!(String::from_utf8(verbose.stderr).unwrap().contains("Running"));
     assert!(String::from_utf8(verbose.stdout).unwrap().contains("test answers_42 ... ok"));
 }
+
+/// A chapter is named by its number or its folder; anything else is answered in words.
+#[test]
+fn a_chapter_that_is_not_a_number_is_explained() {
+    let fixture = Fixture::new();
+    fixture
+        .cmd()
+        .args(["check", "foo"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("\"foo\" is not a chapter: give its number"));
+    fixture.cmd().args(["hint", "01-demo"]).assert().success();
+}
