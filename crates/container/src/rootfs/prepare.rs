@@ -169,6 +169,7 @@ pub fn in_user_namespace() -> bool {
     }
 }
 
+// ANCHOR: enter_own_mount_namespace
 /// Moves this process into a mount namespace of its own, a copy of the one it was in.
 /// Everything [`prepare_rootfs`] does then happens there and nowhere else: if the caller
 /// forgot to unshare, the host's mount table is still safe (pivot_root in the host's
@@ -186,6 +187,7 @@ fn enter_own_mount_namespace(rootfs: &Path) -> Result<(), RootfsError> {
         errno => RootfsError::Unshare { rootfs: rootfs.to_owned(), errno },
     })
 }
+// ANCHOR_END: enter_own_mount_namespace
 
 // ANCHOR: prepare_rootfs
 /// Builds the container's mount tree from `config` and makes it this process's root.
