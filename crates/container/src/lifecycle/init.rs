@@ -27,8 +27,10 @@
 //! Why a socket and not the environment: the spec is tens of kilobytes (a podman
 //! seccomp profile), environments are visible in `/proc/<pid>/environ` to the
 //! container, and errors must flow back too. Why re-exec and not fork the runtime:
-//! the init must be single-threaded for clone(CLONE_NEWUSER) and unshare(CLONE_NEWNS),
-//! and a fresh process inherits nothing but what we hand it.
+//! the init must be single-threaded (setns(2) into a user or mount namespace, as `exec`
+//! does, refuses a process with threads, so does `prepare_rootfs`, and a child cloned
+//! from one thread may find a lock held forever), and a fresh process inherits nothing
+//! but what we hand it.
 
 use std::ffi::CString;
 use std::fs;

@@ -16,7 +16,9 @@ pub enum RootfsError {
     RootfsIsHostRoot { path: PathBuf, resolved: PathBuf },
     #[error("rootfs {path} is not a directory; a rootfs is a directory tree such as one made by `cargo run -p chapter-3 -- --make-rootfs DIR`")]
     RootfsNotDirectory { path: PathBuf },
-    #[error("cannot give the process preparing rootfs {rootfs} a mount namespace of its own: {errno}; call prepare_rootfs from a single-threaded process (a runtime's init), not from one with threads")]
+    #[error("refusing to prepare rootfs {rootfs} in a process with more than one thread: its new mount namespace and root would belong to the calling thread alone, while the other threads stay in the old ones; call prepare_rootfs from a single-threaded process (a runtime's init)")]
+    MultiThreaded { rootfs: PathBuf },
+    #[error("cannot give the process preparing rootfs {rootfs} a mount namespace of its own: {errno}; a new mount namespace needs CAP_SYS_ADMIN in the caller's user namespace (run as root, or create a user namespace first)")]
     Unshare { rootfs: PathBuf, errno: Errno },
     #[error(
         "unknown rootfs propagation {value:?}; use one of private, rprivate, slave, rslave, shared, rshared"

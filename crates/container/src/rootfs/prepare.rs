@@ -5,6 +5,7 @@ use std::io;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
+use nix::errno::Errno;
 use nix::mount::MsFlags;
 use nix::sched::{unshare, CloneFlags};
 
@@ -168,24 +169,35 @@ pub fn in_user_namespace() -> bool {
     }
 }
 
+// ANCHOR: enter_own_mount_namespace
 /// Moves this process into a mount namespace of its own, a copy of the one it was in.
 /// Everything [`prepare_rootfs`] does then happens there and nowhere else: if the caller
 /// forgot to unshare, the host's mount table is still safe (pivot_root in the host's
-/// namespace would change the root of every process on the machine). The kernel refuses
-/// (EINVAL) when the process has other threads, which share its filesystem context.
+/// namespace would change the root of every process on the machine).
+///
+/// unshare(CLONE_NEWNS) alone does not refuse a process with threads: it moves the
+/// calling thread alone, and the other threads stay behind in the old namespace with
+/// the old root. CLONE_THREAD makes the kernel refuse instead (EINVAL unless the process
+/// has one thread: check_unshare_flags in kernel/fork.c), the same check it makes for
+/// CLONE_NEWUSER. The kernel's check, not a count of /proc/self/task, which a thread
+/// started just after the count would make wrong.
 fn enter_own_mount_namespace(rootfs: &Path) -> Result<(), RootfsError> {
-    unshare(CloneFlags::CLONE_NEWNS)
-        .map_err(|errno| RootfsError::Unshare { rootfs: rootfs.to_owned(), errno })
+    unshare(CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_THREAD).map_err(|errno| match errno {
+        Errno::EINVAL => RootfsError::MultiThreaded { rootfs: rootfs.to_owned() },
+        errno => RootfsError::Unshare { rootfs: rootfs.to_owned(), errno },
+    })
 }
+// ANCHOR_END: enter_own_mount_namespace
 
 // ANCHOR: prepare_rootfs
 /// Builds the container's mount tree from `config` and makes it this process's root.
 /// Call it in the single-threaded process that will exec the container's command (the
-/// runtime's init). It first moves that process into a mount namespace of its own, so
-/// everything it mounts lives and dies with that namespace, and a failure half-way
-/// leaves nothing on the host; unless `config.mount_namespace` says the namespace is
-/// one already joined, or the host's (see [`MountNamespace`]: then no propagation of
-/// the host's changes, and the root changes by chroot alone).
+/// runtime's init); a process with threads gets [`RootfsError::MultiThreaded`]. It
+/// first moves that process into a mount namespace of its own, so everything it mounts
+/// lives and dies with that namespace, and a failure half-way leaves nothing on the
+/// host; unless `config.mount_namespace` says the namespace is one already joined, or
+/// the host's (see [`MountNamespace`]: then no propagation of the host's changes, and
+/// the root changes by chroot alone).
 pub fn prepare_rootfs(config: &RootfsConfig) -> Result<(), RootfsError> {
     let root = config.validate()?;
     let host = matches!(config.mount_namespace, MountNamespace::Host { .. });
