@@ -5,6 +5,8 @@
 //! - Every internal link and `#fragment` in the built HTML points at a page and
 //!   an element id that exist.
 //! - No answer line of a hole is shown outside a collapsed solution block.
+//! - Every line of a ```` ```text ```` figure fits in [`FIGURE_COLUMNS`] columns, so it
+//!   is neither cut off on a narrow screen nor wrapped into garbage in print.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -89,6 +91,62 @@ pub fn check_includes(src: &Path) -> Result<Includes> {
         }
     }
     Ok(Includes { problems, files })
+}
+
+/// The widest a line of a ```` ```text ```` block may be: what an 80-column terminal
+/// shows, and what a printed A4 or Letter page holds at the print size of
+/// book/theme/figures.css.
+pub const FIGURE_COLUMNS: usize = 80;
+
+/// Lines wider than [`FIGURE_COLUMNS`] in the ```` ```text ```` blocks of every page
+/// under `src`, each as `page:line: N columns`. Width counts characters, not bytes: a
+/// box-drawing `─` is three bytes and one column; in a fence indented by n spaces (in a
+/// list), up to n leading spaces of each line are not shown, so not counted. Console sessions (```` ```console ````)
+/// are not figures: their output is what the program prints, and stays as printed.
+pub fn check_figure_widths(src: &Path) -> Result<Vec<String>> {
+    let mut pages = Vec::new();
+    files_with_extension(src, "md", &mut pages)?;
+    let mut problems = Vec::new();
+    for page in pages {
+        let text = fs::read_to_string(&page)?;
+        let shown = page.strip_prefix(src).unwrap_or(&page).display().to_string();
+        // The open fence (its run of ` or ~), its indentation, and whether its info
+        // string says `text`.
+        let mut open: Option<(String, usize, bool)> = None;
+        for (at, line) in text.lines().enumerate() {
+            let trimmed = line.trim_start();
+            let fence_len = trimmed.chars().take_while(|&c| c == '`' || c == '~').count();
+            let fence = &trimmed[..fence_len];
+            let uniform =
+                fence_len >= 3 && (fence.bytes().all(|b| b == b'`') || fence.bytes().all(|b| b == b'~'));
+            match &open {
+                None if uniform => {
+                    let info = trimmed[fence_len..].trim();
+                    let language = info.split([',', ' ']).next().unwrap_or_default();
+                    open = Some((fence.to_owned(), line.len() - trimmed.len(), language == "text"));
+                }
+                None => {}
+                Some((opened, _, _))
+                    if uniform
+                        && fence.starts_with(opened.as_str())
+                        && trimmed[fence_len..].trim().is_empty() =>
+                {
+                    open = None;
+                }
+                Some((_, indent, is_text)) => {
+                    let hidden = line.chars().take(*indent).take_while(|&c| c == ' ').count();
+                    let width = line.chars().count() - hidden;
+                    if *is_text && width > FIGURE_COLUMNS {
+                        problems.push(format!(
+                            "{shown}:{}: {width} columns, more than {FIGURE_COLUMNS}: redraw the figure to fit (or make it a Markdown table)",
+                            at + 1
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(problems)
 }
 
 /// Values of `attr="…"` in an HTML text.
@@ -223,6 +281,10 @@ pub fn run(ws: &Workspace) -> Result<()> {
     if !problems.is_empty() {
         bail!("the book's includes are broken:\n  {}", problems.join("\n  "));
     }
+    problems = check_figure_widths(&src)?;
+    if !problems.is_empty() {
+        bail!("{} figure line(s) too wide in book/src:\n  {}", problems.len(), problems.join("\n  "));
+    }
     let out = bigbang_workshop::book::build_book(&ws.root)?;
     problems = check_links(&out)?;
     if !problems.is_empty() {
@@ -237,7 +299,7 @@ pub fn run(ws: &Workspace) -> Result<()> {
     files_with_extension(&out, "html", &mut pages)?;
     let lines: usize = answers.iter().map(|file| file.lines.len()).sum();
     println!(
-        "book built in {}: {} pages, includes and links ok, {lines} answer lines of {} files only in solution blocks",
+        "book built in {}: {} pages, includes, links and figure widths (<= {FIGURE_COLUMNS}) ok, {lines} answer lines of {} files only in solution blocks",
         out.display(),
         pages.len(),
         answers.len()
@@ -264,6 +326,43 @@ mod tests {
         assert!(problems[0].contains("no `ANCHOR: gone`"));
         assert!(problems[1].contains("whole file"));
         assert!(problems[2].contains("line range"));
+    }
+
+    /// A ```text line of 81 box-drawing characters fails, named by page, line and width;
+    /// 80 of them (240 bytes) pass, and so do long lines in prose and console blocks. A
+    /// shorter fence inside a longer one does not close it; an indented fence's own
+    /// indentation is not counted.
+    #[test]
+    fn figure_widths() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("part")).unwrap();
+        let fits = "─".repeat(FIGURE_COLUMNS);
+        let wide = "─".repeat(FIGURE_COLUMNS + 1);
+        let long = "x".repeat(200);
+        let page = [
+            "# Page",
+            &long,
+            "```text",
+            &fits,
+            &wide,
+            "```",
+            "```console",
+            &format!("$ echo {long}"),
+            "```",
+            "  ````text",
+            "  ```",
+            &format!("  {wide}"),
+            "  ````",
+            &long,
+        ]
+        .join("\n");
+        fs::write(dir.path().join("part/page.md"), page).unwrap();
+        let problems = check_figure_widths(dir.path()).unwrap();
+        assert_eq!(
+            problems.iter().map(|p| p.split(',').next().unwrap()).collect::<Vec<_>>(),
+            ["part/page.md:5: 81 columns", "part/page.md:12: 81 columns"],
+            "{problems:?}"
+        );
     }
 
     /// A link to a missing page or a missing id is reported; good ones are not.
