@@ -1,8 +1,9 @@
 //! The book: built with mdBook 0.5 as a library, served by a small static server.
 //!
 //! `build_book` loads `book/` with `mdbook_driver::MDBook` (the `mdbook` crate is
-//! only the CLI around it), runs our `answers` preprocessor ahead of mdBook's `links`,
-//! and builds into `book/book/`, search index included, so the book works offline. `serve` is axum + tower-http's `ServeDir` on 127.0.0.1
+//! only the CLI around it), runs our `segments` and `answers` preprocessors ahead of
+//! mdBook's `links`, and builds into `book/book/`, search index included, so the book
+//! works offline. `serve` is axum + tower-http's `ServeDir` on 127.0.0.1
 //! only; mdBook's own `serve` would add live reload, which the workshop does not need.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
@@ -44,8 +45,10 @@ pub fn build_book(root: &Path) -> Result<PathBuf, BookError> {
     Ok(out)
 }
 
-/// The book at `dir`, with the preprocessors in order: `answers` (it reads the
-/// `{{#include}}` directives, so it runs before `links` expands them), then mdBook's
+/// The book at `dir`, with the preprocessors in order: `segments` (class minutes and
+/// speaker notes from chapter.toml, and its own directives, which `links` would leave
+/// as text), `answers` (it reads the `{{#include}}` directives, so it runs before
+/// `links` expands them), then mdBook's
 /// `index` and `links`. `MDBook::with_preprocessor` can only append, after the
 /// built-in ones, so these are switched off in the config and registered again here.
 fn load(dir: &Path) -> mdbook_driver::errors::Result<mdbook_driver::MDBook> {
@@ -54,7 +57,8 @@ fn load(dir: &Path) -> mdbook_driver::errors::Result<mdbook_driver::MDBook> {
     config.update_from_env()?;
     config.build.use_default_preprocessors = false;
     let mut book = mdbook_driver::MDBook::load_with_config(dir, config)?;
-    book.with_preprocessor(crate::answers::Answers)
+    book.with_preprocessor(crate::segments::Segments)
+        .with_preprocessor(crate::answers::Answers)
         .with_preprocessor(IndexPreprocessor::new())
         .with_preprocessor(LinkPreprocessor::new());
     Ok(book)

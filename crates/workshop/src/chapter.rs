@@ -49,6 +49,10 @@ pub struct Segment {
     /// Notes for the instructor.
     #[serde(default)]
     pub notes: String,
+    /// The book pages the segment teaches, relative to the chapter's part
+    /// (`book/src/NN-topic/`): the book shows the minutes and the notes on them.
+    #[serde(default)]
+    pub pages: Vec<String>,
 }
 
 /// A product file with holes: the learner writes its marked regions in this chapter.

@@ -17,6 +17,8 @@
 //! - `book`: builds the mdBook and serves it on 127.0.0.1.
 //! - `answers`: the book's preprocessor that shows holes as `todo!()` and puts the
 //!   answers in collapsed solution blocks; what an answer line is, for the check.
+//! - `segments`: the book's preprocessor that shows chapter.toml's class minutes and
+//!   speaker notes on the pages they teach, and writes the instructor guide's tables.
 //! - `watch`: notices saved files under `exercises/` (inotify, or polling).
 
 pub mod answers;
@@ -29,6 +31,7 @@ pub mod exercise;
 pub mod layout;
 pub mod progress;
 pub mod reset;
+pub mod segments;
 pub mod status;
 pub mod tree;
 pub mod watch;

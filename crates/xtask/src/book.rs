@@ -7,6 +7,9 @@
 //! - No answer line of a hole is shown outside a collapsed solution block.
 //! - Every line of a ```` ```text ```` figure fits in [`FIGURE_COLUMNS`] columns, so it
 //!   is neither cut off on a narrow screen nor wrapped into garbage in print.
+//! - Every class segment of a chapter.toml names the pages it teaches, and each of
+//!   them is a page of the chapter's part listed in SUMMARY.md, so the book shows its
+//!   minutes and speaker notes (`bigbang_workshop::segments`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -285,6 +288,13 @@ pub fn run(ws: &Workspace) -> Result<()> {
     if !problems.is_empty() {
         bail!("{} figure line(s) too wide in book/src:\n  {}", problems.len(), problems.join("\n  "));
     }
+    let chapters = ws.chapters()?;
+    let summary = fs::read_to_string(src.join("SUMMARY.md")).context("reading book/src/SUMMARY.md")?;
+    problems = bigbang_workshop::segments::check(&chapters, &src, &summary);
+    if !problems.is_empty() {
+        bail!("{} class segment(s) do not match the book:\n  {}", problems.len(), problems.join("\n  "));
+    }
+    let segments: usize = chapters.iter().map(|c| c.meta.segments.len()).sum();
     let out = bigbang_workshop::book::build_book(&ws.root)?;
     problems = check_links(&out)?;
     if !problems.is_empty() {
@@ -299,7 +309,7 @@ pub fn run(ws: &Workspace) -> Result<()> {
     files_with_extension(&out, "html", &mut pages)?;
     let lines: usize = answers.iter().map(|file| file.lines.len()).sum();
     println!(
-        "book built in {}: {} pages, includes, links and figure widths (<= {FIGURE_COLUMNS}) ok, {lines} answer lines of {} files only in solution blocks",
+        "book built in {}: {} pages, includes, links and figure widths (<= {FIGURE_COLUMNS}) ok, {segments} class segments on their pages, {lines} answer lines of {} files only in solution blocks",
         out.display(),
         pages.len(),
         answers.len()

@@ -14,7 +14,7 @@ use nix::errno::Errno;
 
 use super::error::CgroupError;
 
-// ANCHOR: insn
+// ANCHOR: insn_struct
 /// One eBPF instruction as the kernel reads it (struct bpf_insn, 8 bytes): an opcode,
 /// the destination and source registers in one byte, a jump offset and an immediate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +26,7 @@ pub struct Insn {
     pub off: i16,
     pub imm: i32,
 }
+// ANCHOR_END: insn_struct
 
 // Opcode parts (linux/bpf_common.h, linux/bpf.h).
 const BPF_LDX: u8 = 0x01;
@@ -81,6 +82,7 @@ impl Insn {
         self.code & 0x07 == BPF_JMP
     }
 
+    // ANCHOR: insn_encode
     /// The 8 bytes of struct bpf_insn, in this machine's byte order.
     pub fn encode(&self) -> [u8; 8] {
         let mut out = [0u8; 8];
@@ -90,8 +92,8 @@ impl Insn {
         out[4..8].copy_from_slice(&self.imm.to_ne_bytes());
         out
     }
+    // ANCHOR_END: insn_encode
 }
-// ANCHOR_END: insn
 
 // bpf(2) commands, program and attach types, flags (linux/bpf.h).
 const BPF_PROG_LOAD: libc::c_int = 5;

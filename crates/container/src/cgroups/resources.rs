@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-// ANCHOR: resources
+// ANCHOR: resources_struct
 /// The limits of a container, shaped after OCI `config.json`'s `linux.resources`
 /// (same field names and units), so that chapter 6 maps one onto the other.
 /// `None` (or an empty list) leaves the kernel's value alone; `-1` means unlimited.
@@ -44,6 +44,8 @@ pub struct Resources {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub unified: BTreeMap<String, String>,
 }
+// ANCHOR_END: resources_struct
+// ANCHOR: resources_fields
 
 /// `linux.resources.memory`, in bytes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,7 +127,7 @@ pub struct Pids {
     /// ([`Resources::zero_as_unset`]); chapter 4 itself writes `max` for it.
     pub limit: i64,
 }
-// ANCHOR_END: resources
+// ANCHOR_END: resources_fields
 
 // ANCHOR: device_rule
 /// One rule of `linux.resources.devices`: allow or deny `access` to the devices of
