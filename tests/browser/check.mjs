@@ -123,13 +123,13 @@ const found = { load: 0, wide: 0, open: 0 };
 for (const path of pages) {
   const { page, errors } = await open(path);
   const wide = await page.evaluate(tooWide);
-  const open = await page.evaluate(openSolutions);
+  const opened = await page.evaluate(openSolutions);
   for (const e of errors) problem(`${path}: ${e}`);
   for (const w of wide) problem(`${path}: at 1400x900, ${w}`);
-  for (const s of open) problem(`${path}: ${s}`);
+  for (const s of opened) problem(`${path}: ${s}`);
   found.load += errors.length;
   found.wide += wide.length;
-  found.open += open.length;
+  found.open += opened.length;
   const here = await page.locator('details.solution').count();
   solutions += here;
   if (here > 0 && firstSolution === null) firstSolution = path;
