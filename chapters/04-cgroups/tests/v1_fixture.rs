@@ -17,6 +17,8 @@ use chapter_4::cgroups::{
     remove_bottom_up, CgroupError, CgroupManager, Cpu, FreezerState, Memory, Pids, Resources, V1Hierarchy,
     KILL_TIMEOUT,
 };
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 
 /// The hierarchies of a v1 host with systemd (cpu and cpuacct co-mounted, as every
 /// distribution mounts them), each a directory of `root`, as `/sys/fs/cgroup/<name>` is.
@@ -106,9 +108,23 @@ fn populate(dir: &Path, controllers: &[String]) {
     }
 }
 
-/// A process to put in a fixture cgroup and kill: `sleep 60`.
+/// A process to put in a fixture cgroup and kill: `sleep 30`.
 fn sleeper() -> Child {
-    Command::new("sleep").arg("60").spawn().expect("spawn sleep")
+    Command::new("sleep").arg("30").spawn().expect("spawn sleep")
+}
+
+/// SIGKILLs the sleepers of a test that failed before the driver killed them (a
+/// `todo!()`), so no `sleep` outlives the test run.
+struct KillOnPanic(Vec<u32>);
+
+impl Drop for KillOnPanic {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            for pid in &self.0 {
+                let _ = kill(Pid::from_raw(*pid as i32), Signal::SIGKILL);
+            }
+        }
+    }
 }
 
 /// The kernel's part while a task dies: once `child` has exited (reaped here), it is
@@ -169,6 +185,7 @@ fn kill_sigkills_every_task_and_waits_until_the_cgroup_is_empty() {
     fs::write(&a_procs, format!("{}\n", a.id())).unwrap();
     fs::write(&b_procs, format!("{}\n", b.id())).unwrap();
     let (a_pid, b_pid) = (a.id(), b.id());
+    let _guard = KillOnPanic(vec![a_pid, b_pid]);
     let (a_exit, b_exit) = (leave_on_exit(a, a_procs), leave_on_exit(b, b_procs));
 
     let started = Instant::now();
@@ -193,6 +210,7 @@ fn kill_reports_a_task_that_stays() {
     let host = Host::new();
     let cgroup = host.cgroup("stays");
     let mut task = sleeper();
+    let _guard = KillOnPanic(vec![task.id()]);
     // No one takes it out of the file: to the driver it never dies.
     fs::write(host.dir("cpu,cpuacct", "stays/cgroup.procs"), format!("{}\n", task.id())).unwrap();
     let started = Instant::now();
