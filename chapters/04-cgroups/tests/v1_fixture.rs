@@ -133,8 +133,11 @@ fn leave_on_exit(mut child: Child, procs: PathBuf) -> thread::JoinHandle<ExitSta
     thread::spawn(move || {
         let status = child.wait().unwrap();
         let pid = child.id().to_string();
-        let left: Vec<String> = read(&procs).lines().filter(|l| l.trim() != pid).map(str::to_owned).collect();
-        fs::write(&procs, left.join("\n")).unwrap();
+        // Gone with its tempdir when the test has failed already: nothing to update.
+        if let Ok(text) = fs::read_to_string(&procs) {
+            let left: Vec<&str> = text.lines().filter(|l| l.trim() != pid).collect();
+            let _ = fs::write(&procs, left.join("\n"));
+        }
         status
     })
 }
