@@ -5,8 +5,10 @@
 //! Debian's headless Chromium through Playwright: every page of SUMMARY.md loads without
 //! a console error or a failed request, nothing is wider than the content column at
 //! 1400x900, solution blocks stay closed until clicked, search finds a term, and the
-//! print page prints to PDF. Why Playwright rather than a Rust WebDriver client: see the
-//! head of check.mjs (console and PDF are CDP features; no minutes of compiling).
+//! print page prints to PDF. First it proves that the check can fail: on a tiny book
+//! with a faulty page it must report each fault. Why Playwright rather than a Rust
+//! WebDriver client: see the head of check.mjs (console and PDF are CDP features; no
+//! minutes of compiling).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -136,10 +138,76 @@ pub fn serve(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A page with one of each fault the check must find, and what it must say about each.
+const FAULTY_PAGE: &str = r#"# Faults
+
+A figure of 120 columns:
+
+```text
++----------------------------------------------------------------------------------------------------------------------+
+```
+
+<script>console.error("injected fault");</script>
+
+<img src="missing.png" alt="a missing image">
+
+<details class="solution" open><summary>Solution</summary>
+
+```rust
+let answer = 42;
+```
+
+</details>
+"#;
+
+const FAULTS_FOUND: [&str; 4] = [
+    "faults.html: at 1400x900, code block",
+    "faults.html: console error: injected fault",
+    "faults.html: HTTP 404: missing.png",
+    "faults.html: a solution block is open on load",
+];
+
+/// The check can fail: on a tiny book with a faulty page and a clean one, it reports
+/// each fault of the faulty page, and nothing about the clean one.
+fn self_test(chromium: &Path, driver: &Path) -> Result<()> {
+    let root = tempfile::tempdir()?;
+    let src = root.path().join("book/src");
+    std::fs::create_dir_all(&src)?;
+    std::fs::write(root.path().join("book/book.toml"), "[book]\ntitle = \"faults\"\n")?;
+    std::fs::write(src.join("SUMMARY.md"), "# Summary\n\n- [Clean](clean.md)\n- [Faults](faults.md)\n")?;
+    std::fs::write(src.join("clean.md"), "# Clean\n\nNothing wrong here.\n")?;
+    std::fs::write(src.join("faults.md"), FAULTY_PAGE)?;
+    let out = bigbang_workshop::book::build_book(root.path())?;
+    let server = Server::start(&out)?;
+    let run = Command::new("node")
+        .arg("check.mjs")
+        .arg(chromium)
+        .arg(&server.base)
+        .args(["clean.html", "faults.html"])
+        .current_dir(driver)
+        .output()
+        .context("running node")?;
+    drop(server);
+    let said = String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
+    let missed: Vec<&str> = FAULTS_FOUND.iter().copied().filter(|fault| !said.contains(fault)).collect();
+    let blamed_clean = said.lines().any(|line| line.trim_start().starts_with("clean.html:"));
+    if run.status.success() || !missed.is_empty() || blamed_clean {
+        bail!(
+            "the browser check does not catch the faults of a faulty page (missed: {missed:?}; clean page blamed: {blamed_clean}); it said:\n{said}"
+        );
+    }
+    println!(
+        "self-test: the check reports all {} faults of a faulty page, and none on a clean one",
+        FAULTS_FOUND.len()
+    );
+    Ok(())
+}
+
 pub fn run(ws: &Workspace) -> Result<()> {
     let chromium = chromium()?;
     let driver = ws.root.join(DRIVER);
     install_driver(&driver)?;
+    self_test(&chromium, &driver)?;
     let summary =
         std::fs::read_to_string(ws.root.join("book/src/SUMMARY.md")).context("reading SUMMARY.md")?;
     let pages = summary_pages(&summary);
