@@ -25,7 +25,25 @@ pub const CI_PACKAGES: &[(&str, &str)] = &[
     ("coreutils", "sleep and the other commands the tests run"),
     ("tar", "podman and docker import root filesystems as tar streams"),
     ("chromium", "the browser the book is tested in (`cargo xtask browser`)"),
+    ("nodejs", "runs the browser test's driver, Playwright (tests/browser)"),
+    ("npm", "installs Playwright from tests/browser/package-lock.json"),
 ];
+
+/// Packages that count as present when their command is on PATH, however it came:
+/// Node.js from NodeSource ships npm inside its own `nodejs` package, and Debian's
+/// `npm` package cannot be installed beside it.
+const SATISFIED_BY_COMMAND: &[(&str, &str)] = &[("nodejs", "node"), ("npm", "npm")];
+
+/// Whether `command` is an executable file in a directory of PATH.
+fn on_path(command: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            std::fs::metadata(dir.join(command))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
+}
 
 /// Debian's switch that keeps a package's install from starting its service
 /// (invoke-rc.d(8)): docker.io would otherwise start a system dockerd, which changes the
@@ -37,10 +55,12 @@ pub fn has_apt() -> bool {
     Path::new("/usr/bin/apt-get").exists() && Path::new("/usr/bin/dpkg-query").exists()
 }
 
-/// Which of `packages` dpkg does not list as installed.
+/// Which of `packages` dpkg does not list as installed (and, for those a command
+/// stands for, whose command is not on PATH either).
 pub fn missing_debian<'a>(packages: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     packages
         .into_iter()
+        .filter(|p| !SATISFIED_BY_COMMAND.iter().any(|(package, command)| package == p && on_path(command)))
         .filter(|p| {
             let out = Command::new("dpkg-query").args(["-W", "-f=${Status}", p]).output();
             !matches!(out, Ok(o) if String::from_utf8_lossy(&o.stdout).contains("install ok installed"))

@@ -7,6 +7,7 @@
 //!   every hole is covered by a test.
 //! - `unprivileged`: run the chapters that promise to work without root as uid 65534.
 //! - `book`: build the book, check every `{{#include}}` anchor and every internal link.
+//! - `browser`: the built book in headless Chromium (pages, widths, search, solutions, print).
 //! - `setup`: as root on Debian, install the system packages the tests need.
 //! - `ci`: everything CI runs, in order, with a summary; it starts with `setup`.
 //! - `bench`: benchmarks that print a comparison (`bench runtime`: bang-oci next to runc).
@@ -16,6 +17,7 @@
 
 mod bench;
 mod book;
+mod browser;
 mod exercises;
 mod unprivileged;
 mod verify;
@@ -58,11 +60,17 @@ enum Task {
     },
     /// Build the book and check its includes and internal links.
     Book,
+    /// Build the book, serve it on 127.0.0.1 and check it in headless Chromium:
+    /// every page loads cleanly, fits 1400 px, search, solution blocks, print to PDF.
+    Browser,
+    /// Serve the built book in DIR on a free port of 127.0.0.1 (what `browser` starts).
+    #[command(hide = true)]
+    ServeBook { dir: std::path::PathBuf },
     /// As root on Debian or Ubuntu: install the system packages the tests need
     /// (busybox-static, runc, podman, docker.io, containerd, ...) with apt-get.
     Setup,
     /// Everything CI runs: set-up, fmt, clippy, generated files, layout, tests,
-    /// verify, unprivileged checks, the book.
+    /// verify, unprivileged checks, the book, the book in a browser.
     Ci,
     /// Benchmarks that print a comparison table (never a pass/fail on speed).
     Bench {
@@ -151,6 +159,7 @@ fn ci(ws: &Workspace) -> Result<()> {
         ("verify", Box::new(|ws: &Workspace| verify::run(ws, &[]))),
         ("unprivileged", Box::new(|ws: &Workspace| unprivileged::run(ws, &[]))),
         ("book", Box::new(book::run)),
+        ("browser", Box::new(browser::run)),
     ];
     let mut results = Vec::new();
     for (name, step) in &steps {
@@ -186,6 +195,8 @@ fn main() -> Result<()> {
         Task::Unprivileged { chapters } => unprivileged::run(&ws, &chapters),
         Task::Book => book::run(&ws),
         Task::Setup => setup(&ws),
+        Task::Browser => browser::run(&ws),
+        Task::ServeBook { dir } => browser::serve(&dir),
         Task::Ci => ci(&ws),
         Task::Bench { what: Bench::Runtime { rounds, warmup } } => bench::runtime(&ws, rounds, warmup),
     }
