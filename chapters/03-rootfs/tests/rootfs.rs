@@ -292,11 +292,13 @@ fn overlay_writes_land_in_upper() {
     let hostname_before = fs::read(lower.path().join("etc/hostname")).unwrap();
     let lower_arg = lower.path().display().to_string();
     let (upper_arg, work_arg) = (upper.display().to_string(), work.display().to_string());
-    let container = Container::run(
-        &["--overlay", &lower_arg, "--upper", &upper_arg, "--work", &work_arg],
-        &mnt,
-        "echo written-inside > /new-file && echo changed > /etc/hostname && rm /etc/passwd",
+    // The payload deletes /etc/passwd: only if it is the test rootfs's (IN_TEST_ROOTFS).
+    let script = format!(
+        "{}echo written-inside > /new-file && echo changed > /etc/hostname && rm /etc/passwd",
+        bigbang_testkit::rootfs::IN_TEST_ROOTFS
     );
+    let container =
+        Container::run(&["--overlay", &lower_arg, "--upper", &upper_arg, "--work", &work_arg], &mnt, &script);
     let mounts = container.mounts();
     let root = mount_at(&mounts, "/");
     assert_eq!(root.fstype, "overlay", "/ is not an overlay: {root:?}");

@@ -40,9 +40,21 @@ fn write_err(path: &Path) -> impl FnOnce(io::Error) -> RootfsError + '_ {
     move |source| RootfsError::Write { path: path.to_owned(), source }
 }
 
+/// A file only the test root filesystems have, so a payload can tell that it really
+/// runs inside one.
+pub const MARKER: &str = "etc/bigbang-test-rootfs";
+
+/// The start of a shell payload that changes or deletes files: it refuses unless `/`
+/// is a test root filesystem. A wrong answer that never enters the rootfs (a skipped
+/// pivot_root or chroot, a mutant of one) would otherwise run the rest on the host's
+/// own files: `rm /etc/passwd` in the host's root. Exit status 97 and a message say so.
+pub const IN_TEST_ROOTFS: &str =
+    "[ -e /etc/bigbang-test-rootfs ] || { echo 'refusing to write: / is not the \
+test rootfs, so the container never entered it (chroot or pivot_root did not happen)' >&2; exit 97; }; ";
+
 /// Fills `dir` (created if needed) with a busybox root filesystem:
 /// `bin/busybox`, a link per applet in `bin/`, `/usr/bin` and `/sbin` as links
-/// to `bin`, `etc/passwd` and `etc/group` with root and nobody, and empty
+/// to `bin`, `etc/passwd` and `etc/group` with root and nobody, [`MARKER`], and empty
 /// `proc`, `dev`, `sys`, `tmp`, `root`.
 pub fn make_busybox_rootfs(dir: &Path) -> Result<(), RootfsError> {
     let busybox = find_busybox()?;
@@ -75,6 +87,7 @@ pub fn make_busybox_rootfs(dir: &Path) -> Result<(), RootfsError> {
         ("etc/passwd", "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n"),
         ("etc/group", "root:x:0:\nnogroup:x:65534:\n"),
         ("etc/hostname", "bigbang\n"),
+        (MARKER, "a root filesystem made by bigbang's tests; see bigbang_testkit::rootfs::IN_TEST_ROOTFS\n"),
     ];
     for (name, contents) in files {
         let path = dir.join(name);
@@ -132,4 +145,25 @@ pub fn import_rootfs(rootfs: &Path, mut import: Command, what: &str) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The guard refuses on a root without the marker (the host's, here) and writes
+    /// nothing; in a test rootfs it lets the payload run. The host has no marker: a
+    /// run of the payload outside a container is exactly the case guarded against.
+    #[test]
+    fn the_guard_refuses_outside_a_test_rootfs() {
+        assert!(!Path::new("/").join(MARKER).exists(), "the host itself has {MARKER}");
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "keep me\n").unwrap();
+        let script = format!("{IN_TEST_ROOTFS}rm {}", victim.display());
+        let out = Command::new("sh").args(["-c", &script]).output().unwrap();
+        assert_eq!(out.status.code(), Some(97));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to write: / is not the test rootfs"));
+        assert!(victim.exists(), "the guarded payload deleted a file on the host");
+    }
 }

@@ -97,7 +97,18 @@ impl Container {
     }
 
     /// A path inside the container, reached from the host through /proc/<pid>/root.
+    /// Panics unless the container's `/` is a test rootfs: the tests write through
+    /// these paths, and a container that never entered its rootfs would have them
+    /// write to the host's own files.
     pub fn inside(&self, path: &str) -> PathBuf {
+        let root = PathBuf::from(format!("/proc/{}/root", self.pid));
+        assert!(
+            root.join(bigbang_testkit::rootfs::MARKER).exists(),
+            "the container's / (/proc/{}/root) is not the test rootfs: it has no /{}, so the \
+             container never entered the rootfs (did chroot or pivot_root happen?)",
+            self.pid,
+            bigbang_testkit::rootfs::MARKER
+        );
         PathBuf::from(format!("/proc/{}/root{path}", self.pid))
     }
 }
