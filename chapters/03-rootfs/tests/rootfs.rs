@@ -99,7 +99,10 @@ fn a_mount_made_inside_stays_inside() {
     let rootfs = rootfs();
     let work = open_tempdir();
     let marker = format!("bigbang-inside-{}", std::process::id());
-    let setup = format!("mkdir -p /mnt/inside && mount -t tmpfs {marker} /mnt/inside");
+    let setup = format!(
+        "{}mkdir -p /mnt/inside && mount -t tmpfs {marker} /mnt/inside",
+        bigbang_testkit::rootfs::IN_TEST_ROOTFS
+    );
     // The "host" is a mount namespace of its own made by unshare(1), never the real one:
     // in it a shared tmpfs holds a copy of the rootfs, as a systemd host's shared / would.
     let host = HostNamespace::start(work.path(), rootfs.path(), &setup);
