@@ -48,9 +48,10 @@ pub const MARKER: &str = "etc/bigbang-test-rootfs";
 /// is a test root filesystem. A wrong answer that never enters the rootfs (a skipped
 /// pivot_root or chroot, a mutant of one) would otherwise run the rest on the host's
 /// own files: `rm /etc/passwd` in the host's root. Exit status 97 and a message say so.
+/// It holds no single quote, so it can stand inside `sh -c '…'`.
 pub const IN_TEST_ROOTFS: &str =
-    "[ -e /etc/bigbang-test-rootfs ] || { echo 'refusing to write: / is not the \
-test rootfs, so the container never entered it (chroot or pivot_root did not happen)' >&2; exit 97; }; ";
+    "[ -e /etc/bigbang-test-rootfs ] || { echo \"refusing to write: / is not the \
+test rootfs, so the container never entered it: did chroot or pivot_root happen?\" >&2; exit 97; }; ";
 
 /// Fills `dir` (created if needed) with a busybox root filesystem:
 /// `bin/busybox`, a link per applet in `bin/`, `/usr/bin` and `/sbin` as links
@@ -165,5 +166,6 @@ mod tests {
         assert_eq!(out.status.code(), Some(97));
         assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to write: / is not the test rootfs"));
         assert!(victim.exists(), "the guarded payload deleted a file on the host");
+        assert!(!IN_TEST_ROOTFS.contains('\''), "a single quote would end an enclosing sh -c '…'");
     }
 }
