@@ -15,12 +15,23 @@ use serde_json::json;
 
 /// The attack, from inside the container: hold the runtime's binary open through
 /// /proc/$PPID/exe, kill the runtime so the file is no longer busy, then write it.
+/// The write is tried again while it fails with ETXTBSY ("Text file busy"): the
+/// process that started the runtime may still be executing the same file for a
+/// moment after its child is gone, longer on a loaded machine. Any other refusal
+/// (a sealed memfd's EPERM) ends the attack at once.
 const ATTACK: &str = r#"
 P=$PPID
 exec 3</proc/$P/exe || { echo NO-ACCESS; exit 0; }
 kill -KILL $P
 while [ -e /proc/$P/exe ]; do sleep 0.05; done
-if echo pwned-by-the-container >/proc/self/fd/3; then echo WROTE; else echo REFUSED; fi
+n=0
+while :; do
+  if ( echo pwned-by-the-container >/proc/self/fd/3 ) 2>/tmp/why; then echo WROTE; exit 0; fi
+  grep -q busy /tmp/why && [ $n -lt 200 ] || break
+  n=$((n+1)); sleep 0.05
+done
+cat /tmp/why >&2
+echo REFUSED
 "#;
 
 /// Copies the chapter binary into `dir`, runs the copy with the attack as
