@@ -365,6 +365,16 @@ pub fn chapter_tests(root: &Path, chapter: &Chapter) -> Result<BTreeSet<String>,
     Ok(out)
 }
 
+/// The pages SUMMARY.md links to, in its order, relative to `book/src`.
+pub fn summary_pages(summary: &str) -> Vec<String> {
+    summary
+        .split("](")
+        .skip(1)
+        .filter_map(|rest| rest.split_once(')').map(|(target, _)| target.trim().to_owned()))
+        .filter(|target| target.ends_with(".md"))
+        .collect()
+}
+
 fn read(path: &Path) -> Result<String, ChapterError> {
     fs::read_to_string(path).map_err(|source| ChapterError::Read { path: path.to_owned(), source })
 }
@@ -412,7 +422,11 @@ pub fn lint(root: &Path, chapter: &Chapter, book_src: &Path) -> Result<Vec<Strin
     let mut problems: Vec<String> =
         tied.problems.iter().map(|p| format!("{}: {p}", toml.display())).collect();
     let tests = chapter_tests(root, chapter)?;
+    let summary = fs::read_to_string(book_src.join("SUMMARY.md")).unwrap_or_default();
+    let order = summary_pages(&summary);
     let mut pages: BTreeMap<String, Option<Vec<String>>> = BTreeMap::new();
+    // The place in the book of the entry before, to check the entries' order.
+    let mut previous: Option<((usize, usize), &str)> = None;
     for entry in &chapter.meta.holes {
         let mut say =
             |what: String| problems.push(format!("{}: hole {:?}: {what}", toml.display(), entry.id));
@@ -420,6 +434,7 @@ pub fn lint(root: &Path, chapter: &Chapter, book_src: &Path) -> Result<Vec<Strin
         let ids = pages
             .entry(page.to_owned())
             .or_insert_with(|| fs::read_to_string(book_src.join(page)).ok().map(|t| heading_ids(&t)));
+        let ids: Option<&[String]> = ids.as_deref();
         match (ids, anchor) {
             (None, _) => say(format!("section {:?}: no page book/src/{page}", entry.section)),
             (Some(_), None) => say(format!(
@@ -432,6 +447,20 @@ pub fn lint(root: &Path, chapter: &Chapter, book_src: &Path) -> Result<Vec<Strin
                 ids.join(", ")
             )),
             _ => {}
+        }
+        let page_at = order.iter().position(|p| p == page);
+        let heading_at = anchor.and_then(|a| ids?.iter().position(|id| id == a));
+        if let (Some(page_at), Some(heading_at)) = (page_at, heading_at) {
+            let here = (page_at, heading_at);
+            if let Some((_, id)) = previous.filter(|(before, _)| *before > here) {
+                say(format!(
+                    "the book teaches it ({}) before hole {id:?}; list the entries in the book's order \
+                     (SUMMARY.md's pages, then each page's headings)",
+                    entry.section
+                ));
+            } else {
+                previous = Some((here, entry.id.as_str()));
+            }
         }
         if entry.tests.is_empty() {
             say("lists no tests; name the chapter tests that fail while it is todo!()".to_owned());
@@ -606,5 +635,84 @@ mod tests {
         let src = "#[test]\n/// Proves it.\n#[ignore]\nfn one() {}\n\nfn helper() {}\n#[test]\nfn two() {}\n#[test]\nstruct NotATest;\nfn three() {}\n";
         assert_eq!(test_functions(src), ["one", "two"]);
         assert_eq!(normalize_code("    chroot(root_c.as_c_str())?;  "), "chroot(root_c.as_c_str())?");
+    }
+
+    /// A workspace with one chapter of two holes, its book and its tests; `toml` is
+    /// chapter.toml's `[[holes]]` part.
+    fn lint_fixture(holes_toml: &str) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            ("crates/demo/Cargo.toml", "[package]\nname = \"demo\"\nversion = \"0.1.0\"\n"),
+            (
+                "crates/demo/src/calc.rs",
+                "pub fn add(a: u32, b: u32) -> u32 {\n    // exercise: Add them.\n    let total = a.checked_add(b).unwrap();\n    total\n    // end exercise\n}\n\n\
+                 pub fn sub(a: u32, b: u32) -> u32 {\n    // exercise: Subtract b.\n    a - b\n    // end exercise\n}\n",
+            ),
+            ("chapters/01-calc/tests/calc.rs", "#[test]\nfn adds() {}\n#[test]\nfn subtracts() {}\n"),
+            ("book/src/SUMMARY.md", "# Summary\n\n- [Sums](01-calc/sums.md)\n- [Differences](01-calc/differences.md)\n"),
+            ("book/src/01-calc/sums.md", "# Sums\n\n## Adding two numbers\n"),
+            ("book/src/01-calc/differences.md", "# Differences\n\n## Taking away {#minus}\n"),
+        ];
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
+        let toml = format!(
+            "id = \"calc\"\ntitle = \"Calc\"\nbuilds = \"Sums.\"\nmodule = \"crates/demo/src/calc.rs\"\n{holes_toml}"
+        );
+        fs::write(dir.path().join("chapters/01-calc/chapter.toml"), toml).unwrap();
+        let ws = crate::chapter::Workspace::at(dir.path());
+        let chapter = ws.chapter(1).unwrap();
+        lint(dir.path(), &chapter, &dir.path().join("book/src")).unwrap()
+    }
+
+    const ADD: &str = "[[holes]]\nid = \"add\"\nfile = \"crates/demo/src/calc.rs\"\n\
+                       section = \"01-calc/sums.md#adding-two-numbers\"\ntests = [\"adds\"]\n\
+                       hints = [\"Addition.\", \"u32::checked_add.\", \"Add and unwrap.\"]\n";
+    const SUB: &str = "[[holes]]\nid = \"sub\"\nfile = \"crates/demo/src/calc.rs\"\n\
+                       section = \"01-calc/differences.md#minus\"\ntests = [\"subtracts\"]\n\
+                       hints = [\"Subtraction.\", \"The - operator.\", \"a minus b.\"]\n";
+
+    /// Each check of `lint` fails on a fixture that breaks it, and only then.
+    #[test]
+    fn lint_names_each_broken_entry() {
+        let fails = |toml: &str, expected: &str| {
+            let problems = lint_fixture(toml);
+            assert!(
+                problems.len() == 1 && problems[0].contains(expected),
+                "expected one problem with {expected:?}, got {problems:#?}"
+            );
+        };
+        assert_eq!(lint_fixture(&format!("{ADD}{SUB}")), Vec::<String>::new());
+        fails(ADD, "calc.rs:9: the hole in `fn sub` has no [[holes]] entry");
+        let extra = ADD.replace("id = \"add\"", "id = \"mul\"");
+        assert!(lint_fixture(&format!("{extra}{SUB}")).iter().any(|p| p.contains("no hole in `fn mul`")));
+        fails(
+            &format!("{}{SUB}", ADD.replace("sums.md#", "products.md#")),
+            "no page book/src/01-calc/products.md",
+        );
+        fails(
+            &format!("{}{SUB}", ADD.replace("#adding-two-numbers", "#adding")),
+            "has no heading with the id \"adding\"",
+        );
+        fails(
+            &format!("{}{SUB}", ADD.replace("[\"adds\"]", "[\"adds\", \"multiplies\"]")),
+            "test \"multiplies\" is not a test of chapter-1",
+        );
+        fails(&format!("{}{SUB}", ADD.replace("[\"adds\"]", "[]")), "lists no tests");
+        fails(&format!("{}{SUB}", ADD.replace(", \"Add and unwrap.\"", "")), "has 2 hint level(s)");
+        fails(
+            &format!("{}{SUB}", ADD.replace("Add and unwrap.", "let total = a.checked_add(b).unwrap()")),
+            "hint 3 quotes the answer line `let total = a.checked_add(b).unwrap()`",
+        );
+        fails(
+            &format!("{}{SUB}", ADD.replace("Addition.", "Run the tests and see.")),
+            "sends the learner back to the tests",
+        );
+        fails(
+            &format!("{SUB}{ADD}"),
+            "the book teaches it (01-calc/sums.md#adding-two-numbers) before hole \"sub\"",
+        );
     }
 }
