@@ -355,7 +355,7 @@ fn hint(ws: &Workspace, chapter: &Chapter, all: bool, verbose: bool) -> Result<E
     for (i, text) in hole.meta.hints.iter().enumerate().take(to).skip(from) {
         println!();
         println!("{}Hint {} of {levels}:{:#}", bold(), i + 1, bold());
-        for line in text.trim().lines() {
+        for line in wrap(text.trim(), HINT_WIDTH) {
             println!("  {line}");
         }
     }
@@ -373,6 +373,30 @@ fn hint(ws: &Workspace, chapter: &Chapter, all: bool, verbose: bool) -> Result<E
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Hint text is wrapped to this many columns (plus a two-space indent), so that a
+/// hint reads as a paragraph in an 80-column terminal.
+const HINT_WIDTH: usize = 76;
+
+/// `text` broken into lines of at most `width` characters at spaces (a longer word
+/// keeps its own line); line breaks in `text` are kept.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for paragraph in text.lines() {
+        let mut line = String::new();
+        for word in paragraph.split_whitespace() {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                out.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out.push(line);
+    }
+    out
 }
 
 /// The chapter's last recorded test run, when it ran after the learner last saved
