@@ -124,6 +124,21 @@ fn a_wrong_answer_is_pointed_at_by_its_tests() {
     assert!(out.contains("The first failing test, doubles, points at it."), "{out}");
 }
 
+/// With every hole filled and a test failing, the next step names the hole that test
+/// points at, from the recorded check.
+#[test]
+fn status_names_a_filled_hole_whose_test_fails() {
+    let fixture = Fixture::new();
+    fixture.fill_first_hole();
+    fixture.fill("exercises/01-demo/answer.rs", "Multiply n by two.", "n * 3");
+    fixture.cmd().args(["check", "1"]).assert().code(1);
+    let out = stdout(fixture.cmd().arg("status"));
+    assert!(
+        out.contains("Next: chapter 1, hole 2 of 2: tests fail at `double` in exercises/01-demo/answer.rs"),
+        "{out}"
+    );
+}
+
 /// When every test passes there is no hint to give, and the tool says so.
 #[test]
 fn no_hint_when_every_test_passes() {
