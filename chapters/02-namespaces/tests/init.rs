@@ -10,6 +10,11 @@ use std::time::Instant;
 use bigbang_testkit::process::children;
 use bigbang_testkit::wait::PATIENCE;
 use common::text;
+
+/// [`bigbang_testkit::holes::note`] of a runtime's stderr bytes.
+fn note(stderr: &[u8]) -> String {
+    bigbang_testkit::holes::note(&text(stderr))
+}
 use container::{with_user, Container};
 use nix::sys::signal::{kill, Signal};
 
@@ -29,18 +34,18 @@ fn an_orphan_is_reaped() {
         if kids.len() == 1 && kids[0].state != 'Z' {
             break;
         }
-        assert!(
-            nix::sys::signal::kill(init, None).is_ok(),
-            "the init (host pid {init}) died while the payload was running"
-        );
-        assert!(
-            Instant::now() < deadline,
-            "children of the init (host pid {init}) never came down to the payload alone, zombies (Z) remain: {kids:?}"
-        );
+        if nix::sys::signal::kill(init, None).is_err() {
+            panic!("the init (host pid {init}) died while the payload was running{}", container.hole_note());
+        }
+        if Instant::now() >= deadline {
+            panic!(
+                "children of the init (host pid {init}) never came down to the payload alone, zombies (Z) remain: {kids:?}{}",
+                container.hole_note()
+            );
+        }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let out = container.finish();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    container.finish_ok();
 }
 
 /// Orphans are reaped without a PID namespace too: the init is then a child subreaper.
@@ -52,10 +57,16 @@ fn without_a_pid_namespace_the_init_adopts_orphans() {
     container.wait_for("/tmp/ready");
     let deadline = Instant::now() + PATIENCE;
     while !(children(init).len() == 1 && children(init)[0].state != 'Z') {
-        assert!(Instant::now() < deadline, "orphans or zombies under the init: {:?}", children(init));
+        if Instant::now() >= deadline {
+            panic!(
+                "orphans or zombies under the init (host pid {init}), or no payload: {:?}{}",
+                children(init),
+                container.hole_note()
+            );
+        }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    assert!(container.finish().status.success());
+    container.finish_ok();
 }
 
 /// A SIGTERM sent to the init's host pid reaches the payload, and its exit status 42 comes back.
@@ -68,8 +79,14 @@ fn sigterm_to_the_init_reaches_the_payload() {
     container.wait_for("/tmp/ready");
     kill(init, Signal::SIGTERM).unwrap();
     let out = container.finish();
-    assert_eq!(text(&out.stdout), "got-term\n", "stderr: {}", text(&out.stderr));
-    assert_eq!(out.status.code(), Some(42), "the payload's exit status, through the init and the runtime");
+    assert_eq!(text(&out.stdout), "got-term\n", "stderr: {}{}", text(&out.stderr), note(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(42),
+        "the payload's exit status, through the init and the runtime; stderr: {}{}",
+        text(&out.stderr),
+        note(&out.stderr)
+    );
 }
 
 /// A SIGHUP sent to the runtime travels runtime → init → payload.
@@ -81,8 +98,14 @@ fn signals_to_the_runtime_are_forwarded_too() {
     container.wait_for("/tmp/ready");
     kill(container.runtime_pid, Signal::SIGHUP).unwrap();
     let out = container.finish();
-    assert_eq!(text(&out.stdout), "got-hup\n", "stderr: {}", text(&out.stderr));
-    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(text(&out.stdout), "got-hup\n", "stderr: {}{}", text(&out.stderr), note(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "the payload's exit status after SIGHUP; stderr: {}{}",
+        text(&out.stderr),
+        note(&out.stderr)
+    );
 }
 
 /// Exit codes 0, 1 and 255 come back intact, and a death by signal n as 128+n.
@@ -91,6 +114,12 @@ fn the_payload_s_exit_status_comes_back() {
     for (script, code) in [("exit 0", 0), ("exit 1", 1), ("exit 255", 255), ("kill -KILL $$", 137)] {
         let container = Container::start(&with_user("pid,uts"), &[], script);
         let out = container.finish();
-        assert_eq!(out.status.code(), Some(code), "sh -c {script:?}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "sh -c {script:?}: {}{}",
+            text(&out.stderr),
+            note(&out.stderr)
+        );
     }
 }

@@ -66,8 +66,7 @@ fn requested_namespaces_are_new_and_the_others_are_the_host_s() {
                 assert_eq!(inside, host, "--ns {asked}: the init's {kind} namespace should be the host's");
             }
         }
-        let out = container.finish();
-        assert!(out.status.success(), "--ns {asked}: {}", text(&out.stderr));
+        container.finish_ok();
     }
 }
 
@@ -77,8 +76,7 @@ fn the_hostname_stays_inside() {
     let host_before = uname().unwrap().nodename().to_owned();
     let name = numbered("box");
     let container = Container::start(&with_user("uts"), &["--hostname", &name], "hostname");
-    let out = container.finish();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = container.finish_ok();
     assert_eq!(text(&out.stdout).trim(), name, "the hostname inside the container");
     assert_eq!(uname().unwrap().nodename(), host_before.as_os_str(), "the host's hostname changed");
 }
@@ -108,7 +106,7 @@ fn the_init_is_pid_1() {
 fn without_a_pid_namespace_pids_are_the_host_s() {
     let (container, init) = started(&with_user("uts"), &[]);
     assert_eq!(nspid(init), vec![init.as_raw()], "NSpid of the init (host pid {init})");
-    assert!(container.finish().status.success());
+    container.finish_ok();
 }
 
 /// The default maps read back as written: root inside is the caller outside, setgroups says deny unless root.
@@ -122,7 +120,7 @@ fn the_id_maps_read_back_as_written() {
     let expected = if is_root() { "allow" } else { "deny" };
     assert_eq!(setgroups.trim(), expected, "/proc/{init}/setgroups");
     assert_eq!(read_id_map(init, IdKind::Uid).unwrap(), vec![IdMap::root_onto(geteuid().as_raw())]);
-    assert!(container.finish().status.success());
+    container.finish_ok();
 }
 
 /// As root, several ranges are written and read back, each map to its own file (the gid
@@ -151,7 +149,7 @@ fn several_ranges_need_root() {
             "/proc/{init}/gid_map: the --gid-map lines, not the uid ones"
         );
         assert_eq!(fs::read_to_string(format!("/proc/{init}/setgroups")).unwrap().trim(), "allow");
-        assert!(container.finish().status.success());
+        container.finish_ok();
     } else {
         let rootfs = common::rootfs();
         let mut args = vec!["run", "--ns", "user,uts"];

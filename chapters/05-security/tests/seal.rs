@@ -9,6 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 use assert_cmd::cargo::cargo_bin;
+use bigbang_testkit::holes::note;
 use common::*;
 use serde_json::json;
 
@@ -23,8 +24,9 @@ if echo pwned-by-the-container >/proc/self/fd/3; then echo WROTE; else echo REFU
 "#;
 
 /// Copies the chapter binary into `dir`, runs the copy with the attack as
-/// payload, and returns what the payload reported and whether the copy changed.
-fn attack(dir: &Path, extra: &[&str]) -> (String, bool) {
+/// payload, and returns what the payload reported, whether the copy changed, and the
+/// runtime's stderr.
+fn attack(dir: &Path, extra: &[&str]) -> (String, bool, String) {
     let binary = dir.join("chapter-5-copy");
     fs::copy(cargo_bin("chapter-5"), &binary).unwrap();
     fs::set_permissions(&binary, fs::Permissions::from_mode(0o755)).unwrap();
@@ -47,7 +49,7 @@ fn attack(dir: &Path, extra: &[&str]) -> (String, bool) {
     // for a moment (ETXTBSY), which spawn_retrying outlasts.
     let out = bigbang_testkit::program::spawn_retrying(&mut command).unwrap().wait_with_output().unwrap();
     let report = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    (report, fs::read(&binary).unwrap() != before)
+    (report, fs::read(&binary).unwrap() != before, String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 /// With the runtime sealed, the container's write to its binary is refused and
@@ -56,8 +58,13 @@ fn attack(dir: &Path, extra: &[&str]) -> (String, bool) {
 fn container_cannot_overwrite_the_runtime() {
     require_root();
     let dir = tempfile::tempdir().unwrap();
-    let (report, changed) = attack(dir.path(), &[]);
-    assert_eq!(report, "REFUSED", "what the payload reported");
+    let (report, changed, stderr) = attack(dir.path(), &[]);
+    assert_eq!(
+        report,
+        "REFUSED",
+        "what the payload reported; the runtime's stderr: {stderr}{}",
+        note(&stderr)
+    );
     assert!(!changed, "the runtime binary on the host was overwritten from inside the container");
 }
 
@@ -67,8 +74,8 @@ fn container_cannot_overwrite_the_runtime() {
 fn without_the_seal_the_attack_works() {
     require_root();
     let dir = tempfile::tempdir().unwrap();
-    let (report, changed) = attack(dir.path(), &["--no-seal"]);
-    assert_eq!(report, "WROTE", "what the payload reported");
+    let (report, changed, stderr) = attack(dir.path(), &["--no-seal"]);
+    assert_eq!(report, "WROTE", "what the payload reported; the runtime's stderr: {stderr}{}", note(&stderr));
     assert!(changed, "the unsealed binary should have been overwritten");
 }
 

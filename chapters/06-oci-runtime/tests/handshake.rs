@@ -26,9 +26,13 @@ fn create_leaves_the_init_waiting_and_start_runs_the_payload() {
     let bundle = Bundle::new(&["sh", "-c", "echo started > /started; echo hello; sleep 1000"]);
     let pid = runtime.create(&bundle, &hs1);
     let state = runtime.state(&hs1);
-    assert_eq!(state["status"], "created", "after create: {state}");
+    assert_eq!(state["status"], "created", "after create: {state}{}", runtime.hole_note());
     assert_eq!(state["pid"], pid, "the pid file and the state disagree: {state}");
-    assert!(process_lives(pid), "the init (pid {pid}) must wait for start, but it is gone");
+    assert!(
+        process_lives(pid),
+        "the init (pid {pid}) must wait for start, but it is gone{}",
+        runtime.hole_note()
+    );
     std::thread::sleep(std::time::Duration::from_millis(200));
     assert!(!bundle.file("started").exists(), "the payload ran before `start`: /started exists");
     assert!(
@@ -96,7 +100,13 @@ fn run_creates_starts_waits_and_deletes() {
     let hs5 = runtime.id("hs5");
     let bundle = Bundle::new(&["sh", "-c", "exit 7"]);
     let status = runtime.run_container(&bundle, &hs5);
-    assert_eq!(status.code(), Some(7), "run must exit as the payload did ({status})");
+    assert_eq!(
+        status.code(),
+        Some(7),
+        "run must exit as the payload did ({status}); its stderr: {}{}",
+        runtime.err(&hs5),
+        runtime.hole_note()
+    );
     assert!(!runtime.state_dir(&hs5).exists(), "run must delete the container afterwards");
     assert!(fs::read_dir(runtime.state_dir("")).unwrap().next().is_none());
 }

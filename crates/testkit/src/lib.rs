@@ -18,12 +18,15 @@
 //! - `cgroups`: the hierarchies mounted here, a container's cgroup directories in each,
 //!   a process's v1 cgroup directory, leftovers, and a cleanup that kills and removes.
 //! - `bundle`: an OCI bundle: a busybox rootfs and the config.json of `<runtime> spec`.
+//! - `holes`: a `todo!()` reached by a process a test started, found in its stderr,
+//!   for an assertion to name first.
 //! - `payload`: a payload that prints what it sees in sections, and their parser.
 //! - `runtime`: an OCI runtime (bang-oci, chapter 6's binary, runc) with a state root of
 //!   its own that cleans up on drop, and the scans for what a container leaves behind.
 
 pub mod bundle;
 pub mod cgroups;
+pub mod holes;
 pub mod mounts;
 pub mod names;
 pub mod payload;

@@ -117,11 +117,19 @@ impl Runtime {
         let output = self.output(args);
         assert!(
             output.status.success(),
-            "`{} {}` failed ({}): {}",
+            "`{} {}` failed ({}): {}{}",
             self.name(),
             args.join(" "),
             output.status,
-            String::from_utf8_lossy(&output.stderr)
+            String::from_utf8_lossy(&output.stderr),
+            {
+                let note = crate::holes::note(&String::from_utf8_lossy(&output.stderr));
+                if note.is_empty() {
+                    self.hole_note()
+                } else {
+                    note
+                }
+            }
         );
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
@@ -153,7 +161,12 @@ impl Runtime {
     /// `create` that must succeed.
     pub fn created(&self, bundle: &Bundle, id: &str) {
         let (status, err) = self.create(bundle, id, &[]);
-        assert!(status.success(), "`{} create {id}` failed ({status}): {err}", self.name());
+        assert!(
+            status.success(),
+            "`{} create {id}` failed ({status}): {err}{}",
+            self.name(),
+            crate::holes::note(&err)
+        );
     }
 
     /// `create --pid-file` that must succeed; returns the pid the runtime wrote.
@@ -161,7 +174,12 @@ impl Runtime {
         let pid_file = self.logs.path().join(format!("{}.pid", log_name(id)));
         let pid_arg = pid_file.to_str().expect("a UTF-8 temp dir");
         let (status, err) = self.create(bundle, id, &["--pid-file", pid_arg]);
-        assert!(status.success(), "`{} create {id}` failed ({status}): {err}", self.name());
+        assert!(
+            status.success(),
+            "`{} create {id}` failed ({status}): {err}{}",
+            self.name(),
+            crate::holes::note(&err)
+        );
         let pid = fs::read_to_string(&pid_file)
             .unwrap_or_else(|e| panic!("create returned but wrote no pid file {}: {e}", pid_file.display()));
         pid.trim().parse().unwrap_or_else(|_| panic!("the pid file holds {pid:?}, not a pid"))
@@ -193,6 +211,18 @@ impl Runtime {
     /// What the container (and `create`) wrote to standard output so far.
     pub fn out(&self, id: &str) -> String {
         fs::read_to_string(self.out_path(id)).unwrap_or_default()
+    }
+
+    /// For an assertion's message: the first `todo!()` that `create`, `run` or a
+    /// container of this test reached, as their standard error files show (a
+    /// container's init writes there too), and that it comes first; else empty.
+    pub fn hole_note(&self) -> String {
+        self.ids
+            .borrow()
+            .iter()
+            .map(|id| crate::holes::note(&self.err(id)))
+            .find(|n| !n.is_empty())
+            .unwrap_or_default()
     }
 
     /// What `create` and the container wrote to standard error so far.

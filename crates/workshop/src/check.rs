@@ -5,7 +5,7 @@
 //! are shown, and libtest's text output is parsed for its `test result:` lines
 //! and for each failed test's panic message (where `todo!()` puts the hint).
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, IsTerminal, Read};
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -202,17 +202,31 @@ pub fn run_tests(root: &Path, chapter: &Chapter, verbose: bool) -> Result<CheckO
 
     let mut libtest = String::new();
     let mut errors = Vec::new();
+    // A first check compiles the chapter's tests and what they use, for a minute or
+    // two: with cargo's output hidden, one line that moves says it is working.
+    let progress = !verbose && std::io::stderr().is_terminal();
+    let mut compiled = 0;
     let stdout = child.stdout.take().expect("stdout is piped");
     for line in BufReader::new(stdout).lines() {
         let line = line.map_err(|source| CheckError::Output { source })?;
         match serde_json::from_str::<CargoMessage>(&line) {
-            Ok(CargoMessage { reason, message: Some(message) }) if reason == "compiler-message" => {
+            Ok(CargoMessage { reason, message: Some(message), .. }) if reason == "compiler-message" => {
                 if verbose {
                     anstream::print!("{}", message.rendered.as_deref().unwrap_or_default());
                 }
                 if let Some(error) = message.into_error(root) {
                     errors.push(error);
                 }
+            }
+            Ok(CargoMessage { reason, fresh: false, target: Some(target), .. })
+                if progress && reason == "compiler-artifact" =>
+            {
+                compiled += 1;
+                let name: String = target.name.chars().take(30).collect();
+                eprint!("\r\x1b[2K  compiling the tests: {compiled} done, last {name}");
+            }
+            Ok(CargoMessage { reason, .. }) if progress && compiled > 0 && reason == "build-finished" => {
+                eprint!("\r\x1b[2K");
             }
             Ok(_) => {}
             Err(_) => {
@@ -351,6 +365,16 @@ fn tail(text: &str, n: usize) -> String {
 struct CargoMessage {
     reason: String,
     message: Option<Diagnostic>,
+    /// On a `compiler-artifact`: false when the crate was compiled just now.
+    #[serde(default)]
+    fresh: bool,
+    /// On a `compiler-artifact`: the crate's target.
+    target: Option<ArtifactTarget>,
+}
+
+#[derive(Deserialize)]
+struct ArtifactTarget {
+    name: String,
 }
 
 #[derive(Deserialize)]

@@ -100,6 +100,8 @@ pub enum Status {
     Warn,
     /// Absent or not working.
     Missing,
+    /// Absent, and only a chapter that is still being written will need it.
+    Later,
 }
 
 impl Status {
@@ -108,6 +110,7 @@ impl Status {
             Status::Ok => "ok",
             Status::Warn => "warn",
             Status::Missing => "missing",
+            Status::Later => "later",
         }
     }
 
@@ -116,6 +119,7 @@ impl Status {
             Status::Ok => "\x1b[32m",
             Status::Warn => "\x1b[33m",
             Status::Missing => "\x1b[31m",
+            Status::Later => "\x1b[2m",
         }
     }
 }
@@ -183,6 +187,10 @@ pub struct Machine {
 /// What `cargo workshop doctor` found; `--json` prints it as is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
+    /// The packages (as the installer names them) that chapters of this workspace need
+    /// and this machine lacks, busybox first; installed by `cargo workshop --yes`.
+    pub install: Vec<String>,
+    pub installer: Installer,
     pub machine: Machine,
     pub checks: Vec<Check>,
     /// Every need a chapter.toml may name, met or not here.
@@ -204,7 +212,8 @@ pub struct NamespaceFacts {
 }
 
 /// Which package manager the fixes should name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Installer {
     Apt,
     Dnf,
@@ -226,9 +235,22 @@ impl Installer {
     }
 
     fn install(self, debian: &str, fedora: &str) -> String {
+        self.line(&[self.package(debian, fedora)])
+    }
+
+    /// The package's name for this installer.
+    fn package<'a>(self, debian: &'a str, fedora: &'a str) -> &'a str {
         match self {
-            Installer::Apt => format!("sudo apt-get install {debian}"),
-            Installer::Dnf => format!("sudo dnf install {fedora}"),
+            Installer::Apt => debian,
+            Installer::Dnf => fedora,
+        }
+    }
+
+    /// The one line that installs `packages`.
+    pub fn line(self, packages: &[&str]) -> String {
+        match self {
+            Installer::Apt => format!("sudo apt-get install {}", packages.join(" ")),
+            Installer::Dnf => format!("sudo dnf install {}", packages.join(" ")),
         }
     }
 }
@@ -316,7 +338,19 @@ pub fn diagnose(ws: &Workspace) -> Report {
 impl Report {
     /// Judges `facts` and the chapters (or the error reading them).
     pub fn assemble(facts: &Facts, chapters: Result<Vec<Chapter>, ChapterError>) -> Self {
-        let checks = checks(facts);
+        // Chapters are written in order: a tool first needed by a later chapter than the
+        // last one here is for a chapter still being written.
+        let written = chapters.as_ref().map_or(0, |c| c.iter().map(|c| c.number).max().unwrap_or(0));
+        let checks = checks(facts, written);
+        let mut install = Vec::new();
+        if checks.iter().any(|c| c.name == "busybox" && c.status != Status::Ok) {
+            install.push(facts.installer.package("busybox-static", "busybox").to_owned());
+        }
+        for (name, chapter, debian, fedora) in TOOLS {
+            if chapter <= written && checks.iter().any(|c| c.name == name && c.status != Status::Ok) {
+                install.push(facts.installer.package(debian, fedora).to_owned());
+            }
+        }
         let needs: Vec<NeedStatus> = Need::ALL
             .into_iter()
             .map(|need| {
@@ -382,7 +416,7 @@ impl Report {
             },
             free_disk_bytes: facts.free_disk.as_ref().ok().copied(),
         };
-        Self { machine, checks, needs, chapters, defects }
+        Self { install, installer: facts.installer, machine, checks, needs, chapters, defects }
     }
 
     /// Chapters that cannot run here, one entry per unmet need: (chapter, why and what to do).
@@ -422,7 +456,8 @@ impl Report {
         let verdict = if !self.defects.is_empty() && total == 0 {
             "the chapters could not be read (see defects)".to_owned()
         } else if blocked.is_empty() {
-            format!("all {total} chapters can run")
+            let last = self.chapters.iter().map(|c| c.number).max().unwrap_or(0);
+            format!("all {total} chapters can run (the chapters after {last} are being written)")
         } else {
             format!("{} of {total} chapters cannot run here: {}", blocked.len(), blocked.join(", "))
         };
@@ -483,7 +518,19 @@ impl Report {
         out.push('\n');
         out.push_str(&self.summary_line());
         out.push('\n');
+        if let Some(line) = self.install_line() {
+            let _ = writeln!(
+                out,
+                "\nWhat the chapters here need and this machine lacks, in one line:\n    {line}"
+            );
+        }
         out
+    }
+
+    /// The line that installs [`Report::install`], if anything is missing.
+    pub fn install_line(&self) -> Option<String> {
+        let packages: Vec<&str> = self.install.iter().map(String::as_str).collect();
+        (!packages.is_empty()).then(|| self.installer.line(&packages))
     }
 }
 
@@ -499,7 +546,7 @@ fn gib(bytes: u64) -> String {
 }
 
 /// Every check, in the order the report prints them.
-fn checks(facts: &Facts) -> Vec<Check> {
+fn checks(facts: &Facts, written: u32) -> Vec<Check> {
     let root = facts.root();
     let mut checks = Vec::new();
 
@@ -599,10 +646,16 @@ fn checks(facts: &Facts) -> Vec<Check> {
                 format!("{} ({})", tool.path.display(), tool.version.as_deref().unwrap_or("version unknown")),
                 "",
             ),
+            None if chapter > written => Check::new(
+                name,
+                Status::Later,
+                format!("not on PATH; needed from chapter {chapter}, which is being written"),
+                "",
+            ),
             None => Check::new(
                 name,
                 Status::Warn,
-                format!("not on PATH; optional, needed from chapter {chapter}"),
+                format!("not on PATH; needed from chapter {chapter}"),
                 facts.installer.install(debian, fedora),
             ),
         });

@@ -21,6 +21,7 @@
 //!   answers in collapsed solution blocks; what an answer line is, for the check.
 //! - `segments`: the book's preprocessor that shows chapter.toml's class minutes and
 //!   speaker notes on the pages they teach, and writes the instructor guide's tables.
+//! - `setup`: installs the system packages the chapters and the tests need (apt-get).
 //! - `watch`: notices saved files under `exercises/` (inotify, or polling).
 
 pub mod answers;
@@ -35,6 +36,7 @@ pub mod layout;
 pub mod progress;
 pub mod reset;
 pub mod segments;
+pub mod setup;
 pub mod status;
 pub mod tree;
 pub mod watch;

@@ -37,6 +37,11 @@ struct Cli {
     #[arg(long, default_value_t = 3000, value_name = "PORT")]
     port: u16,
 
+    /// Install what the chapters need and this machine lacks without asking (as root,
+    /// with apt-get), without a command or with `doctor`
+    #[arg(short, long)]
+    yes: bool,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -142,7 +147,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let ws = Workspace::discover(&std::env::current_dir().context("cannot read the current folder")?)?;
     let verbose = cli.verbose;
     match cli.command {
-        None => front_page(&ws, cli.port),
+        None => front_page(&ws, cli.port, cli.yes),
         Some(Command::Status) => status(&ws),
         Some(Command::Check { chapter }) => {
             let chapter = chapter_or_current(&ws, chapter)?;
@@ -153,7 +158,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Reset { chapter, yes }) => reset(&ws, &ws.chapter(chapter)?, yes),
         Some(Command::Book { serve, open, port }) => book(&ws, serve || open, open, port),
         Some(Command::Watch { poll }) => watch(&ws, poll, verbose),
-        Some(Command::Doctor { json }) => doctor(&ws, json),
+        Some(Command::Doctor { json }) => doctor(&ws, json, cli.yes),
     }
 }
 
@@ -209,8 +214,11 @@ fn chapter_or_current(ws: &Workspace, number: Option<u32>) -> Result<Chapter> {
 }
 
 /// `cargo workshop`: machine check, progress, next step, then the book.
-fn front_page(ws: &Workspace, port: u16) -> Result<ExitCode> {
-    let report = doctor::diagnose(ws);
+fn front_page(ws: &Workspace, port: u16, yes: bool) -> Result<ExitCode> {
+    let mut report = doctor::diagnose(ws);
+    if offer_install(&report, yes)? {
+        report = doctor::diagnose(ws);
+    }
     println!("{}", report.summary_line());
     println!();
     status(ws)?;
@@ -593,12 +601,64 @@ fn chapter_of(
 }
 
 /// `cargo workshop doctor [--json]`: exit status 1 when a chapter cannot run.
-fn doctor(ws: &Workspace, json: bool) -> Result<ExitCode> {
-    let report = doctor::diagnose(ws);
+fn doctor(ws: &Workspace, json: bool, yes: bool) -> Result<ExitCode> {
+    let mut report = doctor::diagnose(ws);
+    if !json {
+        print!("{}", report.render(stdout_color()));
+        if !offer_install(&report, yes)? {
+            return Ok(if report.blocking().is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+        }
+        println!();
+        report = doctor::diagnose(ws);
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", report.render(stdout_color()));
     }
     Ok(if report.blocking().is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// When the chapters here need packages this machine lacks: as root with apt-get,
+/// installs them after asking (or at once with `--yes`); otherwise names the line to
+/// run. True when something was installed, so the caller looks at the machine again.
+fn offer_install(report: &doctor::Report, yes: bool) -> Result<bool> {
+    let Some(line) = report.install_line() else { return Ok(false) };
+    let packages: Vec<&str> = report.install.iter().map(String::as_str).collect();
+    let can_install = nix::unistd::geteuid().is_root() && bigbang_workshop::setup::has_apt();
+    if !can_install {
+        println!(
+            "{}The chapters here need {}, which this machine lacks. Install with:{:#}",
+            bold(),
+            packages.join(", "),
+            bold()
+        );
+        println!("    {line}");
+        println!();
+        return Ok(false);
+    }
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            println!(
+                "{}The chapters here need {}: `cargo workshop --yes` installs them with apt-get.{:#}",
+                bold(),
+                packages.join(", "),
+                bold()
+            );
+            println!();
+            return Ok(false);
+        }
+        print!("{}The chapters here need {}, which this machine lacks. Install them now with apt-get? [y/N] {:#}", bold(), packages.join(", "), bold());
+        std::io::stdout().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            println!("Not installed. When you want them: {line}");
+            println!();
+            return Ok(false);
+        }
+    }
+    bigbang_workshop::setup::apt_install(&packages)?;
+    println!("{}Installed: {}{:#}", bold(), packages.join(" "), bold());
+    Ok(true)
 }

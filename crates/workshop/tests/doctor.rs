@@ -266,3 +266,21 @@ fn unreadable_workspace_is_a_defect() {
     assert!(report.defects[0].starts_with("cannot read the chapters: cannot read "));
     assert!(report.summary_line().ends_with("the chapters could not be read (see defects)"));
 }
+
+/// Against this workspace (chapters 1 to 6 written), a learner without busybox, runc and
+/// the later chapters' tools is told to install busybox first and runc, in one line; the
+/// tools of chapters still being written are named as such and left out of the line.
+#[test]
+fn the_install_line_names_what_written_chapters_need() {
+    let report = Report::assemble(&ubuntu_2404_learner(), Workspace::at(workspace_root()).chapters());
+    assert_eq!(report.install, ["busybox-static", "runc"]);
+    assert_eq!(report.install_line().as_deref(), Some("sudo apt-get install busybox-static runc"));
+    let last = report.chapters.iter().map(|c| c.number).max().unwrap();
+    for name in ["umoci", "skopeo", "etcd"] {
+        let check = report.checks.iter().find(|c| c.name == name).unwrap();
+        assert_eq!(check.status, Status::Later, "{check:?} (chapters here end at {last})");
+        assert!(check.found.ends_with("which is being written"), "{check:?}");
+        assert!(check.fix.is_empty(), "{check:?}");
+    }
+    assert!(report.render(false).contains("in one line:\n    sudo apt-get install busybox-static runc\n"));
+}

@@ -7,7 +7,9 @@
 //!   every hole is covered by a test.
 //! - `unprivileged`: run the chapters that promise to work without root as uid 65534.
 //! - `book`: build the book, check every `{{#include}}` anchor and every internal link.
-//! - `ci`: everything CI runs, in order, with a summary.
+//! - `browser`: the built book in headless Chromium (pages, widths, search, solutions, print).
+//! - `setup`: as root on Debian, install the system packages the tests need.
+//! - `ci`: everything CI runs, in order, with a summary; it starts with `setup`.
 //! - `bench`: benchmarks that print a comparison (`bench runtime`: bang-oci next to runc).
 //!
 //! `layout` (folder ↔ package ↔ book part) lives in `bigbang_workshop::layout`,
@@ -15,6 +17,7 @@
 
 mod bench;
 mod book;
+mod browser;
 mod exercises;
 mod unprivileged;
 mod verify;
@@ -57,8 +60,17 @@ enum Task {
     },
     /// Build the book and check its includes and internal links.
     Book,
-    /// Everything CI runs: fmt, clippy, generated files, layout, tests, verify,
-    /// unprivileged checks, the book.
+    /// Build the book, serve it on 127.0.0.1 and check it in headless Chromium:
+    /// every page loads cleanly, fits 1400 px, search, solution blocks, print to PDF.
+    Browser,
+    /// Serve the built book in DIR on a free port of 127.0.0.1 (what `browser` starts).
+    #[command(hide = true)]
+    ServeBook { dir: std::path::PathBuf },
+    /// As root on Debian or Ubuntu: install the system packages the tests need
+    /// (busybox-static, runc, podman, docker.io, containerd, ...) with apt-get.
+    Setup,
+    /// Everything CI runs: set-up, fmt, clippy, generated files, layout, tests,
+    /// verify, unprivileged checks, the book, the book in a browser.
     Ci,
     /// Benchmarks that print a comparison table (never a pass/fail on speed).
     Bench {
@@ -90,6 +102,26 @@ fn layout(ws: &Workspace) -> Result<()> {
     Ok(())
 }
 
+/// Installs what the tests need and this machine lacks. On a machine without apt-get it
+/// names the packages and goes on: their absence shows in the tests that need them.
+fn setup(_ws: &Workspace) -> Result<()> {
+    use bigbang_workshop::setup::{self as s, CI_PACKAGES};
+    if !s::has_apt() {
+        let names: Vec<&str> = CI_PACKAGES.iter().map(|p| p.0).collect();
+        println!("no apt-get here: install these (Debian's names) yourself: {}", names.join(" "));
+        return Ok(());
+    }
+    let missing = s::missing_debian(CI_PACKAGES.iter().map(|p| p.0));
+    if missing.is_empty() {
+        println!("all {} packages the tests need are installed", CI_PACKAGES.len());
+        return Ok(());
+    }
+    for (name, why) in CI_PACKAGES.iter().filter(|p| missing.contains(&p.0)) {
+        println!("installing {name}: {why}");
+    }
+    s::apt_install(&missing)
+}
+
 fn cargo<'a>(args: &'a [&'a str]) -> impl Fn(&Workspace) -> Result<()> + 'a {
     move |ws| {
         let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
@@ -107,6 +139,7 @@ type Step<'a> = (&'a str, Box<dyn Fn(&Workspace) -> Result<()> + 'a>);
 
 fn ci(ws: &Workspace) -> Result<()> {
     let steps: Vec<Step> = vec![
+        ("setup", Box::new(setup)),
         ("fmt", Box::new(cargo(&["fmt", "--all", "--check"]))),
         (
             "clippy",
@@ -126,6 +159,7 @@ fn ci(ws: &Workspace) -> Result<()> {
         ("verify", Box::new(|ws: &Workspace| verify::run(ws, &[]))),
         ("unprivileged", Box::new(|ws: &Workspace| unprivileged::run(ws, &[]))),
         ("book", Box::new(book::run)),
+        ("browser", Box::new(browser::run)),
     ];
     let mut results = Vec::new();
     for (name, step) in &steps {
@@ -160,6 +194,9 @@ fn main() -> Result<()> {
         Task::Layout => layout(&ws),
         Task::Unprivileged { chapters } => unprivileged::run(&ws, &chapters),
         Task::Book => book::run(&ws),
+        Task::Setup => setup(&ws),
+        Task::Browser => browser::run(&ws),
+        Task::ServeBook { dir } => browser::serve(&dir),
         Task::Ci => ci(&ws),
         Task::Bench { what: Bench::Runtime { rounds, warmup } } => bench::runtime(&ws, rounds, warmup),
     }

@@ -190,6 +190,18 @@ fn check_listed_tests(
     (hole.meta.tests.len(), ok, problems)
 }
 
+/// The tests of a failed run whose failure does not show a `todo!()`: with a hole
+/// open, every failing test must say so, or the learner chases the wrong cause (an
+/// "orphans under the init: []" when the init died at a hole). libtest prints each
+/// failure's output under `---- <name> stdout ----`.
+fn silent_failures(log: &str) -> Vec<String> {
+    log.split("\n---- ")
+        .skip(1)
+        .filter(|section| !section.contains("not yet implemented"))
+        .filter_map(|section| section.split(' ').next().map(str::to_owned))
+        .collect()
+}
+
 fn verify_chapter(ws: &Workspace, chapter: &Chapter) -> Result<Row> {
     let mut problems = Vec::new();
     let (on_solution, log) = cargo_test(ws, chapter, true)?;
@@ -238,6 +250,12 @@ fn verify_chapter(ws: &Workspace, chapter: &Chapter) -> Result<Row> {
             match cargo_test_all(ws, chapter)? {
                 (Outcome::Failed { .. }, log) => {
                     println!("  chapter {}: hole at {place} is covered", chapter.number);
+                    for test in silent_failures(&log) {
+                        problems.push(format!(
+                            "with only the hole at {place} open, {test} fails without saying a hole is \
+                             open: its message must show the todo!() it reached (bigbang_testkit::holes)"
+                        ));
+                    }
                     let (n, ok, found) = check_listed_tests(&tied, &file.source, hi, &failing_tests(&log));
                     listed += n;
                     listed_failing += ok;
@@ -299,7 +317,7 @@ mod tests {
 
     use bigbang_workshop::chapter::Workspace;
 
-    use super::{outcome, verify_chapter, Outcome};
+    use super::{outcome, silent_failures, verify_chapter, Outcome};
 
     /// A workspace with one chapter of two holes whose tests notice only the first.
     fn half_covered_workspace() -> tempfile::TempDir {
@@ -359,6 +377,14 @@ mod tests {
     }
 
     /// libtest summaries of several test binaries are added up.
+    #[test]
+    fn a_failure_that_hides_the_todo_is_named() {
+        let log = "running 2 tests\n\nfailures:\n\n---- shows stdout ----\nthread 'shows' panicked at x.rs:1:1:\n\
+                   not yet implemented: Add them.\n\n---- hides stdout ----\nthread 'hides' panicked at t.rs:9:5:\n\
+                   orphans under the init: []\n\nfailures:\n    hides\n    shows\n";
+        assert_eq!(silent_failures(log), ["hides"]);
+    }
+
     #[test]
     fn sums_test_results() {
         let text = "test result: ok. 2 passed; 0 failed; 0 ignored\n\
