@@ -3,7 +3,7 @@
 //! Folder `NN-topic` is package `chapter-N` and book part `book/src/NN-topic/`;
 //! `chapter.toml` adds what the folder name cannot say: a stable id (progress is
 //! keyed by it, so renaming a folder loses nothing), the title, class minutes,
-//! the product module the learner writes in, and escalating hints.
+//! the product module the learner writes in, and a hint per hole.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::exercise::{MarkedFile, MarkerError};
+use crate::hints::HoleMeta;
 use crate::tree::ModuleTree;
 
 /// What went wrong while reading the workspace or a chapter.
@@ -92,9 +93,10 @@ pub struct ChapterMeta {
     /// learner's, the rest is compiled from the product (see [`crate::tree`]).
     #[serde(default)]
     pub module: Option<PathBuf>,
-    /// Hints, from a nudge to nearly the answer; `cargo workshop hint N` shows the next one.
+    /// One entry per hole, in the order the book teaches them: the function, the
+    /// book section, the tests that notice it and its escalating hints (see [`crate::hints`]).
     #[serde(default)]
-    pub hints: Vec<String>,
+    pub holes: Vec<HoleMeta>,
 }
 
 /// A chapter: its folder, number, package and metadata.

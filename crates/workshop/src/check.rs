@@ -12,8 +12,11 @@ use std::process::{Command, Stdio};
 use anstyle::{AnsiColor, Style};
 use serde::Deserialize;
 
+use std::collections::BTreeSet;
+
 use crate::chapter::Chapter;
-use crate::progress::{unix_now, Outcome, TestRecord};
+use crate::hints::{ChapterHoles, Hole};
+use crate::progress::{unix_now, FailedTest, Outcome, TestRecord};
 use crate::status::relative;
 
 /// What went wrong while running the chapter's tests (not the tests failing).
@@ -58,21 +61,46 @@ pub enum CheckOutcome {
 }
 
 impl CheckOutcome {
-    /// The progress record of this outcome; none when cargo itself failed.
-    pub fn record(&self) -> Option<TestRecord> {
+    /// The progress record of this outcome, each failing test with the hole it points
+    /// at (`open` holds the ids of the holes still `todo!()`); none when cargo itself failed.
+    pub fn record(&self, holes: &ChapterHoles, open: &BTreeSet<String>) -> Option<TestRecord> {
         let at = unix_now();
+        let is_open = |h: &Hole| open.contains(&h.meta.id);
         match self {
-            Self::Tested { passed, failed, .. } => Some(TestRecord {
+            Self::Tested { passed, failed, failures } => Some(TestRecord {
                 outcome: if *failed == 0 { Outcome::Passed } else { Outcome::Failed },
                 passed: *passed,
                 failed: *failed,
                 at,
+                failures: failures
+                    .iter()
+                    .map(|f| FailedTest {
+                        test: f.name.clone(),
+                        hole: holes.for_failure(f, &is_open).map(|i| holes.holes[i].meta.id.clone()),
+                    })
+                    .collect(),
             }),
-            Self::DidNotCompile { .. } => {
-                Some(TestRecord { outcome: Outcome::DidNotCompile, passed: 0, failed: 0, at })
-            }
+            Self::DidNotCompile { .. } => Some(TestRecord {
+                outcome: Outcome::DidNotCompile,
+                passed: 0,
+                failed: 0,
+                at,
+                failures: Vec::new(),
+            }),
             Self::CargoFailed { .. } => None,
         }
+    }
+
+    /// The hole the first failing test points at, in the book's order, with that test.
+    pub fn pointed<'h>(
+        &self,
+        holes: &'h ChapterHoles,
+        open: &BTreeSet<String>,
+    ) -> Option<(&'h Hole, &Failure)> {
+        let Self::Tested { failures, .. } = self else { return None };
+        holes
+            .first_pointed(failures, &|h: &Hole| open.contains(&h.meta.id))
+            .map(|(i, f)| (&holes.holes[i], f))
     }
 
     /// True when every test ran and passed.

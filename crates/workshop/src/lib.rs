@@ -7,6 +7,8 @@
 //! - `tree`: a chapter's module: which product files hold holes, and the shim that
 //!   compiles the learner's files with the product's others.
 //! - `layout`: the check that folders, packages and book parts line up.
+//! - `hints`: a hint per hole: chapter.toml's `[[holes]]` tied to the markers, the hole a
+//!   failing test points at, and the checks `cargo xtask exercises` runs on them.
 //! - `progress`: the learner's progress file (test results, hints shown), keyed by chapter id.
 //! - `status`: holes filled, last test result and the next step, per chapter.
 //! - `check`: runs a chapter's tests and reads libtest's and rustc's output.
@@ -29,6 +31,7 @@ pub mod check;
 pub mod diff;
 pub mod doctor;
 pub mod exercise;
+pub mod hints;
 pub mod layout;
 pub mod progress;
 pub mod reset;

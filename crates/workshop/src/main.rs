@@ -16,7 +16,8 @@ use clap::{Parser, Subcommand};
 
 use bigbang_workshop::chapter::{Chapter, Workspace};
 use bigbang_workshop::check::{self, CheckOutcome};
-use bigbang_workshop::progress::{unix_now, Progress};
+use bigbang_workshop::hints::{open_holes, ChapterHoles};
+use bigbang_workshop::progress::{unix_now, Outcome, Progress, TestRecord};
 use bigbang_workshop::status::{relative, Status};
 use bigbang_workshop::watch::{WatchMode, Watcher};
 use bigbang_workshop::{book, diff, doctor, reset};
@@ -62,12 +63,16 @@ enum Command {
         chapter: Option<u32>,
     },
 
-    /// Show the next hint for a chapter, one more each time
+    /// Show the next hint for the hole you are at, one level more each time
+    ///
+    /// Finds the hole the first failing test points at (from the last `check`, or by
+    /// running the chapter's tests when your files changed since) and shows the next
+    /// hint for it, with its function, your file and the book section that teaches it.
     Hint {
         /// The chapter [default: the first one not done]
         #[arg(value_parser = chapter_number)]
         chapter: Option<u32>,
-        /// Show all of the chapter's hints at once
+        /// Show every hint of that hole at once
         #[arg(long)]
         all: bool,
     },
@@ -148,7 +153,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let chapter = chapter_or_current(&ws, chapter)?;
             check(&ws, &chapter, verbose)
         }
-        Some(Command::Hint { chapter, all }) => hint(&ws, &chapter_or_current(&ws, chapter)?, all),
+        Some(Command::Hint { chapter, all }) => hint(&ws, &chapter_or_current(&ws, chapter)?, all, verbose),
         Some(Command::Solution { chapter }) => solution(&ws, &chapter_or_current(&ws, chapter)?),
         Some(Command::Reset { chapter, yes }) => reset(&ws, &ws.chapter(chapter)?, yes),
         Some(Command::Book { serve, open, port }) => book(&ws, serve || open, open, port),
@@ -244,8 +249,10 @@ fn check(ws: &Workspace, chapter: &Chapter, verbose: bool) -> Result<ExitCode> {
     let outcome = check::run_tests(&ws.root, chapter, verbose)?;
     println!();
     print!("{}", outcome.report(chapter));
+    let holes = ChapterHoles::read(&ws.root, chapter)?;
+    let open = open_holes(&ws.root, &holes);
     let (path, mut progress) = load_progress(ws)?;
-    if let Some(record) = outcome.record() {
+    if let Some(record) = outcome.record(&holes, &open) {
         progress.chapter_mut(&chapter.meta.id).tests = Some(record);
         progress.save(&path)?;
     }
@@ -253,6 +260,15 @@ fn check(ws: &Workspace, chapter: &Chapter, verbose: bool) -> Result<ExitCode> {
         if *failed > 0 {
             let n = chapter.number;
             println!();
+            if let Some((hole, test)) = outcome.pointed(&holes, &open) {
+                println!(
+                    "The first failing test, {}, points at `{}` in {}; the book teaches it at {}",
+                    test.name,
+                    hole.meta.function(),
+                    hole.learner_file.display(),
+                    hole.meta.book_url()
+                );
+            }
             println!("{}A failing `not yet implemented` is a todo!() still in your file. Stuck? `cargo workshop hint {n}`{:#}", dim(), dim());
         }
     }
@@ -262,48 +278,155 @@ fn check(ws: &Workspace, chapter: &Chapter, verbose: bool) -> Result<ExitCode> {
     Ok(if outcome.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-/// `cargo workshop hint N [--all]`.
-fn hint(ws: &Workspace, chapter: &Chapter, all: bool) -> Result<ExitCode> {
+/// `cargo workshop hint N [--all]`: the next hint of the hole the first failing test
+/// points at.
+fn hint(ws: &Workspace, chapter: &Chapter, all: bool, verbose: bool) -> Result<ExitCode> {
     let n = chapter.number;
-    let hints = &chapter.meta.hints;
-    let (path, mut progress) = load_progress(ws)?;
-    let shown = progress.chapter(&chapter.meta.id).hints_shown;
-    if hints.is_empty() {
-        println!("Chapter {n} has no hints. To compare your files with the answer key: `cargo workshop solution {n}`");
+    let holes = ChapterHoles::read(&ws.root, chapter)?;
+    if holes.holes.is_empty() {
+        println!("Chapter {n} has no holes with hints. To compare your files with the answer key: `cargo workshop solution {n}`");
         return Ok(ExitCode::SUCCESS);
     }
+    let open = open_holes(&ws.root, &holes);
+    let (path, mut progress) = load_progress(ws)?;
+    let record = match last_record_if_fresh(ws, chapter, &progress)? {
+        Some(record) => record,
+        None => {
+            println!(
+                "{}Running chapter {n}'s tests to find the hole you are at: cargo test -p {}{}{:#}",
+                dim(),
+                chapter.package(),
+                if verbose { "" } else { " (cargo's output is hidden; -v shows it)" },
+                dim()
+            );
+            let outcome = check::run_tests(&ws.root, chapter, verbose)?;
+            let Some(record) = outcome.record(&holes, &open) else {
+                print!("{}", outcome.report(chapter));
+                bail!("the tests of chapter {n} did not run, so no hole can be pointed at");
+            };
+            progress.chapter_mut(&chapter.meta.id).tests = Some(record.clone());
+            progress.save(&path)?;
+            println!();
+            record
+        }
+    };
+    let book_index = |id: &str| holes.holes.iter().position(|h| h.meta.id == id);
+    let pointed = record
+        .failures
+        .iter()
+        .filter_map(|f| Some((book_index(f.hole.as_deref()?)?, f.test.as_str())))
+        .min_by_key(|(i, _)| *i);
+    let first_open = || holes.holes.iter().position(|h| open.contains(&h.meta.id));
+    let (index, why) = match record.outcome {
+        Outcome::Passed => {
+            println!("Every test of chapter {n} passes: no hint needed. `cargo workshop status` shows what comes next.");
+            return Ok(ExitCode::SUCCESS);
+        }
+        Outcome::DidNotCompile => match first_open() {
+            Some(i) => (i, format!("Chapter {n} does not compile (`cargo workshop check {n}` shows the errors); this is the first hole still open.")),
+            None => bail!("chapter {n} does not compile; `cargo workshop check {n}` shows the errors"),
+        },
+        Outcome::Failed => match (pointed, first_open()) {
+            (Some((i, test)), _) => (i, format!("The first failing test, {test}, points at it.")),
+            (None, Some(i)) => (i, "No failing test points at a hole; this is the first hole still open.".to_owned()),
+            (None, None) => {
+                println!("Chapter {n}'s failing tests point at no hole, and every hole is filled.");
+                println!("`cargo workshop check {n}` shows the failures; `cargo workshop solution {n}` compares your files with the answer key.");
+                return Ok(ExitCode::SUCCESS);
+            }
+        },
+    };
+    let hole = &holes.holes[index];
+    let levels = hole.meta.hints.len();
+    let shown = progress.chapter(&chapter.meta.id).hints_shown.get(&hole.meta.id).copied().unwrap_or(0);
+    println!(
+        "{}Chapter {n}, hole {} of {}: `{}` in {}{:#}",
+        bold(),
+        index + 1,
+        holes.holes.len(),
+        hole.meta.function(),
+        hole.learner_file.display(),
+        bold()
+    );
+    println!("{why}");
+    println!("The book: {}", hole.meta.book_url());
     let (from, to) = if all {
-        (0, hints.len())
-    } else if shown >= hints.len() {
-        println!("No more hints for chapter {n}: you have seen all {}.", hints.len());
+        (0, levels)
+    } else if shown >= levels {
+        println!();
+        println!("No more hints for `{}`: you have seen all {levels}.", hole.meta.function());
         println!("`cargo workshop hint {n} --all` shows them again; `cargo workshop solution {n}` compares your files with the answer key.");
         return Ok(ExitCode::SUCCESS);
     } else {
         (shown, shown + 1)
     };
-    for (i, text) in hints.iter().enumerate().take(to).skip(from) {
-        println!("{}Hint {} of {} for chapter {n}:{:#}", bold(), i + 1, hints.len(), bold());
-        for line in text.trim().lines() {
+    for (i, text) in hole.meta.hints.iter().enumerate().take(to).skip(from) {
+        println!();
+        println!("{}Hint {} of {levels}:{:#}", bold(), i + 1, bold());
+        for line in wrap(text.trim(), HINT_WIDTH) {
             println!("  {line}");
         }
-        if i + 1 < to {
-            println!();
-        }
     }
-    progress.chapter_mut(&chapter.meta.id).hints_shown = shown.max(to);
+    let entry = progress.chapter_mut(&chapter.meta.id).hints_shown.entry(hole.meta.id.clone()).or_default();
+    *entry = (*entry).max(to);
     progress.save(&path)?;
-    if to < hints.len() {
-        println!();
+    println!();
+    if to < levels {
         println!("{}Still stuck? `cargo workshop hint {n}` shows the next one.{:#}", dim(), dim());
-    } else if !all {
-        println!();
+    } else {
         println!(
-            "{}That was the last hint; `cargo workshop solution {n}` shows the answer.{:#}",
+            "{}That was the last hint for this hole; `cargo workshop solution {n}` shows the answer.{:#}",
             dim(),
             dim()
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Hint text is wrapped to this many columns (plus a two-space indent), so that a
+/// hint reads as a paragraph in an 80-column terminal.
+const HINT_WIDTH: usize = 76;
+
+/// `text` broken into lines of at most `width` characters at spaces (a longer word
+/// keeps its own line); line breaks in `text` are kept.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for paragraph in text.lines() {
+        let mut line = String::new();
+        for word in paragraph.split_whitespace() {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                out.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out.push(line);
+    }
+    out
+}
+
+/// The chapter's last recorded test run, when it ran after the learner last saved
+/// one of the chapter's files; None when the tests must run again.
+fn last_record_if_fresh(
+    ws: &Workspace,
+    chapter: &Chapter,
+    progress: &Progress,
+) -> Result<Option<TestRecord>> {
+    let Some(record) = progress.chapter(&chapter.meta.id).tests else { return Ok(None) };
+    for file in chapter.exercise_files(&ws.root)? {
+        let saved = std::fs::metadata(chapter.exercise_path(&ws.root, &file))
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs());
+        match saved {
+            Some(saved) if saved <= record.at => {}
+            _ => return Ok(None),
+        }
+    }
+    Ok(Some(record))
 }
 
 /// `cargo workshop solution N`: the learner's files against the answer key.
@@ -355,7 +478,15 @@ fn reset(ws: &Workspace, chapter: &Chapter, yes: bool) -> Result<ExitCode> {
     let changed: Vec<String> =
         files.iter().filter(|f| f.changed()).map(|f| f.shown.display().to_string()).collect();
     if changed.is_empty() {
-        println!("Chapter {n}'s files are already fresh; nothing to reset.");
+        let (path, mut progress) = load_progress(ws)?;
+        match progress.chapters.get_mut(&chapter.meta.id) {
+            Some(record) if !record.hints_shown.is_empty() => {
+                record.hints_shown.clear();
+                progress.save(&path)?;
+                println!("Chapter {n}'s files are already fresh; the hints shown are cleared.");
+            }
+            _ => println!("Chapter {n}'s files are already fresh; nothing to reset."),
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let list = changed.join(", ");
@@ -376,10 +507,13 @@ fn reset(ws: &Workspace, chapter: &Chapter, yes: bool) -> Result<ExitCode> {
         }
     }
     let restored = reset::apply(&ws.root, chapter, &files, unix_now())?;
-    // The last test result described the old files; it no longer does.
+    // The last test result described the old files; it no longer does. The hints
+    // shown go too: a fresh start is a fresh start.
     let (path, mut progress) = load_progress(ws)?;
     if progress.chapters.contains_key(&chapter.meta.id) {
-        progress.chapter_mut(&chapter.meta.id).tests = None;
+        let record = progress.chapter_mut(&chapter.meta.id);
+        record.tests = None;
+        record.hints_shown.clear();
         progress.save(&path)?;
     }
     for file in restored {

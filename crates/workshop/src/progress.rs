@@ -2,7 +2,9 @@
 //!
 //! Stored as JSON in `<workspace>/.workshop/progress.json` (gitignored), keyed by
 //! each chapter's stable `id` from `chapter.toml`, never by its number or folder,
-//! so renumbering chapters loses nothing. `BIGBANG_WORKSHOP_PROGRESS` moves the file.
+//! and hints by each hole's stable `id`, so renumbering chapters loses nothing.
+//! `BIGBANG_WORKSHOP_PROGRESS` moves the file. Version 1 counted hints per chapter;
+//! it is read by dropping that count (those hints are gone) and keeping the rest.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -13,8 +15,9 @@ use serde::{Deserialize, Serialize};
 /// The environment variable that overrides where the progress file lives.
 pub const PROGRESS_ENV: &str = "BIGBANG_WORKSHOP_PROGRESS";
 
-/// The version written into new progress files.
-pub const VERSION: u32 = 1;
+/// The version written into new progress files: 2 records hints shown per hole, and
+/// the failing tests of the last run.
+pub const VERSION: u32 = 2;
 
 /// What went wrong while reading or writing the progress file.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +28,8 @@ pub enum ProgressError {
     Parse { path: PathBuf, source: serde_json::Error },
     #[error("cannot write the progress file {path}: {source}; check that you may write to that folder")]
     Write { path: PathBuf, source: std::io::Error },
+    #[error("the progress file {path} has version {version}, newer than this workshop's {VERSION}; update your clone (git pull)")]
+    Newer { path: PathBuf, version: u64 },
 }
 
 /// How the last `cargo workshop check` of a chapter ended.
@@ -47,6 +52,19 @@ pub struct TestRecord {
     pub failed: u32,
     /// When the run ended, in seconds since the Unix epoch.
     pub at: u64,
+    /// The tests that failed, each with the hole it pointed at, in libtest's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<FailedTest>,
+}
+
+/// A test of the last run that failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedTest {
+    /// Its libtest name.
+    pub test: String,
+    /// The id of the hole it pointed at, when it pointed at one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hole: Option<String>,
 }
 
 impl TestRecord {
@@ -64,9 +82,9 @@ impl TestRecord {
 /// Everything recorded about one chapter.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChapterProgress {
-    /// How many of the chapter's hints `cargo workshop hint` has shown.
-    #[serde(default)]
-    pub hints_shown: usize,
+    /// Hole id → how many of its hints `cargo workshop hint` has shown.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub hints_shown: BTreeMap<String, usize>,
     /// The last test run; absent until `cargo workshop check` runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tests: Option<TestRecord>,
@@ -104,7 +122,16 @@ impl Progress {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(source) => return Err(ProgressError::Read { path: path.to_owned(), source }),
         };
-        serde_json::from_str(&text).map_err(|source| ProgressError::Parse { path: path.to_owned(), source })
+        let parse = |source| ProgressError::Parse { path: path.to_owned(), source };
+        let mut value: serde_json::Value = serde_json::from_str(&text).map_err(parse)?;
+        match value.get("version").and_then(serde_json::Value::as_u64) {
+            Some(1) => migrate_v1(&mut value),
+            Some(version) if version > u64::from(VERSION) => {
+                return Err(ProgressError::Newer { path: path.to_owned(), version })
+            }
+            _ => {}
+        }
+        serde_json::from_value(value).map_err(parse)
     }
 
     /// Writes the progress file at `path`, creating its folder. The file is
@@ -133,7 +160,81 @@ impl Progress {
     }
 }
 
+/// Version 1 → 2: `hints_shown` was one count per chapter, of hints that belonged to
+/// no hole; it goes. Test results stay as they were.
+fn migrate_v1(value: &mut serde_json::Value) {
+    if let Some(chapters) = value.get_mut("chapters").and_then(serde_json::Value::as_object_mut) {
+        for chapter in chapters.values_mut() {
+            if let Some(chapter) = chapter.as_object_mut() {
+                chapter.remove("hints_shown");
+            }
+        }
+    }
+    value["version"] = VERSION.into();
+}
+
 /// Seconds since the Unix epoch, for records and backup names.
 pub fn unix_now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A version 1 file keeps its test results, loses its chapter-wide hint count, and
+    /// is written back as version 2.
+    #[test]
+    fn reads_version_1() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("progress.json");
+        fs::write(
+            &path,
+            r#"{"version":1,"chapters":{
+                "big-bang":{"hints_shown":2,"tests":{"outcome":"failed","passed":3,"failed":7,"at":17}},
+                "namespaces":{"hints_shown":1}}}"#,
+        )
+        .unwrap();
+        let progress = Progress::load(&path).unwrap();
+        assert_eq!(progress.version, VERSION);
+        let big_bang = progress.chapter("big-bang");
+        assert!(big_bang.hints_shown.is_empty());
+        assert_eq!(
+            big_bang.tests,
+            Some(TestRecord { outcome: Outcome::Failed, passed: 3, failed: 7, at: 17, failures: vec![] })
+        );
+        assert_eq!(progress.chapter("namespaces"), ChapterProgress::default());
+        progress.save(&path).unwrap();
+        let again: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(again["version"], 2);
+        assert_eq!(again["chapters"]["big-bang"]["tests"]["failed"], 7);
+    }
+
+    /// Version 2 round-trips hints per hole and the failing tests.
+    #[test]
+    fn version_2_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.json");
+        let mut progress = Progress::default();
+        let chapter = progress.chapter_mut("big-bang");
+        chapter.hints_shown.insert("find_program".into(), 2);
+        chapter.tests = Some(TestRecord {
+            outcome: Outcome::Failed,
+            passed: 1,
+            failed: 1,
+            at: 5,
+            failures: vec![FailedTest { test: "absent".into(), hole: Some("find_program".into()) }],
+        });
+        progress.save(&path).unwrap();
+        assert_eq!(Progress::load(&path).unwrap(), progress);
+    }
+
+    /// A file from a newer workshop is refused, not misread.
+    #[test]
+    fn refuses_a_newer_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.json");
+        fs::write(&path, r#"{"version":9,"chapters":{}}"#).unwrap();
+        assert!(matches!(Progress::load(&path), Err(ProgressError::Newer { version: 9, .. })));
+    }
 }

@@ -438,7 +438,7 @@ mod tests {
                 needs: Vec::new(),
                 segments,
                 module: None,
-                hints: Vec::new(),
+                holes: Vec::new(),
             },
         }
     }

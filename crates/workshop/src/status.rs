@@ -1,14 +1,18 @@
 //! Where a learner stands: holes filled, last test result and the next step,
-//! per chapter.
+//! per chapter. The next step names a hole by its function and links the book
+//! section that teaches it: the hole the last check's first failing test pointed
+//! at while it is still open, else the first open hole in the book's order.
 //!
 //! Read from files only (the marked product files, the learner's copies in
 //! `exercises/` and the progress file): no network, no build.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::chapter::{Chapter, ChapterError, Workspace};
+use crate::hints::{open_holes, ChapterHoles, Hole};
 use crate::progress::{ChapterProgress, Outcome, Progress};
 
 /// What went wrong while working out the status.
@@ -40,6 +44,18 @@ pub struct ChapterStatus {
     pub chapter: Chapter,
     pub files: Vec<FileStatus>,
     pub progress: ChapterProgress,
+    /// The chapter's holes in the book's order.
+    pub holes: ChapterHoles,
+    /// Ids of the holes still `todo!()` in the learner's files.
+    pub open: BTreeSet<String>,
+}
+
+/// The hole to work on next, and why it was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NextHole<'a> {
+    pub hole: &'a Hole,
+    /// Still `todo!()` in the learner's file (fill it), or filled but failing (fix it).
+    pub open: bool,
 }
 
 impl ChapterStatus {
@@ -74,7 +90,42 @@ impl ChapterStatus {
                 open,
             });
         }
-        Ok(Self { chapter: chapter.clone(), files, progress: progress.chapter(&chapter.meta.id) })
+        let holes = ChapterHoles::read(root, chapter)?;
+        let open = open_holes(root, &holes);
+        Ok(Self {
+            chapter: chapter.clone(),
+            files,
+            progress: progress.chapter(&chapter.meta.id),
+            holes,
+            open,
+        })
+    }
+
+    /// The hole to work on next, in the book's order: of the holes the last check's
+    /// failing tests pointed at, the first still open; else the first open hole; else,
+    /// with every hole filled, the first one a failing test pointed at.
+    pub fn next_hole(&self) -> Option<NextHole<'_>> {
+        let pointed: BTreeSet<&str> =
+            self.progress.tests.iter().flat_map(|t| &t.failures).filter_map(|f| f.hole.as_deref()).collect();
+        let is_open = |h: &&Hole| self.open.contains(&h.meta.id);
+        let holes = &self.holes.holes;
+        holes
+            .iter()
+            .filter(is_open)
+            .find(|h| pointed.contains(h.meta.id.as_str()))
+            .or_else(|| holes.iter().find(is_open))
+            .map(|hole| NextHole { hole, open: true })
+            .or_else(|| {
+                holes
+                    .iter()
+                    .find(|h| pointed.contains(h.meta.id.as_str()))
+                    .map(|hole| NextHole { hole, open: false })
+            })
+    }
+
+    /// How many of `hole`'s hints have been shown.
+    pub fn hints_shown(&self, hole: &Hole) -> usize {
+        self.progress.hints_shown.get(&hole.meta.id).copied().unwrap_or(0)
     }
 
     /// Holes in all of the chapter's files.
@@ -120,21 +171,34 @@ impl ChapterStatus {
         if self.is_done() {
             return format!("chapter {n} is done");
         }
-        let stuck = if self.progress.hints_shown < self.chapter.meta.hints.len() {
-            format!("stuck? `cargo workshop hint {n}`")
-        } else {
-            format!("stuck? `cargo workshop solution {n}`")
-        };
         if matches!(&self.progress.tests, Some(t) if t.outcome == Outcome::DidNotCompile) {
             return format!(
                 "chapter {n} did not compile at the last check — fix the errors `cargo workshop check {n}` shows"
             );
         }
+        if let Some(next) = self.next_hole() {
+            let hole = next.hole;
+            let stuck = if self.hints_shown(hole) < hole.meta.hints.len() {
+                format!("stuck? `cargo workshop hint {n}`")
+            } else {
+                format!("stuck? `cargo workshop solution {n}`")
+            };
+            let verb = if next.open { "fill" } else { "tests fail at" };
+            return format!(
+                "chapter {n}, hole {} of {}: {verb} `{}` in {} (the book: {}) — then `cargo workshop check {n}` ({stuck})",
+                self.holes.holes.iter().position(|h| h == hole).map_or(0, |i| i + 1),
+                self.holes.holes.len(),
+                hole.meta.function(),
+                hole.learner_file.display(),
+                hole.meta.book_url(),
+            );
+        }
+        // Holes that chapter.toml does not list yet: counted in file order.
         let mut index = 0;
         for file in &self.files {
             if let Some(first) = file.open.first() {
                 return format!(
-                    "chapter {n}, hole {} of {} in {} — run `cargo workshop check {n}` ({stuck})",
+                    "chapter {n}, hole {} of {} in {} — run `cargo workshop check {n}`",
                     index + first + 1,
                     self.holes(),
                     file.path.display()
@@ -144,7 +208,8 @@ impl ChapterStatus {
         }
         match self.progress.tests.as_ref().map(|t| t.outcome) {
             Some(Outcome::Failed) => format!(
-                "chapter {n}, some tests fail — run `cargo workshop check {n}` to see which ({stuck})"
+                "chapter {n}: every hole is filled and some tests fail — `cargo workshop check {n}` shows them, \
+                 `cargo workshop solution {n}` compares your files with the answer key"
             ),
             _ if self.holes() == 0 => format!("chapter {n} — run `cargo workshop check {n}`"),
             _ => format!("chapter {n}, all {} holes filled — run `cargo workshop check {n}`", self.holes()),

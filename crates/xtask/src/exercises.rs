@@ -2,6 +2,8 @@
 //! `module` generates: the learner's files in `exercises/NN-topic/` (the module's
 //! files that hold a hole, each hole as `todo!()`), and the chapter's shim in
 //! `chapters/NN-topic/src/` that compiles them with the product's other files.
+//! Both check each chapter's `[[holes]]` against the markers, the book and the tests
+//! (`bigbang_workshop::hints::lint`).
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -112,7 +114,33 @@ pub fn write(ws: &Workspace) -> Result<usize> {
     Ok(changed)
 }
 
+/// Every problem with the chapters' `[[holes]]`: a hole without an entry or an entry
+/// without a hole, a section the book lacks, a test the chapter lacks, fewer than three
+/// hint levels, a hint that quotes the answer.
+pub fn hole_problems(ws: &Workspace) -> Result<Vec<String>> {
+    let book_src = ws.root.join("book").join("src");
+    let mut problems = Vec::new();
+    for chapter in ws.chapters()? {
+        problems.extend(bigbang_workshop::hints::lint(&ws.root, &chapter, &book_src)?);
+    }
+    Ok(problems)
+}
+
+fn check_holes(ws: &Workspace) -> Result<()> {
+    let problems = hole_problems(ws)?;
+    if !problems.is_empty() {
+        bail!("the chapters' [[holes]] need fixing:\n  {}", problems.join("\n  "));
+    }
+    println!("every hole has its [[holes]] entry, section, tests and hints");
+    Ok(())
+}
+
 pub fn run(ws: &Workspace, check: bool) -> Result<()> {
+    run_generated(ws, check)?;
+    check_holes(ws)
+}
+
+fn run_generated(ws: &Workspace, check: bool) -> Result<()> {
     if check {
         let stale = stale(ws)?;
         let unexpected = unexpected(ws)?;

@@ -1,12 +1,15 @@
 //! `cargo xtask verify [N…]`: prove, for each chapter, that its tests check
 //! something. They must PASS on the product (`--features solution`), FAIL on the
 //! exercises, and FAIL with only one hole left open, for every hole: a hole no test
-//! notices is a hole a learner could leave empty and be told they are done.
+//! notices is a hole a learner could leave empty and be told they are done. With one
+//! hole open, every test its `[[holes]]` entry lists in `tests` must be among those
+//! that fail (`cargo workshop hint` trusts those lists to point at the hole).
 //!
 //! Variants are written over `exercises/NN-topic/` and the generated files are
 //! restored afterwards (also on error or Ctrl-C's panic-free path), so verify
 //! refuses to start when those files hold anything but the generated text.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,6 +17,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use bigbang_workshop::chapter::{Chapter, Workspace};
 use bigbang_workshop::check::parse_libtest;
+use bigbang_workshop::hints::ChapterHoles;
 
 use crate::exercises::{self, rel};
 
@@ -44,8 +48,23 @@ fn outcome(success: bool, output: &str) -> Outcome {
 }
 
 fn cargo_test(ws: &Workspace, chapter: &Chapter, solution: bool) -> Result<(Outcome, String)> {
+    cargo_test_with(ws, chapter, solution, &[])
+}
+
+/// `cargo test` of the exercises with `--no-fail-fast`, so that every test binary runs
+/// and every failing test is named.
+fn cargo_test_all(ws: &Workspace, chapter: &Chapter) -> Result<(Outcome, String)> {
+    cargo_test_with(ws, chapter, false, &["--no-fail-fast"])
+}
+
+fn cargo_test_with(
+    ws: &Workspace,
+    chapter: &Chapter,
+    solution: bool,
+    extra: &[&str],
+) -> Result<(Outcome, String)> {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cmd.current_dir(&ws.root).args(["test", "--package", &chapter.package()]);
+    cmd.current_dir(&ws.root).args(["test", "--package", &chapter.package()]).args(extra);
     if solution {
         cmd.args(["--features", "solution"]);
     }
@@ -122,7 +141,53 @@ struct Row {
     chapter: u32,
     holes: usize,
     tests: u32,
+    /// Tests named in `[[holes]]` lists, and how many of them failed with their hole open.
+    listed: usize,
+    listed_failing: usize,
     verdict: String,
+}
+
+/// The names of the tests libtest reports as failed (`test name ... FAILED`).
+fn failing_tests(output: &str) -> BTreeSet<String> {
+    output
+        .lines()
+        .filter_map(|l| l.strip_prefix("test ")?.strip_suffix(" ... FAILED"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// With only the hole `hi` of `file` open, the tests its `[[holes]]` entry lists must
+/// fail; returns (listed, failing among them, problems) and prints the failing set.
+fn check_listed_tests(
+    holes: &ChapterHoles,
+    file: &Path,
+    hi: usize,
+    failing: &BTreeSet<String>,
+) -> (usize, usize, Vec<String>) {
+    let hole = holes.holes.iter().find(|h| h.meta.file == file && h.index_in_file == hi);
+    println!(
+        "    {}: {} failing: {}",
+        hole.map_or("(no [[holes]] entry)", |h| h.meta.id.as_str()),
+        failing.len(),
+        failing.iter().cloned().collect::<Vec<_>>().join(", ")
+    );
+    let Some(hole) = hole else {
+        return (0, 0, vec![format!("the hole {} #{} has no [[holes]] entry", file.display(), hi + 1)]);
+    };
+    let mut problems = Vec::new();
+    let mut ok = 0;
+    for test in &hole.meta.tests {
+        let last = |f: &String| f.rsplit("::").next().map(str::to_owned);
+        if failing.contains(test)
+            || (!test.contains("::") && failing.iter().any(|f| last(f).as_ref() == Some(test)))
+        {
+            ok += 1;
+        } else {
+            problems
+                .push(format!("hole {}: listed test {test} passes with only this hole open", hole.meta.id));
+        }
+    }
+    (hole.meta.tests.len(), ok, problems)
 }
 
 /// The tests of a failed run whose failure does not show a `todo!()`: with a hole
@@ -163,6 +228,8 @@ fn verify_chapter(ws: &Workspace, chapter: &Chapter) -> Result<Row> {
 
     // One hole at a time: every other hole filled in, this one left as todo!().
     let files = chapter.exercise_files(&ws.root)?;
+    let tied = ChapterHoles::read(&ws.root, chapter)?;
+    let (mut listed, mut listed_failing) = (0, 0);
     let mut holes = 0;
     let _restore = Restore {
         files: files
@@ -180,7 +247,7 @@ fn verify_chapter(ws: &Workspace, chapter: &Chapter) -> Result<Row> {
                 fs::write(chapter.exercise_path(&ws.root, other), text)?;
             }
             let place = format!("{}:{}", file.source.display(), hole.open_line);
-            match cargo_test(ws, chapter, false)? {
+            match cargo_test_all(ws, chapter)? {
                 (Outcome::Failed { .. }, log) => {
                     println!("  chapter {}: hole at {place} is covered", chapter.number);
                     for test in silent_failures(&log) {
@@ -189,6 +256,10 @@ fn verify_chapter(ws: &Workspace, chapter: &Chapter) -> Result<Row> {
                              open: its message must show the todo!() it reached (bigbang_testkit::holes)"
                         ));
                     }
+                    let (n, ok, found) = check_listed_tests(&tied, &file.source, hi, &failing_tests(&log));
+                    listed += n;
+                    listed_failing += ok;
+                    problems.extend(found);
                 }
                 (Outcome::Passed { .. }, _) => {
                     problems.push(format!("hole at {place} is not covered: every test passes with it empty"))
@@ -204,7 +275,7 @@ fn verify_chapter(ws: &Workspace, chapter: &Chapter) -> Result<Row> {
         problems.push("the chapter has no holes".to_owned());
     }
     let verdict = if problems.is_empty() { "ok".to_owned() } else { problems.join("; ") };
-    Ok(Row { chapter: chapter.number, holes, tests, verdict })
+    Ok(Row { chapter: chapter.number, holes, tests, listed, listed_failing, verdict })
 }
 
 pub fn run(ws: &Workspace, only: &[u32]) -> Result<()> {
@@ -228,9 +299,10 @@ pub fn run(ws: &Workspace, only: &[u32]) -> Result<()> {
         println!("verifying chapter {} ({})", chapter.number, chapter.package());
         rows.push(verify_chapter(ws, chapter)?);
     }
-    println!("\n{:<8} {:>5} {:>5}  result", "chapter", "holes", "tests");
+    println!("\n{:<8} {:>5} {:>5} {:>7}  result", "chapter", "holes", "tests", "listed");
     for row in &rows {
-        println!("{:<8} {:>5} {:>5}  {}", row.chapter, row.holes, row.tests, row.verdict);
+        let listed = format!("{}/{}", row.listed_failing, row.listed);
+        println!("{:<8} {:>5} {:>5} {:>7}  {}", row.chapter, row.holes, row.tests, listed, row.verdict);
     }
     let bad = rows.iter().filter(|r| r.verdict != "ok").count();
     if bad > 0 {
@@ -262,14 +334,20 @@ mod tests {
             ),
             (
                 "chapters/01-calc/chapter.toml",
-                "id = \"calc\"\ntitle = \"Calc\"\nbuilds = \"Sums.\"\nmodule = \"crates/demo/src/calc.rs\"\n",
+                "id = \"calc\"\ntitle = \"Calc\"\nbuilds = \"Sums.\"\nmodule = \"crates/demo/src/calc.rs\"\n\
+                 [[holes]]\nid = \"add\"\nfile = \"crates/demo/src/calc.rs\"\nsection = \"p.md#a\"\n\
+                 tests = [\"adds\", \"always\"]\n\
+                 [[holes]]\nid = \"sub\"\nfile = \"crates/demo/src/calc.rs\"\nsection = \"p.md#a\"\n",
             ),
             (
                 "chapters/01-calc/Cargo.toml",
                 "[package]\nname = \"chapter-1\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[features]\nsolution = []\n\
                  [dependencies]\ndemo = { path = \"../../crates/demo\" }\n",
             ),
-            ("chapters/01-calc/tests/calc.rs", "#[test]\nfn adds() {\n    assert_eq!(chapter_1::calc::add(2, 2), 4);\n}\n"),
+            (
+                "chapters/01-calc/tests/calc.rs",
+                "#[test]\nfn adds() {\n    assert_eq!(chapter_1::calc::add(2, 2), 4);\n}\n#[test]\nfn always() {}\n",
+            ),
         ];
         for (path, text) in files {
             let path = dir.path().join(path);
@@ -280,17 +358,19 @@ mod tests {
         dir
     }
 
-    /// A hole no test notices is reported by its place; the covered one is not.
+    /// A hole no test notices is reported by its place; the covered one is not, but a
+    /// test its entry lists that passes with it open is.
     #[test]
     fn an_uncovered_hole_is_reported() {
         let dir = half_covered_workspace();
         let ws = Workspace::at(dir.path());
         let chapter = ws.chapter(1).unwrap();
         let row = verify_chapter(&ws, &chapter).unwrap();
-        assert_eq!((row.holes, row.tests), (2, 1));
+        assert_eq!((row.holes, row.tests, row.listed, row.listed_failing), (2, 2, 2, 1));
         assert_eq!(
             row.verdict,
-            "hole at crates/demo/src/calc.rs:8 is not covered: every test passes with it empty"
+            "hole add: listed test always passes with only this hole open; \
+             hole at crates/demo/src/calc.rs:8 is not covered: every test passes with it empty"
         );
         let generated = fs::read_to_string(dir.path().join("exercises/01-calc/calc.rs")).unwrap();
         assert_eq!(generated.matches("todo!(\"").count(), 2, "verify restores the generated exercise");
@@ -312,5 +392,12 @@ mod tests {
         assert_eq!(outcome(false, text), Outcome::Failed { passed: 3, failed: 3 });
         assert_eq!(outcome(true, "test result: ok. 5 passed; 0 failed;"), Outcome::Passed { tests: 5 });
         assert_eq!(outcome(false, "error: could not compile `chapter-1`"), Outcome::CompileError);
+    }
+
+    /// Failed tests are read from libtest's `... FAILED` lines, with their paths.
+    #[test]
+    fn reads_failing_tests() {
+        let text = "test a ... ok\ntest m::b ... FAILED\ntest c ... FAILED\ntest result: FAILED. 1 passed; 2 failed\n";
+        assert_eq!(super::failing_tests(text).into_iter().collect::<Vec<_>>(), ["c", "m::b"]);
     }
 }

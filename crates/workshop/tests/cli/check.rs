@@ -21,6 +21,15 @@ fn check_fails_then_passes() {
     assert!(out.contains("not yet implemented: Return the answer to everything."), "{out}");
     assert!(out.contains("not yet implemented: Multiply n by two."), "{out}");
     assert!(out.contains("at exercises/01-demo/answer.rs:"), "{out}");
+    // The hole the first failing test points at, in the book's order, by its function.
+    assert!(
+        out.contains(
+            "The first failing test, answers_42, points at `answer` in exercises/01-demo/answer.rs; \
+             the book teaches it at http://127.0.0.1:3000/containers.html#containers"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("Next: chapter 1, hole 1 of 2: fill `answer`"), "{out}");
     let tests = progress_tests(&fixture, "demo");
     assert_eq!(
         (tests["outcome"].as_str(), tests["passed"].as_u64(), tests["failed"].as_u64()),
@@ -44,7 +53,7 @@ fn check_fails_then_passes() {
     let out = fixture.cmd().arg("check").assert().success().get_output().stdout.clone();
     let out = String::from_utf8(out).unwrap();
     assert!(out.contains("✓ chapter 1: all 3 tests passed"), "{out}");
-    assert!(out.contains("Next: chapter 2, hole 1 of 1 in exercises/02-more/more.rs"), "{out}");
+    assert!(out.contains("Next: chapter 2, hole 1 of 1: fill `greet` in exercises/02-more/more.rs"), "{out}");
     let tests = progress_tests(&fixture, "demo");
     assert_eq!(
         (tests["outcome"].as_str(), tests["passed"].as_u64(), tests["failed"].as_u64()),

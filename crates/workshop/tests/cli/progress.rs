@@ -33,7 +33,8 @@ fn status_from_a_progress_file() {
     insta::assert_snapshot!(stdout(fixture.cmd().arg("status")));
 }
 
-/// Holes are counted in the learner's file: one filled of two, the next is hole 2.
+/// Holes are counted in the learner's file; the next step names the first open hole in
+/// the book's order by its function, and links its book section.
 #[test]
 fn status_counts_filled_holes() {
     let fixture = Fixture::new();
@@ -42,7 +43,8 @@ fn status_counts_filled_holes() {
     assert!(out.contains("A demo chapter    1/2  not run"), "{out}");
     assert!(
         out.contains(
-            "Next: chapter 1, hole 2 of 2 in exercises/01-demo/answer.rs — run `cargo workshop check 1`"
+            "Next: chapter 1, hole 2 of 2: fill `double` in exercises/01-demo/answer.rs \
+             (the book: http://127.0.0.1:3000/containers.html#doubling) — then `cargo workshop check 1`"
         ),
         "{out}"
     );
@@ -64,27 +66,99 @@ fn progress_survives_a_renamed_folder() {
     assert!(out.contains("3  More              0/1  failed 1/1"), "{out}");
 }
 
-/// Hints escalate one per call, say when the last one was shown, and are recorded.
+/// Hints escalate one level per call for the hole the first failing test points at,
+/// say when the last one was shown, and are recorded per hole.
 #[test]
 fn hints_escalate() {
     let fixture = Fixture::new();
     let first = stdout(fixture.cmd().args(["hint", "1"]));
     let second = stdout(fixture.cmd().args(["hint", "1"]));
+    let third = stdout(fixture.cmd().args(["hint", "1"]));
     let none_left = stdout(fixture.cmd().args(["hint", "1"]));
     insta::assert_snapshot!("hint_first", first);
-    insta::assert_snapshot!("hint_last", second);
+    assert!(second.contains("Hint 2 of 3:\n  It is a number between 41 and 43."), "{second}");
+    insta::assert_snapshot!("hint_last", third);
     insta::assert_snapshot!("hint_none_left", none_left);
-    insta::assert_snapshot!("progress_after_hints", fixture.progress());
+    let progress: serde_json::Value = serde_json::from_str(&fixture.progress()).unwrap();
+    assert_eq!(progress["version"], 2);
+    assert_eq!(progress["chapters"]["demo"]["hints_shown"], serde_json::json!({ "answer": 3 }));
+    let mut failures: Vec<(String, String)> = progress["chapters"]["demo"]["tests"]["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["test"].as_str().unwrap().to_owned(), f["hole"].as_str().unwrap().to_owned()))
+        .collect();
+    failures.sort();
+    assert_eq!(failures, [("answers_42".into(), "answer".into()), ("doubles".into(), "double".into())]);
 }
 
-/// `hint --all` shows every hint and counts them all as shown.
+/// The first run records the tests; the next hint reads that record instead of running
+/// them again, until a file of the chapter is saved.
+#[test]
+fn hint_reads_the_last_run_while_it_is_fresh() {
+    let fixture = Fixture::new();
+    let first = stdout(fixture.cmd().args(["hint", "1"]));
+    assert!(first.starts_with("Running chapter 1's tests"), "{first}");
+    let second = stdout(fixture.cmd().args(["hint", "1"]));
+    assert!(second.starts_with("Chapter 1, hole 1 of 2: `answer`"), "{second}");
+    // The learner fills the first hole: the record is stale, and the next failing test
+    // points at the second hole.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    fixture.fill_first_hole();
+    let third = stdout(fixture.cmd().args(["hint", "1"]));
+    assert!(third.starts_with("Running chapter 1's tests"), "{third}");
+    assert!(third.contains("Chapter 1, hole 2 of 2: `double` in exercises/01-demo/answer.rs"), "{third}");
+    assert!(third.contains("The first failing test, doubles, points at it."), "{third}");
+    assert!(third.contains("The book: http://127.0.0.1:3000/containers.html#doubling"), "{third}");
+    assert!(third.contains("Hint 1 of 3:\n  Twice a number"), "{third}");
+}
+
+/// A hole filled with a wrong answer has no todo!() message: the tests lists point at it.
+#[test]
+fn a_wrong_answer_is_pointed_at_by_its_tests() {
+    let fixture = Fixture::new();
+    fixture.fill_first_hole();
+    fixture.fill("exercises/01-demo/answer.rs", "Multiply n by two.", "n * 3");
+    let out = stdout(fixture.cmd().args(["hint", "1"]));
+    assert!(out.contains("hole 2 of 2: `double`"), "{out}");
+    assert!(out.contains("The first failing test, doubles, points at it."), "{out}");
+}
+
+/// With every hole filled and a test failing, the next step names the hole that test
+/// points at, from the recorded check.
+#[test]
+fn status_names_a_filled_hole_whose_test_fails() {
+    let fixture = Fixture::new();
+    fixture.fill_first_hole();
+    fixture.fill("exercises/01-demo/answer.rs", "Multiply n by two.", "n * 3");
+    fixture.cmd().args(["check", "1"]).assert().code(1);
+    let out = stdout(fixture.cmd().arg("status"));
+    assert!(
+        out.contains("Next: chapter 1, hole 2 of 2: tests fail at `double` in exercises/01-demo/answer.rs"),
+        "{out}"
+    );
+}
+
+/// When every test passes there is no hint to give, and the tool says so.
+#[test]
+fn no_hint_when_every_test_passes() {
+    let fixture = Fixture::new();
+    fixture.write("exercises/01-demo/answer.rs", &fixture.solution(1));
+    let out = stdout(fixture.cmd().args(["hint", "1"]));
+    assert!(out.contains("Every test of chapter 1 passes: no hint needed."), "{out}");
+}
+
+/// `hint --all` shows every level of the hole and counts them all as shown.
 #[test]
 fn all_hints_at_once() {
     let fixture = Fixture::new();
     let out = stdout(fixture.cmd().args(["hint", "1", "--all"]));
-    assert!(out.contains("Hint 1 of 2") && out.contains("Hint 2 of 2"), "{out}");
+    assert!(
+        out.contains("Hint 1 of 3") && out.contains("Hint 2 of 3") && out.contains("Hint 3 of 3"),
+        "{out}"
+    );
     let progress: serde_json::Value = serde_json::from_str(&fixture.progress()).unwrap();
-    assert_eq!(progress["chapters"]["demo"]["hints_shown"], 2);
+    assert_eq!(progress["chapters"]["demo"]["hints_shown"]["answer"], 3);
 }
 
 /// `hint` without a chapter gives the current chapter's hint.
@@ -92,7 +166,20 @@ fn all_hints_at_once() {
 fn hint_defaults_to_the_current_chapter() {
     let fixture = Fixture::new();
     let out = stdout(fixture.cmd().arg("hint"));
-    assert!(out.starts_with("Hint 1 of 2 for chapter 1:"), "{out}");
+    assert!(out.contains("Chapter 1, hole 1 of 2: `answer`"), "{out}");
+}
+
+/// `reset` clears the hints shown, also when the files are already fresh.
+#[test]
+fn reset_clears_the_hints_shown() {
+    let fixture = Fixture::new();
+    stdout(fixture.cmd().args(["hint", "1"]));
+    let out = stdout(fixture.cmd().args(["reset", "1", "--yes"]));
+    assert!(out.contains("already fresh; the hints shown are cleared"), "{out}");
+    let progress: serde_json::Value = serde_json::from_str(&fixture.progress()).unwrap();
+    assert!(progress["chapters"]["demo"].get("hints_shown").is_none(), "{progress}");
+    let again = stdout(fixture.cmd().args(["hint", "1"]));
+    assert!(again.contains("Hint 1 of 3:"), "{again}");
 }
 
 /// An unknown chapter is an error that lists the chapters there are.
