@@ -269,7 +269,13 @@ fn check(ws: &Workspace, chapter: &Chapter, verbose: bool) -> Result<ExitCode> {
                     hole.meta.book_url()
                 );
             }
-            println!("{}A failing `not yet implemented` is a todo!() still in your file. Stuck? `cargo workshop hint {n}`{:#}", dim(), dim());
+            // The legend only when a failure is a todo!(): a wrong answer's failure is not.
+            let todo = matches!(&outcome, CheckOutcome::Tested { failures, .. }
+                if failures.iter().any(|f| f.message.contains("not yet implemented")));
+            if todo {
+                println!("{}A failing `not yet implemented` is a todo!() still in your file.{:#}", dim(), dim());
+            }
+            println!("{}Stuck? `cargo workshop hint {n}`{:#}", dim(), dim());
         }
     }
     let status = Status::read(ws, &progress)?;
