@@ -124,13 +124,18 @@ impl CheckOutcome {
             Self::Tested { passed, failed, failures } => {
                 let total = passed + failed;
                 out += &format!("{red}✗ chapter {n}: {failed} of {total} tests failed{red:#}\n");
-                // Tests that fail the same way (often: the same todo!()) are listed together.
-                let mut groups: Vec<(&str, Option<&str>, Vec<&str>)> = Vec::new();
+                // Tests that reached the same todo!() are one group, whatever else their
+                // messages say (each test words its own failure around the panic of a
+                // process it started); other failures are grouped when they are alike.
+                let mut groups: Vec<(String, Option<String>, Vec<&str>)> = Vec::new();
                 for f in failures {
-                    let location = f.location.as_deref();
-                    match groups.iter_mut().find(|(m, l, _)| *m == f.message && *l == location) {
+                    let (message, location) = match todo_reached(&f.message) {
+                        Some((todo, place)) => (todo, place.or_else(|| f.location.clone())),
+                        None => (f.message.clone(), f.location.clone()),
+                    };
+                    match groups.iter_mut().find(|(m, l, _)| *m == message && *l == location) {
                         Some((_, _, names)) => names.push(&f.name),
-                        None => groups.push((&f.message, location, vec![&f.name])),
+                        None => groups.push((message, location, vec![&f.name])),
                     }
                 }
                 for (message, location, names) in groups {
@@ -249,6 +254,19 @@ pub fn run_tests(root: &Path, chapter: &Chapter, verbose: bool) -> Result<CheckO
         return Ok(CheckOutcome::CargoFailed { stderr_tail: tail(&stderr, 15) });
     }
     Ok(CheckOutcome::Tested { passed: summary.passed, failed: summary.failed, failures: summary.failures })
+}
+
+/// The `not yet implemented: <hint>` line of a failure's message, and where that
+/// panic happened when the message says (`… panicked at <file>:<line>:<col>:` just
+/// before it, as a process the test started prints it).
+fn todo_reached(message: &str) -> Option<(String, Option<String>)> {
+    let lines: Vec<&str> = message.lines().collect();
+    let at = lines.iter().position(|l| l.trim_start().starts_with("not yet implemented"))?;
+    let place = lines[..at].iter().rev().find_map(|l| {
+        let (_, after) = l.split_once(" panicked at ")?;
+        Some(after.trim_end_matches(':').to_owned())
+    });
+    Some((lines[at].trim().to_owned(), place))
 }
 
 /// What libtest printed, summed over test binaries.
@@ -433,6 +451,26 @@ pub fn normalize(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The todo!() a test's own words wrap is found with the place it panicked at;
+    /// a failure that is no todo!() is none.
+    #[test]
+    fn a_todo_inside_a_message_is_found() {
+        let message = "ls / failed: \nthread 'main' panicked at exercises/01-x/p.rs:77:5:\n\
+                       not yet implemented: Resolve the rootfs.\n";
+        assert_eq!(
+            todo_reached(message),
+            Some((
+                "not yet implemented: Resolve the rootfs.".to_owned(),
+                Some("exercises/01-x/p.rs:77:5".to_owned())
+            ))
+        );
+        assert_eq!(
+            todo_reached("not yet implemented: Add them."),
+            Some(("not yet implemented: Add them.".to_owned(), None))
+        );
+        assert_eq!(todo_reached("assertion `left == right` failed\n  left: 1\n right: 2"), None);
+    }
 
     const OUTPUT: &str = "
 running 2 tests

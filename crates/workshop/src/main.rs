@@ -273,7 +273,11 @@ fn check(ws: &Workspace, chapter: &Chapter, verbose: bool) -> Result<ExitCode> {
             let todo = matches!(&outcome, CheckOutcome::Tested { failures, .. }
                 if failures.iter().any(|f| f.message.contains("not yet implemented")));
             if todo {
-                println!("{}A failing `not yet implemented` is a todo!() still in your file.{:#}", dim(), dim());
+                println!(
+                    "{}A failing `not yet implemented` is a todo!() still in your file.{:#}",
+                    dim(),
+                    dim()
+                );
             }
             println!("{}Stuck? `cargo workshop hint {n}`{:#}", dim(), dim());
         }
