@@ -5,6 +5,7 @@
 //!   (`chapters/NN-topic/src/`) from marked product code.
 //! - `verify`: every chapter fails on its exercises, passes on the product, and
 //!   every hole is covered by a test.
+//! - `mistakes`: each common mistake listed in chapter.toml fails a test.
 //! - `unprivileged`: run the chapters that promise to work without root as uid 65534.
 //! - `book`: build the book, check every `{{#include}}` anchor and every internal link.
 //! - `ci`: everything CI runs, in order, with a summary.
@@ -16,6 +17,7 @@
 mod bench;
 mod book;
 mod exercises;
+mod mistakes;
 mod unprivileged;
 mod verify;
 
@@ -44,6 +46,12 @@ enum Task {
     /// Prove each chapter's tests fail on the exercises, pass on the product,
     /// and notice every single hole left empty.
     Verify {
+        /// Chapter numbers; all chapters when none.
+        chapters: Vec<u32>,
+    },
+    /// Prove each `[[mistakes]]` patch of chapter.toml fails its `caught_by` test
+    /// (verify does this too).
+    Mistakes {
         /// Chapter numbers; all chapters when none.
         chapters: Vec<u32>,
     },
@@ -157,6 +165,7 @@ fn main() -> Result<()> {
     match cli.task {
         Task::Exercises { check } => exercises::run(&ws, check),
         Task::Verify { chapters } => verify::run(&ws, &chapters),
+        Task::Mistakes { chapters } => mistakes::run(&ws, &chapters),
         Task::Layout => layout(&ws),
         Task::Unprivileged { chapters } => unprivileged::run(&ws, &chapters),
         Task::Book => book::run(&ws),
