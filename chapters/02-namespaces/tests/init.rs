@@ -94,3 +94,24 @@ fn the_payload_s_exit_status_comes_back() {
         assert_eq!(out.status.code(), Some(code), "sh -c {script:?}: {}", text(&out.stderr));
     }
 }
+
+/// After the init has reaped an orphan it still forwards signals: a blocking
+/// waitpid(2) (no WNOHANG) would hold the init until every child is gone.
+#[test]
+fn signals_are_forwarded_after_an_orphan_is_reaped() {
+    let script =
+        "sh -c 'true & exit 0'; trap 'echo got-term; exit 42' TERM; touch /tmp/ready; sleep 600 & wait $!";
+    let mut container = Container::start(&with_user("pid"), &[], script);
+    let init = container.init_pid();
+    container.wait_for("/tmp/ready");
+    // Until only the payload (and its sleep, a child of the payload) is left under the init.
+    let deadline = Instant::now() + PATIENCE;
+    while !(children(init).len() == 1 && children(init)[0].state != 'Z') {
+        assert!(Instant::now() < deadline, "orphans or zombies under the init: {:?}", children(init));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    kill(init, Signal::SIGTERM).unwrap();
+    let out = container.finish();
+    assert_eq!(text(&out.stdout), "got-term\n", "stderr: {}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(42), "the payload's exit status, through the init and the runtime");
+}
