@@ -93,7 +93,7 @@ fn every_mount_has_the_expected_flags() {
 }
 
 /// Nothing propagates: no mount is shared or a slave, and a mount made inside stays inside,
-/// even when the rootfs sits on a shared mount (as `/` is on systemd machines).
+/// even when the rootfs sits on a shared mount (as `/` is on systemd machines) and holds one.
 #[test]
 fn a_mount_made_inside_stays_inside() {
     let rootfs = rootfs();
@@ -107,6 +107,13 @@ fn a_mount_made_inside_stays_inside() {
     let mounts = container.mounts();
     let inside = mount_at(&mounts, "/mnt/inside");
     assert_eq!(inside.source, marker, "the mount made inside");
+    // A shared mount below the rootfs, not only above it, comes along with the rootfs's
+    // bind: only a recursive change (MS_REC) of the propagation makes it private too.
+    assert_eq!(
+        mount_at(&mounts, "/mnt/host-shared").source,
+        "bigbang-sub",
+        "the host's mount below the rootfs"
+    );
     for mount in &mounts {
         assert!(
             mount.shared().is_none() && mount.master().is_none(),
@@ -146,6 +153,9 @@ impl HostNamespace {
         let script = format!(
             "set -e; mount -t tmpfs bigbang-shared {shared}; mount --make-shared {shared}; \
              cp -a {rootfs} {shared}/rootfs; \
+             mkdir -p {shared}/rootfs/mnt/host-shared; \
+             mount -t tmpfs bigbang-sub {shared}/rootfs/mnt/host-shared; \
+             mount --make-shared {shared}/rootfs/mnt/host-shared; \
              {bin} run --pid-file {pid} {shared}/rootfs -- sh -c '{setup}; echo ready; exec sleep 600' & wait",
             shared = shared.display(),
             rootfs = rootfs.display(),

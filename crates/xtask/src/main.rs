@@ -6,6 +6,7 @@
 //! - `verify`: every chapter fails on its exercises, passes on the product, and
 //!   every hole is covered by a test.
 //! - `mistakes`: each common mistake listed in chapter.toml fails a test.
+//! - `mutants`: cargo-mutants on the holes' lines, per hole caught and missed.
 //! - `unprivileged`: run the chapters that promise to work without root as uid 65534.
 //! - `book`: build the book, check every `{{#include}}` anchor and every internal link.
 //! - `ci`: everything CI runs, in order, with a summary.
@@ -18,6 +19,7 @@ mod bench;
 mod book;
 mod exercises;
 mod mistakes;
+mod mutants;
 mod unprivileged;
 mod verify;
 
@@ -54,6 +56,15 @@ enum Task {
     Mistakes {
         /// Chapter numbers; all chapters when none.
         chapters: Vec<u32>,
+    },
+    /// Run cargo-mutants on the holes of chapters (slow; not part of ci) and report,
+    /// per hole, the mutants caught, missed, equivalent, unviable and timed out.
+    Mutants {
+        /// Chapter numbers; all chapters with holes when none.
+        chapters: Vec<u32>,
+        /// Only list the mutants of the holes, without building or testing them.
+        #[arg(long)]
+        list: bool,
     },
     /// Check that chapters/NN-topic, package chapter-N, exercises/NN-topic/ and
     /// book/src/NN-topic/ line up.
@@ -166,6 +177,7 @@ fn main() -> Result<()> {
         Task::Exercises { check } => exercises::run(&ws, check),
         Task::Verify { chapters } => verify::run(&ws, &chapters),
         Task::Mistakes { chapters } => mistakes::run(&ws, &chapters),
+        Task::Mutants { chapters, list } => mutants::run(&ws, &chapters, list),
         Task::Layout => layout(&ws),
         Task::Unprivileged { chapters } => unprivileged::run(&ws, &chapters),
         Task::Book => book::run(&ws),
