@@ -193,7 +193,7 @@ fn descriptors_are_closed_where_close_range_is_refused() {
 /// filter without no_new_privs.
 fn refuse_close_range(cmd: &mut Command) {
     let stmt = |code: u32, k: u32| libc::sock_filter { code: code as u16, jt: 0, jf: 0, k };
-    let program = vec![
+    let program = [
         stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0), // the system call's number
         libc::sock_filter {
             code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
