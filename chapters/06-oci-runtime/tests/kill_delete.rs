@@ -107,3 +107,20 @@ fn delete_removes_a_created_and_a_stopped_container() {
     assert!(err.contains(&kd6), "delete of a deleted container: {err}");
     runtime.ok(&["delete", "--force", &kd6]);
 }
+
+/// `delete --force` of a paused container thaws it after the SIGKILL, so the frozen init
+/// can act on the signal: the init dies and nothing of the container is left.
+#[test]
+fn delete_force_ends_a_paused_container() {
+    let runtime = Runtime::new();
+    let kd7 = runtime.id("kd7");
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    let pid = runtime.create(&bundle, &kd7);
+    runtime.ok(&["start", &kd7]);
+    runtime.ok(&["pause", &kd7]);
+    runtime.wait_status(&kd7, "paused");
+    runtime.ok(&["delete", "--force", &kd7]);
+    assert!(!process_lives(pid), "delete --force returned but the paused init (pid {pid}) lives");
+    assert!(!runtime.state_dir(&kd7).exists(), "delete --force left the state directory");
+    assert_eq!(container_dirs(&kd7), Vec::<std::path::PathBuf>::new(), "delete --force left cgroups");
+}
