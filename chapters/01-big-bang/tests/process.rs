@@ -192,6 +192,16 @@ fn a_bad_rootfs_is_refused() {
     let err = run_chrooted(&missing, &argv(&["sh"])).unwrap_err();
     assert!(matches!(err, ProcessError::RootfsMissing { ref path } if path == &missing), "{err:?}");
     assert_eq!(check_rootfs(dir.path()).unwrap(), fs::canonicalize(dir.path()).unwrap());
+    // The path comes back resolved: no `..`, no symbolic link, as the kernel will see it.
+    fs::create_dir(dir.path().join("sub")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("sub"), dir.path().join("link")).unwrap();
+    let canonical = fs::canonicalize(dir.path()).unwrap();
+    assert_eq!(check_rootfs(&dir.path().join("sub/..")).unwrap(), canonical, "`..` must be resolved");
+    assert_eq!(
+        check_rootfs(&dir.path().join("link")).unwrap(),
+        canonical.join("sub"),
+        "links must be resolved"
+    );
 }
 
 /// An unprivileged user runs it too: the child enters a user namespace where it is root.

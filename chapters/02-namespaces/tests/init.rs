@@ -123,3 +123,44 @@ fn the_payload_s_exit_status_comes_back() {
         );
     }
 }
+
+/// After the init has reaped an orphan it still forwards signals: a blocking
+/// waitpid(2) (no WNOHANG) would hold the init until every child is gone.
+#[test]
+fn signals_are_forwarded_after_an_orphan_is_reaped() {
+    let script =
+        "sh -c 'true & exit 0'; trap 'echo got-term; exit 42' TERM; touch /tmp/ready; sleep 600 & wait $!";
+    let mut container = Container::start(&with_user("pid"), &[], script);
+    let init = container.init_pid();
+    container.wait_for("/tmp/ready");
+    // Until only the payload (and its sleep, a child of the payload) is left under the init.
+    let deadline = Instant::now() + PATIENCE;
+    while !(children(init).len() == 1 && children(init)[0].state != 'Z') {
+        assert!(Instant::now() < deadline, "orphans or zombies under the init: {:?}", children(init));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    kill(init, Signal::SIGTERM).unwrap();
+    let out = container.finish();
+    assert_eq!(text(&out.stdout), "got-term\n", "stderr: {}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(42), "the payload's exit status, through the init and the runtime");
+}
+
+/// An orphan killed by a signal is not the payload: the init goes on until the payload
+/// itself exits, and reports the payload's code, not the orphan's signal.
+#[test]
+fn an_orphan_killed_by_a_signal_is_not_the_payload() {
+    let script = "sh -c 'sleep 600 & echo $! > /tmp/orphan'; kill -KILL $(cat /tmp/orphan); \
+                  touch /tmp/ready; read line || true; exit 5";
+    let mut container = Container::start(&with_user("pid"), &[], script);
+    let init = container.init_pid();
+    container.wait_for("/tmp/ready");
+    // Once the orphan is reaped, the init must still be there with its payload.
+    let deadline = Instant::now() + PATIENCE;
+    while !(children(init).len() == 1 && children(init)[0].state != 'Z') {
+        assert!(kill(init, None).is_ok(), "the init (host pid {init}) ended when an orphan was killed");
+        assert!(Instant::now() < deadline, "orphans or zombies under the init: {:?}", children(init));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = container.finish();
+    assert_eq!(out.status.code(), Some(5), "the payload's exit code: {}", text(&out.stderr));
+}

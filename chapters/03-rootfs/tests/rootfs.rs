@@ -93,7 +93,7 @@ fn every_mount_has_the_expected_flags() {
 }
 
 /// Nothing propagates: no mount is shared or a slave, and a mount made inside stays inside,
-/// even when the rootfs sits on a shared mount (as `/` is on systemd machines).
+/// even when the rootfs sits on a shared mount (as `/` is on systemd machines) and holds one.
 #[test]
 fn a_mount_made_inside_stays_inside() {
     let rootfs = rootfs();
@@ -105,11 +105,18 @@ fn a_mount_made_inside_stays_inside() {
     );
     // The "host" is a mount namespace of its own made by unshare(1), never the real one:
     // in it a shared tmpfs holds a copy of the rootfs, as a systemd host's shared / would.
-    let host = HostNamespace::start(work.path(), rootfs.path(), &setup);
+    let host = HostNamespace::start(work.path(), rootfs.path(), "", &setup);
     let container = host.container();
     let mounts = container.mounts();
     let inside = mount_at(&mounts, "/mnt/inside");
     assert_eq!(inside.source, marker, "the mount made inside");
+    // A shared mount below the rootfs, not only above it, comes along with the rootfs's
+    // bind: only a recursive change (MS_REC) of the propagation makes it private too.
+    assert_eq!(
+        mount_at(&mounts, "/mnt/host-shared").source,
+        "bigbang-sub",
+        "the host's mount below the rootfs"
+    );
     for mount in &mounts {
         assert!(
             mount.shared().is_none() && mount.master().is_none(),
@@ -131,6 +138,23 @@ fn a_mount_made_inside_stays_inside() {
     );
 }
 
+/// A read-only bind keeps the flags its source had and asked for again: binding a
+/// `nosuid,nodev` mount with `ro,nosuid,nodev` leaves all three set (a remount that
+/// toggled the flags it was given, rather than adding them, would clear two).
+#[test]
+fn a_read_only_bind_keeps_the_source_s_flags() {
+    let rootfs = rootfs();
+    let work = open_tempdir();
+    let prepare = "mkdir $shared/src && mount -t tmpfs -o nosuid,nodev,noexec bigbang-src $shared/src; \
+                   args=\"--bind $shared/src:/data:ro\";";
+    let host = HostNamespace::start(work.path(), rootfs.path(), prepare, "true");
+    let mounts = host.container().mounts();
+    let data = mount_at(&mounts, "/data");
+    for flag in ["ro", "nosuid", "nodev", "noexec"] {
+        assert!(data.has_option(flag), "/data lacks {flag}: {data:?}");
+    }
+}
+
 /// A stand-in for the host: a shell in a mount namespace made by unshare(1) (and a user
 /// namespace when not root), with a shared tmpfs holding a copy of the rootfs, from which
 /// the chapter binary starts the container. Killed with its process group when dropped.
@@ -140,7 +164,9 @@ struct HostNamespace {
 }
 
 impl HostNamespace {
-    fn start(work: &Path, rootfs: &Path, setup: &str) -> HostNamespace {
+    /// `prepare` runs in the host namespace first (`$shared` is the shared tmpfs) and may
+    /// set `args`, more options for the chapter binary; `setup` runs inside the container.
+    fn start(work: &Path, rootfs: &Path, prepare: &str, setup: &str) -> HostNamespace {
         use std::os::unix::process::CommandExt;
         let bin = common::binary_for_nobody(work);
         let shared = work.join("shared");
@@ -149,7 +175,11 @@ impl HostNamespace {
         let script = format!(
             "set -e; mount -t tmpfs bigbang-shared {shared}; mount --make-shared {shared}; \
              cp -a {rootfs} {shared}/rootfs; \
-             {bin} run --pid-file {pid} {shared}/rootfs -- sh -c '{setup}; echo ready; exec sleep 600' & wait",
+             mkdir -p {shared}/rootfs/mnt/host-shared; \
+             mount -t tmpfs bigbang-sub {shared}/rootfs/mnt/host-shared; \
+             mount --make-shared {shared}/rootfs/mnt/host-shared; \
+             shared={shared}; args=; {prepare} \
+             {bin} run --pid-file {pid} $args {shared}/rootfs -- sh -c '{setup}; echo ready; exec sleep 600' & wait",
             shared = shared.display(),
             rootfs = rootfs.display(),
             bin = bin.display(),

@@ -262,3 +262,13 @@ fn bad_names_leave_nothing_behind() {
     cg.cgroup.remove().unwrap();
     assert!(cg.leftovers().is_empty());
 }
+
+/// Killing a cgroup whose tasks are already gone leaves its freezer thawed, as it found
+/// it: a frozen empty cgroup would freeze the next process that joins it.
+#[test]
+fn kill_of_an_empty_cgroup_leaves_it_thawed() {
+    use chapter_4::cgroups::FreezerState;
+    let cg = TestCgroup::new();
+    cg.cgroup.kill().unwrap();
+    assert_eq!(cg.cgroup.freezer_state().unwrap(), FreezerState::Thawed, "the freezer after kill");
+}

@@ -249,3 +249,16 @@ pub fn populate_v2_cgroup(dir: &Path) {
         fs::write(dir.join(name), text).unwrap();
     }
 }
+
+/// Removing a cgroup tree: one already gone is fine, but a path that cannot be read as
+/// a directory (here a file) is an error naming it, never silently taken as removed.
+#[test]
+fn removal_reports_what_it_cannot_remove() {
+    let dir = tempfile::tempdir().unwrap();
+    chapter_4::cgroups::remove_bottom_up(&dir.path().join("gone")).unwrap();
+    let file = dir.path().join("not-a-cgroup");
+    fs::write(&file, "").unwrap();
+    let err = chapter_4::cgroups::remove_bottom_up(&file).unwrap_err();
+    assert!(matches!(err, CgroupError::Remove { ref path, .. } if path == &file), "{err:?}");
+    assert!(file.exists(), "the file was removed");
+}

@@ -169,6 +169,55 @@ fn descriptors_are_closed_before_a_default_deny_filter() {
     assert_eq!(fd_numbers(pid), [0, 1, 2], "descriptors open in the payload");
 }
 
+/// Where close_range(2) is refused, as under an older seccomp profile that answers
+/// EPERM or on a kernel before 5.9 (ENOSYS), the runtime closes the inherited
+/// descriptors one by one: the payload still has only 0, 1 and 2.
+#[test]
+fn descriptors_are_closed_where_close_range_is_refused() {
+    require_root();
+    let rootfs = rootfs();
+    let host_dir = fs::File::open("/").unwrap();
+    let profile = profile_file(&json!({"process": {"noNewPrivileges": true}}));
+    let mut cmd = run_cmd(&profile, rootfs.path(), &["sleep", "30"]);
+    leak_fd(&mut cmd, &host_dir, LEAKED);
+    refuse_close_range(&mut cmd);
+    let mut running = spawn(cmd);
+    let pid = payload_pid(&mut running);
+    assert_eq!(status_field(pid, "Seccomp"), "2", "the runtime ran under the test's filter");
+    assert_eq!(fd_numbers(pid), [0, 1, 2], "descriptors open in the payload");
+}
+
+/// Runs the spawned runtime under a seccomp filter that answers ENOSYS to close_range(2)
+/// and allows everything else, written here as four BPF instructions (not with the
+/// chapter's own seccomp code, which this test does not check). Root may install a
+/// filter without no_new_privs.
+fn refuse_close_range(cmd: &mut Command) {
+    let stmt = |code: u32, k: u32| libc::sock_filter { code: code as u16, jt: 0, jf: 0, k };
+    let program = [
+        stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0), // the system call's number
+        libc::sock_filter {
+            code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
+            jt: 0,
+            jf: 1,
+            k: libc::SYS_close_range as u32,
+        },
+        stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32),
+        stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW),
+    ];
+    // SAFETY: the closure only calls prctl(2) on memory built before fork.
+    unsafe {
+        cmd.pre_exec(move || {
+            let fprog = libc::sock_fprog { len: program.len() as u16, filter: program.as_ptr() as *mut _ };
+            if libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &fprog as *const libc::sock_fprog)
+                != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Gives the spawned runtime `file` as descriptor `fd`, without close-on-exec:
 /// the leaked descriptor of CVE-2024-21626. dup2 is async-signal-safe. Keep
 /// `file` open until the command has been spawned.

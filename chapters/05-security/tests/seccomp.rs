@@ -122,6 +122,8 @@ fn masked_and_combined_conditions() {
     assert_eq!(unshare(newuser | libc::CLONE_NEWNS as u64), ret_errno(libc::EPERM));
     assert_eq!(unshare(libc::CLONE_NEWUTS as u64), RET_ALLOW);
     assert_eq!(unshare(newuser << 32), RET_ALLOW, "the high word is not the low word");
+    // The mask applies to both words: bits it leaves out do not count, in the high word too.
+    assert_eq!(unshare(newuser | 1 << 40), ret_errno(libc::EPERM), "a high bit outside the mask");
     let keyctl = |a0: u64, a5: u64| run_bpf(&prog, X86_64, KEYCTL, [a0, 0, 0, 0, 0, a5]);
     assert_eq!(keyctl(5, 0x8_0000_0000), ret_errno(libc::EACCES));
     assert_eq!(keyctl(5, 0x7_ffff_ffff), RET_ALLOW);
@@ -266,4 +268,25 @@ const RET_ALLOW: u32 = 0x7fff_0000;
 const RET_KILL_PROCESS: u32 = 0x8000_0000;
 fn ret_errno(errno: i32) -> u32 {
     0x0005_0000 | errno as u32
+}
+
+/// A payload that is not root gets its filter too: with no_new_privs the filter goes in
+/// after the change of user, which the kernel allows only once no_new_privs is set
+/// (seccomp(2): without it, installing a filter needs CAP_SYS_ADMIN).
+#[test]
+fn a_non_root_payload_runs_under_its_filter() {
+    require_root();
+    let rootfs = rootfs();
+    let profile = profile_file(&json!({
+        "process": {"user": {"uid": 1000, "gid": 1000}, "noNewPrivileges": true},
+        "linux": {"seccomp": {
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": libc::EPERM}]
+        }}
+    }));
+    let mut running = spawn(run_cmd(&profile, rootfs.path(), &["sleep", "30"]));
+    let pid = payload_pid(&mut running);
+    assert_eq!(status_field(pid, "Uid").split_whitespace().next(), Some("1000"), "Uid of the payload");
+    assert_eq!(status_field(pid, "NoNewPrivs"), "1");
+    assert_eq!(status_field(pid, "Seccomp"), "2", "Seccomp mode of the payload");
 }

@@ -107,3 +107,46 @@ fn delete_removes_a_created_and_a_stopped_container() {
     assert!(err.contains(&kd6), "delete of a deleted container: {err}");
     runtime.ok(&["delete", "--force", &kd6]);
 }
+
+/// `delete --force` of a paused container thaws it after the SIGKILL, so the frozen init
+/// can act on the signal: the init dies and nothing of the container is left.
+#[test]
+fn delete_force_ends_a_paused_container() {
+    let runtime = Runtime::new();
+    let kd7 = runtime.id("kd7");
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    let pid = runtime.create(&bundle, &kd7);
+    runtime.ok(&["start", &kd7]);
+    runtime.ok(&["pause", &kd7]);
+    runtime.wait_status(&kd7, "paused");
+    runtime.ok(&["delete", "--force", &kd7]);
+    assert!(!process_lives(pid), "delete --force returned but the paused init (pid {pid}) lives");
+    assert!(!runtime.state_dir(&kd7).exists(), "delete --force left the state directory");
+    assert_eq!(container_dirs(&kd7), Vec::<std::path::PathBuf>::new(), "delete --force left cgroups");
+}
+
+/// `delete` of a stopped container signals nothing: its init's pid may belong to another
+/// process by now. Here the record's pid is made that of a live `sleep` of the test's
+/// (with the init's start time, as after pid reuse); delete leaves the sleep alive.
+#[test]
+fn delete_of_a_stopped_container_signals_nothing() {
+    let runtime = Runtime::new();
+    let kd8 = runtime.id("kd8");
+    let bundle = Bundle::new(&["true"]);
+    runtime.create(&bundle, &kd8);
+    runtime.ok(&["start", &kd8]);
+    runtime.wait_status(&kd8, "stopped");
+    let mut other = std::process::Command::new("sleep").arg("100").spawn().unwrap();
+    let state = runtime.state_dir(&kd8).join("state.json");
+    let mut record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    assert!(record["init"]["pid"].is_i64(), "state.json has no init pid: {record}");
+    record["init"]["pid"] = serde_json::json!(other.id());
+    std::fs::write(&state, record.to_string()).unwrap();
+    assert_eq!(runtime.state(&kd8)["status"], "stopped", "a reused pid is not the init");
+    runtime.ok(&["delete", &kd8]);
+    let still_there = process_lives(other.id() as i32);
+    let _ = other.kill();
+    let _ = other.wait();
+    assert!(still_there, "delete of a stopped container killed pid {}, which was not its init", other.id());
+}

@@ -56,6 +56,29 @@ pub struct Segment {
     pub pages: Vec<String>,
 }
 
+/// A plausible wrong answer to a hole, as a patch to the product file: `find`, unique in
+/// `file` and inside the hole of function `hole`, replaced by `replace`. `caught_by` names
+/// a chapter test that must fail on the patched product.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Mistake {
+    pub hole: String,
+    /// The mistake in words, as a learner would make it.
+    pub what: String,
+    pub file: PathBuf,
+    pub find: String,
+    pub replace: String,
+    pub caught_by: String,
+}
+
+/// A mutant of a hole that behaves like the answer, by cargo-mutants' name, and why.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Equivalent {
+    pub mutant: String,
+    pub why: String,
+}
+
 /// A product file with holes: the learner writes its marked regions in this chapter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExerciseFile {
@@ -88,6 +111,12 @@ pub struct ChapterMeta {
     pub needs: Vec<String>,
     #[serde(default)]
     pub segments: Vec<Segment>,
+    /// Learners' common wrong answers, each a patch that a test must catch (`cargo xtask verify`).
+    #[serde(default)]
+    pub mistakes: Vec<Mistake>,
+    /// Mutants of the holes that no test can tell from the answer (`cargo xtask mutants`).
+    #[serde(default)]
+    pub equivalent: Vec<Equivalent>,
     /// The product module the learner writes in (`crates/container/src/lifecycle`, or
     /// a file such as `crates/container/src/process.rs`): its files with holes are the
     /// learner's, the rest is compiled from the product (see [`crate::tree`]).

@@ -437,6 +437,8 @@ mod tests {
                 builds: String::new(),
                 needs: Vec::new(),
                 segments,
+                mistakes: Vec::new(),
+                equivalent: Vec::new(),
                 module: None,
                 holes: Vec::new(),
             },

@@ -5,6 +5,8 @@
 //!   (`chapters/NN-topic/src/`) from marked product code.
 //! - `verify`: every chapter fails on its exercises, passes on the product, and
 //!   every hole is covered by a test.
+//! - `mistakes`: each common mistake listed in chapter.toml fails a test.
+//! - `mutants`: cargo-mutants on the holes' lines, per hole caught and missed.
 //! - `unprivileged`: run the chapters that promise to work without root as uid 65534.
 //! - `book`: build the book, check every `{{#include}}` anchor and every internal link.
 //! - `browser`: the built book in headless Chromium (pages, widths, search, solutions, print).
@@ -19,6 +21,8 @@ mod bench;
 mod book;
 mod browser;
 mod exercises;
+mod mistakes;
+mod mutants;
 mod unprivileged;
 mod verify;
 
@@ -49,6 +53,21 @@ enum Task {
     Verify {
         /// Chapter numbers; all chapters when none.
         chapters: Vec<u32>,
+    },
+    /// Prove each `[[mistakes]]` patch of chapter.toml fails its `caught_by` test
+    /// (verify does this too).
+    Mistakes {
+        /// Chapter numbers; all chapters when none.
+        chapters: Vec<u32>,
+    },
+    /// Run cargo-mutants on the holes of chapters (slow; not part of ci) and report,
+    /// per hole, the mutants caught, missed, equivalent, unviable and timed out.
+    Mutants {
+        /// Chapter numbers; all chapters with holes when none.
+        chapters: Vec<u32>,
+        /// Only list the mutants of the holes, without building or testing them.
+        #[arg(long)]
+        list: bool,
     },
     /// Check that chapters/NN-topic, package chapter-N, exercises/NN-topic/ and
     /// book/src/NN-topic/ line up.
@@ -191,6 +210,8 @@ fn main() -> Result<()> {
     match cli.task {
         Task::Exercises { check } => exercises::run(&ws, check),
         Task::Verify { chapters } => verify::run(&ws, &chapters),
+        Task::Mistakes { chapters } => mistakes::run(&ws, &chapters),
+        Task::Mutants { chapters, list } => mutants::run(&ws, &chapters, list),
         Task::Layout => layout(&ws),
         Task::Unprivileged { chapters } => unprivileged::run(&ws, &chapters),
         Task::Book => book::run(&ws),

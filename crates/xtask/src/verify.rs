@@ -81,7 +81,7 @@ const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 /// Runs `cmd` in a process group of its own with its output in files (a process it
 /// leaves behind cannot then hold a pipe open), killing the whole group after
 /// [`TEST_TIMEOUT`]. Returns whether it succeeded and its stdout and stderr.
-fn run_bounded(mut cmd: Command) -> Result<(bool, String)> {
+pub(crate) fn run_bounded(mut cmd: Command) -> Result<(bool, String)> {
     use std::os::unix::process::CommandExt;
     let out = tempfile::tempfile()?;
     let err = tempfile::tempfile()?;
@@ -217,6 +217,7 @@ fn verify_chapter(ws: &Workspace, chapter: &Chapter) -> Result<Row> {
             0
         }
     };
+    problems.extend(crate::mistakes::check(ws, chapter)?);
     match cargo_test(ws, chapter, false)? {
         (Outcome::Failed { .. }, _) => {}
         (Outcome::Passed { .. }, _) => problems.push("tests PASS on the untouched exercises".to_owned()),
