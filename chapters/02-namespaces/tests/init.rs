@@ -136,13 +136,21 @@ fn signals_are_forwarded_after_an_orphan_is_reaped() {
     // Until only the payload (and its sleep, a child of the payload) is left under the init.
     let deadline = Instant::now() + PATIENCE;
     while !(children(init).len() == 1 && children(init)[0].state != 'Z') {
-        assert!(Instant::now() < deadline, "orphans or zombies under the init: {:?}", children(init));
+        if Instant::now() >= deadline {
+            panic!("orphans or zombies under the init: {:?}{}", children(init), container.hole_note());
+        }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     kill(init, Signal::SIGTERM).unwrap();
     let out = container.finish();
-    assert_eq!(text(&out.stdout), "got-term\n", "stderr: {}", text(&out.stderr));
-    assert_eq!(out.status.code(), Some(42), "the payload's exit status, through the init and the runtime");
+    assert_eq!(text(&out.stdout), "got-term\n", "stderr: {}{}", text(&out.stderr), note(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(42),
+        "the payload's exit status, through the init and the runtime; stderr: {}{}",
+        text(&out.stderr),
+        note(&out.stderr)
+    );
 }
 
 /// An orphan killed by a signal is not the payload: the init goes on until the payload
@@ -157,10 +165,20 @@ fn an_orphan_killed_by_a_signal_is_not_the_payload() {
     // Once the orphan is reaped, the init must still be there with its payload.
     let deadline = Instant::now() + PATIENCE;
     while !(children(init).len() == 1 && children(init)[0].state != 'Z') {
-        assert!(kill(init, None).is_ok(), "the init (host pid {init}) ended when an orphan was killed");
-        assert!(Instant::now() < deadline, "orphans or zombies under the init: {:?}", children(init));
+        if kill(init, None).is_err() {
+            panic!("the init (host pid {init}) ended when an orphan was killed{}", container.hole_note());
+        }
+        if Instant::now() >= deadline {
+            panic!("orphans or zombies under the init: {:?}{}", children(init), container.hole_note());
+        }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let out = container.finish();
-    assert_eq!(out.status.code(), Some(5), "the payload's exit code: {}", text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "the payload's exit code: {}{}",
+        text(&out.stderr),
+        note(&out.stderr)
+    );
 }
