@@ -78,7 +78,9 @@ impl Container {
                 return Pid::from_raw(text.trim().parse().expect("the pid file holds a pid"));
             }
             self.fail_if_exited("before writing its pid file");
-            assert!(Instant::now() < deadline, "the runtime wrote no pid file to {}", file.display());
+            if Instant::now() >= deadline {
+                panic!("the runtime wrote no pid file to {}{}", file.display(), self.hole_note());
+            }
             std::thread::sleep(Duration::from_millis(10));
         }
     }
@@ -89,7 +91,9 @@ impl Container {
         let deadline = Instant::now() + PATIENCE;
         while !file.exists() {
             self.fail_if_exited(&format!("before the payload created {path}"));
-            assert!(Instant::now() < deadline, "the payload never created {path}");
+            if Instant::now() >= deadline {
+                panic!("the payload never created {path}{}", self.hole_note());
+            }
             std::thread::sleep(Duration::from_millis(10));
         }
     }
@@ -97,8 +101,6 @@ impl Container {
     /// For an assertion's message: if the runtime or its init (which shares its stderr)
     /// has reached a `todo!()` by now, which hole, and that it comes first. Reads what
     /// the runtime has written to stderr so far without waiting for more.
-    // init.rs uses it; namespaces.rs, which includes this file too, does not.
-    #[allow(dead_code)]
     pub fn hole_note(&mut self) -> String {
         use std::os::fd::AsFd;
         let runtime = self.runtime.as_mut().expect("running");
