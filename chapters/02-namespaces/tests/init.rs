@@ -11,6 +11,19 @@ use bigbang_testkit::process::children;
 use bigbang_testkit::wait::PATIENCE;
 use common::text;
 
+/// The payload trapped SIGTERM: it printed got-term and exited 42, and that status came
+/// back through the init and the runtime.
+fn assert_term_reached_the_payload(out: &std::process::Output) {
+    assert_eq!(text(&out.stdout), "got-term\n", "stderr: {}{}", text(&out.stderr), note(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(42),
+        "the payload's exit status, through the init and the runtime; stderr: {}{}",
+        text(&out.stderr),
+        note(&out.stderr)
+    );
+}
+
 /// [`bigbang_testkit::holes::note`] of a runtime's stderr bytes.
 fn note(stderr: &[u8]) -> String {
     bigbang_testkit::holes::note(&text(stderr))
@@ -78,15 +91,7 @@ fn sigterm_to_the_init_reaches_the_payload() {
     let init = container.init_pid();
     container.wait_for("/tmp/ready");
     kill(init, Signal::SIGTERM).unwrap();
-    let out = container.finish();
-    assert_eq!(text(&out.stdout), "got-term\n", "stderr: {}{}", text(&out.stderr), note(&out.stderr));
-    assert_eq!(
-        out.status.code(),
-        Some(42),
-        "the payload's exit status, through the init and the runtime; stderr: {}{}",
-        text(&out.stderr),
-        note(&out.stderr)
-    );
+    assert_term_reached_the_payload(&container.finish());
 }
 
 /// A SIGHUP sent to the runtime travels runtime → init → payload.
@@ -142,15 +147,7 @@ fn signals_are_forwarded_after_an_orphan_is_reaped() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     kill(init, Signal::SIGTERM).unwrap();
-    let out = container.finish();
-    assert_eq!(text(&out.stdout), "got-term\n", "stderr: {}{}", text(&out.stderr), note(&out.stderr));
-    assert_eq!(
-        out.status.code(),
-        Some(42),
-        "the payload's exit status, through the init and the runtime; stderr: {}{}",
-        text(&out.stderr),
-        note(&out.stderr)
-    );
+    assert_term_reached_the_payload(&container.finish());
 }
 
 /// An orphan killed by a signal is not the payload: the init goes on until the payload
